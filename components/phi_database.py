@@ -1,0 +1,149 @@
+"""The PHI database: RDS PostgreSQL, encrypted, TLS-only, audited, in the data subnets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .aws_context import AwsContext
+from .policy_documents import service_trust_policy
+from .settings import DatabaseSettings
+
+MASTER_USERNAME = "app_admin"
+DATABASE_NAME = "app"
+LOG_EXPORTS = ("postgresql", "upgrade")
+MONITORING_INTERVAL_SECONDS = 60
+
+# rds.force_ssl is dynamic; shared_preload_libraries is static and needs a reboot.
+PARAMETERS = (
+    ("rds.force_ssl", "1", "immediate"),
+    ("ssl_min_protocol_version", "TLSv1.2", "immediate"),
+    ("shared_preload_libraries", "pgaudit,pg_stat_statements", "pending-reboot"),
+    ("pgaudit.log", "ddl,role,write", "immediate"),
+    ("pgaudit.role", "rds_pgaudit", "immediate"),
+    ("log_connections", "1", "immediate"),
+    ("log_disconnections", "1", "immediate"),
+)
+
+
+@dataclass(frozen=True)
+class PhiDatabaseArgs:
+    stack: str
+    aws: AwsContext
+    settings: DatabaseSettings
+    data_subnet_ids: list[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    database_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+
+
+class PhiDatabase(pulumi.ComponentResource):
+    instance: aws.rds.Instance
+    """The database instance."""
+    endpoint: pulumi.Output[str]
+    """host:port clients connect to (TLS required)."""
+    secret_arn: pulumi.Output[str]
+    """Secrets Manager secret holding the master credentials (managed by RDS)."""
+    iam_user_arn: pulumi.Output[str]
+    """`rds-db:connect` resource for the application's IAM database user."""
+    identifier: str
+    """The instance identifier."""
+
+    APP_DB_USER = "app_user"
+
+    def __init__(self, name: str, args: PhiDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:components:PhiDatabase", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        db = args.settings
+        self.identifier = f"hipaa-aws-{args.stack}"
+
+        subnet_group = aws.rds.SubnetGroup(
+            name, description="Data tier subnets (no internet route)",
+            subnet_ids=args.data_subnet_ids, opts=child,
+        )
+        parameter_group = aws.rds.ParameterGroup(
+            name, family=db.parameter_group_family,
+            description="TLS-only PostgreSQL with pgAudit and connection logging",
+            parameters=[aws.rds.ParameterGroupParameterArgs(name=n, value=v, apply_method=m)
+                        for n, v, m in PARAMETERS],
+            opts=child,
+        )
+        # Created here (not by RDS) so they are KMS-encrypted and kept six years.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{export}", name=f"/aws/rds/instance/{self.identifier}/{export}",
+                retention_in_days=args.log_retention_days, kms_key_id=args.logs_key_arn,
+                opts=child,
+            )
+            for export in LOG_EXPORTS
+        ]
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring", description="RDS enhanced monitoring",
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com", args.aws),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring", role=monitoring_role.name,
+            policy_arn=f"arn:{args.aws.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            opts=child,
+        )
+
+        restore = None
+        if db.restore_from_instance:
+            restore = aws.rds.InstanceRestoreToPointInTimeArgs(
+                source_db_instance_identifier=db.restore_from_instance,
+                use_latest_restorable_time=True)
+
+        self.instance = aws.rds.Instance(
+            name,
+            identifier=self.identifier,
+            engine="postgres",
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage=db.allocated_storage_gb,
+            max_allocated_storage=db.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.database_key_arn,
+            db_name=None if (db.snapshot_identifier or restore) else DATABASE_NAME,
+            username=None if (db.snapshot_identifier or restore) else MASTER_USERNAME,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.secrets_key_arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[args.security_group_id],
+            publicly_accessible=False,
+            parameter_group_name=parameter_group.name,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.database_key_arn,
+            performance_insights_retention_period=7,
+            monitoring_interval=MONITORING_INTERVAL_SECONDS,
+            monitoring_role_arn=monitoring_role.arn,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            multi_az=db.multi_az,
+            deletion_protection=db.deletion_protection,
+            backup_retention_period=db.backup_retention_days,
+            backup_window="03:00-04:00",
+            maintenance_window="sun:04:30-sun:05:30",
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{self.identifier}-final",
+            snapshot_identifier=db.snapshot_identifier,
+            restore_to_point_in_time=restore,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, attachment]),
+        )
+        self.endpoint = self.instance.endpoint
+        self.secret_arn = self.instance.master_user_secrets.apply(
+            lambda secrets: secrets[0].secret_arn if secrets else None)
+        self.iam_user_arn = self.instance.resource_id.apply(
+            lambda rid: args.aws.arn("rds-db", f"dbuser:{rid}/{self.APP_DB_USER}"))
+        self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})

@@ -1,0 +1,297 @@
+"""Typed, validated, immutable stack settings.
+
+Built once from the stack's config before any resource is registered. Every problem
+found is reported in one `pulumi.RunError` that names the stack, the key, the value and
+what is allowed, so an operator fixes a stack file in one pass.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Literal, Mapping, Optional
+
+import pulumi
+import pulumi.runtime.config as runtime_config
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+NAMESPACE = "hipaa-aws"
+
+# Values CloudWatch Logs accepts for retentionInDays.
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+    2192, 2557, 2922, 3288, 3653,
+)
+# HIPAA 164.316(b)(2)(i): keep documentation (audit logs included) six years.
+SIX_YEARS_DAYS = 2192
+
+# PostgreSQL major versions RDS supports with pgAudit; each maps to a parameter group family.
+POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
+
+# The VPC is cut into 4 equal tier blocks (public, app, data, reserved), each into 8 AZ
+# slots, so subnets are VPC prefix + 5 and addresses stay stable when the AZ count changes.
+SUBNET_PREFIX_DELTA = 5
+LARGEST_VPC_PREFIX = 16  # AWS allows no VPC larger than /16
+SMALLEST_VPC_PREFIX = 21  # -> /26 subnets (59 usable addresses after AWS reserves 5)
+
+_PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+def _holds_phi(info: ValidationInfo) -> Optional[bool]:
+    """Whether the stack holds PHI, from the validation context (None when unknown)."""
+    return (info.context or {}).get("holds_phi")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class DatabaseSettings(_Strict):
+    """The PHI database (RDS PostgreSQL)."""
+
+    instance_class: str = Field(
+        "db.m7g.large", alias="instanceClass", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"
+    )
+    engine_version: str = Field("16", alias="engineVersion")
+    allocated_storage_gb: int = Field(100, alias="allocatedStorageGb", ge=20, le=65536)
+    max_allocated_storage_gb: int = Field(
+        500, alias="maxAllocatedStorageGb", ge=20, le=65536
+    )
+    multi_az: bool = Field(True, alias="multiAz")
+    deletion_protection: bool = Field(True, alias="deletionProtection")
+    backup_retention_days: int = Field(35, alias="backupRetentionDays", ge=1, le=35)
+    # Data sources: allowed only where the stack may hold PHI (e.g. prod disaster recovery).
+    snapshot_identifier: Optional[str] = Field(None, alias="snapshotIdentifier", min_length=1)
+    restore_from_instance: Optional[str] = Field(
+        None, alias="restoreFromInstance", min_length=1
+    )
+
+    @field_validator("engine_version")
+    @classmethod
+    def _supported_major(cls, value: str) -> str:
+        if value.split(".")[0] not in POSTGRES_MAJOR_VERSIONS:
+            raise ValueError(
+                f"must be a PostgreSQL major version RDS supports with pgAudit: "
+                f"{', '.join(POSTGRES_MAJOR_VERSIONS)} (optionally with a minor, e.g. 16.4)"
+            )
+        return value
+
+    @field_validator("multi_az", "deletion_protection")
+    @classmethod
+    def _required_for_phi(cls, value: bool, info: ValidationInfo) -> bool:
+        if _holds_phi(info) and not value:
+            raise ValueError("must be true in a stack that holds PHI")
+        return value
+
+    @field_validator("backup_retention_days")
+    @classmethod
+    def _phi_backup_floor(cls, value: int, info: ValidationInfo) -> int:
+        if _holds_phi(info) and value < 7:
+            raise ValueError("must be between 7 and 35 in a stack that holds PHI")
+        return value
+
+    @field_validator("snapshot_identifier", "restore_from_instance")
+    @classmethod
+    def _no_phi_source_in_synthetic(
+        cls, value: Optional[str], info: ValidationInfo
+    ) -> Optional[str]:
+        if value is not None and _holds_phi(info) is False:
+            raise ValueError(
+                "must not be set in a stack without PHI: restoring copies data from another "
+                "database, which may hold PHI; load synthetic data instead"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _storage_can_grow(self) -> "DatabaseSettings":
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise ValueError(
+                f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) must be at least "
+                f"allocatedStorageGb ({self.allocated_storage_gb})"
+            )
+        if self.snapshot_identifier and self.restore_from_instance:
+            raise ValueError("set snapshotIdentifier or restoreFromInstance, not both")
+        return self
+
+    @property
+    def parameter_group_family(self) -> str:
+        return f"postgres{self.engine_version.split('.')[0]}"
+
+
+class StorageSettings(_Strict):
+    """The PHI document bucket's lifecycle."""
+
+    glacier_transition_days: int = Field(90, alias="glacierTransitionDays", ge=1, le=3650)
+    noncurrent_version_expiration_days: int = Field(
+        SIX_YEARS_DAYS, alias="noncurrentVersionExpirationDays", ge=30, le=36500
+    )
+
+
+class Settings(_Strict):
+    """Everything the environment is built from, validated."""
+
+    stack: str
+    data_classification: Literal["phi", "synthetic"] = Field(alias="dataClassification")
+    owner: str = Field(alias="owner", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    cost_center: str = Field(alias="costCenter", min_length=1, max_length=128)
+    vpc_cidr: str = Field("10.0.0.0/16", alias="vpcCidr")
+    availability_zone_count: int = Field(3, alias="availabilityZoneCount", ge=2, le=6)
+    nat_gateway_per_az: bool = Field(True, alias="natGatewayPerAz")
+    audit_log_retention_days: int = Field(SIX_YEARS_DAYS, alias="auditLogRetentionDays")
+    app_port: int = Field(8443, alias="appPort", ge=1024, le=65535)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_and_big_enough(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as err:
+            raise ValueError(
+                f"must be an IPv4 network in CIDR form such as 10.20.0.0/16 ({err})"
+            ) from None
+        if not any(network.subnet_of(r) for r in _PRIVATE_RANGES):
+            raise ValueError("must be inside an RFC 1918 private range (10/8, 172.16/12, 192.168/16)")
+        if not LARGEST_VPC_PREFIX <= network.prefixlen <= SMALLEST_VPC_PREFIX:
+            raise ValueError(
+                f"must be /{LARGEST_VPC_PREFIX} to /{SMALLEST_VPC_PREFIX}: it holds 3 tiers "
+                f"of up to 8 AZ subnets of /{network.prefixlen + SUBNET_PREFIX_DELTA} each, "
+                f"and AWS allows no VPC larger than /16"
+            )
+        return value
+
+    @field_validator("availability_zone_count")
+    @classmethod
+    def _phi_needs_three_azs(cls, value: int, info: ValidationInfo) -> int:
+        if _holds_phi(info) and value < 3:
+            raise ValueError("must be between 3 and 6 in a stack that holds PHI")
+        return value
+
+    @field_validator("audit_log_retention_days")
+    @classmethod
+    def _six_year_cloudwatch_value(cls, value: int) -> int:
+        allowed = [d for d in CLOUDWATCH_RETENTION_DAYS if d >= SIX_YEARS_DAYS]
+        if value not in allowed:
+            raise ValueError(
+                "must be a CloudWatch Logs retention of at least six years "
+                f"(HIPAA 164.316(b)(2)(i)): one of {', '.join(map(str, allowed))}"
+            )
+        return value
+
+    @property
+    def holds_phi(self) -> bool:
+        return self.data_classification == "phi"
+
+    @property
+    def subnet_prefix(self) -> int:
+        return ipaddress.IPv4Network(self.vpc_cidr).prefixlen + SUBNET_PREFIX_DELTA
+
+    def tags(self) -> dict[str, str]:
+        """The tags every taggable AWS resource carries."""
+        return {
+            "Environment": self.stack,
+            "DataClassification": self.data_classification,
+            "Owner": self.owner,
+            "CostCenter": self.cost_center,
+            "ManagedBy": "pulumi",
+        }
+
+
+# Keys whose stack value is a JSON object rather than a scalar.
+_OBJECT_KEYS = {"database", "storage"}
+_KNOWN_KEYS = {
+    field.alias or name for name, field in Settings.model_fields.items() if name != "stack"
+}
+
+
+def configured_keys() -> dict[str, Any]:
+    """Every `hipaa-aws:*` key the engine passed to the program, with its raw value."""
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)}
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _location(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _lookup(raw: Mapping[str, Any], loc: tuple) -> Any:
+    value: Any = raw
+    for part in loc:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return "<missing>"
+    return value
+
+
+def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
+    """Validate raw config values (strings or JSON text, as the engine passes them).
+
+    Raises pulumi.RunError listing every problem at once.
+    """
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _KNOWN_KEYS:
+            problems.append(
+                f"{NAMESPACE}:{key} = {_describe(value)}: unknown key; allowed keys are "
+                f"{', '.join(sorted(_KNOWN_KEYS))}"
+            )
+            continue
+        if key in _OBJECT_KEYS and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as err:
+                problems.append(f"{NAMESPACE}:{key} = {_describe(value)}: not a valid object ({err})")
+                continue
+        values[key] = value
+
+    classification = values.get("dataClassification")
+    holds_phi = {"phi": True, "synthetic": False}.get(classification)  # None: not judged
+    try:
+        settings = Settings.model_validate(
+            {"stack": stack, **values}, context={"holds_phi": holds_phi}
+        )
+    except ValidationError as err:
+        settings = None
+        for error in err.errors():
+            loc = error["loc"]
+            where = _location(loc) if loc else "(settings)"
+            shown = _describe(error["input"]) if loc else ""
+            if error["type"] == "missing":
+                problems.append(f"{NAMESPACE}:{where}: required but not set")
+                continue
+            message = error["msg"].removeprefix("Value error, ")
+            if loc and isinstance(error["input"], Mapping):
+                shown = _describe(_lookup(values, loc))
+            problems.append(f"{NAMESPACE}:{where} = {shown}: {message}")
+
+    if problems or settings is None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise pulumi.RunError(
+            f"stack '{stack}' has {len(problems)} invalid setting(s) in "
+            f"stacks/Pulumi.{stack}.yaml; nothing was created:\n{lines}"
+        )
+    return settings
+
+
+def load_settings() -> Settings:
+    """Read and validate this stack's settings from the Pulumi config."""
+    return parse_settings(pulumi.get_stack(), configured_keys())

@@ -1,0 +1,62 @@
+"""Shared helpers: run the real program for a stack under Pulumi's mock runtime."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import replace
+from typing import Any, Optional
+
+import pytest
+
+from preflight.program_runner import ProgramRun, project_program, run_program
+from preflight.stack_config import PROJECT_DIR, StackConfig, load_stack_config
+
+NAMESPACE = "hipaa-aws"
+
+
+def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None,
+                 removed: tuple[str, ...] = ()) -> StackConfig:
+    """The stack's real config with some `hipaa-aws:` keys replaced (objects are merged)."""
+    config = load_stack_config(stack)
+    values = {k: v for k, v in config.values.items() if k.split(":", 1)[1] not in removed}
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{NAMESPACE}:{key}"
+        if isinstance(value, dict) and full in values:
+            value = {**json.loads(values[full]), **value}
+        values[full] = value if isinstance(value, str) else json.dumps(value)
+    return replace(config, values=values)
+
+
+def run_stack(stack: str, preview: bool = False, overrides: Optional[dict[str, Any]] = None,
+              removed: tuple[str, ...] = ()) -> ProgramRun:
+    return run_program(project_program(PROJECT_DIR), stack_config(stack, overrides, removed), preview)
+
+
+@functools.lru_cache(maxsize=None)
+def cached_run(stack: str, preview: bool = False) -> ProgramRun:
+    """The unmodified stack (runs are read-only, so tests share them)."""
+    return run_stack(stack, preview)
+
+
+@pytest.fixture(params=["prod", "staging"])
+def any_stack(request) -> ProgramRun:
+    return cached_run(request.param)
+
+
+@pytest.fixture
+def prod() -> ProgramRun:
+    return cached_run("prod")
+
+
+@pytest.fixture
+def staging() -> ProgramRun:
+    return cached_run("staging")
+
+
+def arn_of(run: ProgramRun, name: str, type_token: str) -> str:
+    return run.named(name, type_token).outputs["arn"]
+
+
+def id_of(run: ProgramRun, name: str, type_token: str) -> str:
+    return run.named(name, type_token).id
