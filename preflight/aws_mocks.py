@@ -48,6 +48,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             **args.inputs,
             "arn": f"arn:aws:{service}:{self.region}:{self.account_id}:{kind}/{args.name}",
         }
+        # The provider auto-names resources whose name the program leaves unset.
+        state.setdefault("name", f"{args.name}-a1b2c3d")
         if args.typ == "aws:rds/instance:Instance":
             state.update(
                 address=f"{args.name}.abc123.{self.region}.rds.amazonaws.com",
@@ -63,7 +65,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:kms/key:Key":
             state["keyId"] = resource_id
         if args.typ == "aws:s3/bucket:Bucket":
-            state["bucket"] = args.inputs.get("bucket") or resource_id
+            state["bucket"] = args.inputs.get("bucket") or f"{args.name}-a1b2c3d"
             state["arn"] = f"arn:aws:s3:::{state['bucket']}"
         if args.typ == "aws:sns/topic:Topic":
             state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{args.name}"
