@@ -149,6 +149,10 @@ class Settings(_Strict):
     nat_gateway_per_az: bool = Field(True, alias="natGatewayPerAz")
     audit_log_retention_days: int = Field(SIX_YEARS_DAYS, alias="auditLogRetentionDays")
     app_port: int = Field(8443, alias="appPort", ge=1024, le=65535)
+    alert_email: str = Field(alias="alertEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phi_read_alarm_threshold: int = Field(500, alias="phiReadAlarmThreshold", ge=1, le=1_000_000)
+    backup_copy_region: Optional[str] = Field(
+        None, alias="backupCopyRegion", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
 
@@ -187,6 +191,14 @@ class Settings(_Strict):
                 "must be a CloudWatch Logs retention of at least six years "
                 f"(HIPAA 164.316(b)(2)(i)): one of {', '.join(map(str, allowed))}"
             )
+        return value
+
+    @field_validator("backup_copy_region")
+    @classmethod
+    def _copy_goes_elsewhere(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        region = (info.context or {}).get("region")
+        if value is not None and value == region:
+            raise ValueError(f"must be a region other than the stack's own ({region})")
         return value
 
     @property
@@ -241,7 +253,7 @@ def _lookup(raw: Mapping[str, Any], loc: tuple) -> Any:
     return value
 
 
-def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
+def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = None) -> Settings:
     """Validate raw config values (strings or JSON text, as the engine passes them).
 
     Raises pulumi.RunError listing every problem at once.
@@ -267,7 +279,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
     holds_phi = {"phi": True, "synthetic": False}.get(classification)  # None: not judged
     try:
         settings = Settings.model_validate(
-            {"stack": stack, **values}, context={"holds_phi": holds_phi}
+            {"stack": stack, **values}, context={"holds_phi": holds_phi, "region": region}
         )
     except ValidationError as err:
         settings = None
@@ -294,4 +306,5 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
 
 def load_settings() -> Settings:
     """Read and validate this stack's settings from the Pulumi config."""
-    return parse_settings(pulumi.get_stack(), configured_keys())
+    return parse_settings(pulumi.get_stack(), configured_keys(),
+                          region=pulumi.Config("aws").get("region"))

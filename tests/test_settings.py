@@ -104,7 +104,8 @@ def test_a_phi_stack_may_restore_its_own_snapshot():
 
 def test_settings_are_immutable():
     settings = parse_settings("staging", {"dataClassification": "synthetic",
-                                          "owner": "a@b.co", "costCenter": "x"})
+                                          "owner": "a@b.co", "costCenter": "x",
+                                          "alertEmail": "sec@b.co"})
     with pytest.raises(Exception):
         settings.vpc_cidr = "10.1.0.0/16"  # type: ignore[misc]
 

@@ -1,0 +1,134 @@
+"""The audit trail: multi-region CloudTrail, validated and encrypted, into WORM storage and CloudWatch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .aws_context import AwsContext
+from .policy_documents import policy_json, service_trust_policy
+from .secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+
+s3 = aws.s3
+
+
+@dataclass(frozen=True)
+class AuditTrailArgs:
+    stack: str
+    aws: AwsContext
+    logs_key_arn: pulumi.Input[str]
+    access_log_bucket: pulumi.Input[str]
+    retention_days: int
+    """Object Lock default retention and log group retention (six years or more)."""
+    phi_bucket_arns: list[pulumi.Input[str]]
+    """Buckets whose object reads and writes are recorded as data events."""
+
+
+def trail_delivery(trail_arn: str, ctx: AwsContext):
+    """Bucket policy statements letting only this trail write into the bucket."""
+    def statements(bucket_arn: str) -> list[dict]:
+        only_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+        return [
+            {
+                "Sid": "CloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": only_this_trail,
+            },
+            {
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/AWSLogs/{ctx.account_id}/*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn,
+                                               "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ]
+    return statements
+
+
+class AuditTrail(pulumi.ComponentResource):
+    trail_arn: str
+    """ARN of the trail (its name is fixed, so the ARN is known before creation)."""
+    log_group_name: pulumi.Output[str]
+    """CloudWatch log group receiving the trail (metric filters and alarms read it)."""
+    bucket: SecureBucket
+    """The Object Lock (COMPLIANCE) bucket holding the trail's log files."""
+
+    def __init__(self, name: str, args: AuditTrailArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:components:AuditTrail", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = args.aws
+        trail_name = f"hipaa-aws-{args.stack}"
+        self.trail_arn = ctx.arn("cloudtrail", f"trail/{trail_name}")
+
+        self.bucket = SecureBucket(f"{name}-logs", SecureBucketArgs(
+            purpose="audit-trail",
+            kms_key_arn=args.logs_key_arn,
+            access_log_bucket=args.access_log_bucket,
+            object_lock=ObjectLock(mode="COMPLIANCE", days=args.retention_days),
+            lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
+                id="archive", status="Enabled",
+                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    storage_class="GLACIER", days=90)],
+                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=args.retention_days),
+            )],
+            extra_policy_statements=trail_delivery(self.trail_arn, ctx),
+        ), opts=child)
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-trail", name=f"/hipaa-aws/{args.stack}/cloudtrail",
+            retention_in_days=args.retention_days, kms_key_id=args.logs_key_arn, opts=child,
+        )
+        self.log_group_name = log_group.name
+        role = aws.iam.Role(
+            f"{name}-trail-to-logs", description="CloudTrail delivery to CloudWatch Logs",
+            assume_role_policy=service_trust_policy("cloudtrail.amazonaws.com", ctx,
+                                                    source_arn=self.trail_arn),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-trail-to-logs", role=role.id,
+            policy=log_group.arn.apply(lambda arn: policy_json({
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{arn}:*",
+            })),
+            opts=child,
+        )
+
+        selector = aws.cloudtrail.TrailAdvancedEventSelectorArgs
+        field = aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs
+        phi_objects = pulumi.Output.all(*args.phi_bucket_arns).apply(
+            lambda arns: [f"{arn}/" for arn in arns])
+        aws.cloudtrail.Trail(
+            name,
+            name=trail_name,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=args.logs_key_arn,
+            s3_bucket_name=self.bucket.bucket_name,
+            cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
+            cloud_watch_logs_role_arn=role.arn,
+            advanced_event_selectors=[
+                selector(name="All management events",
+                         field_selectors=[field(field="eventCategory", equals=["Management"])]),
+                selector(name="PHI object reads and writes", field_selectors=[
+                    field(field="eventCategory", equals=["Data"]),
+                    field(field="resources.type", equals=["AWS::S3::Object"]),
+                    field(field="resources.ARN", starts_withs=phi_objects),
+                ]),
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket.policy, role_policy]),
+        )
+        self.register_outputs({"trail_arn": self.trail_arn, "log_group_name": self.log_group_name})

@@ -1,0 +1,105 @@
+"""AWS Backup: a locked, KMS-encrypted vault, daily and monthly plans, optional copy to a second region."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .aws_context import AwsContext
+from .key_ring import DELETION_WINDOW_DAYS, KEY_PURPOSES, ROTATION_PERIOD_DAYS, key_policy
+from .policy_documents import service_trust_policy
+
+DAILY_RETENTION_DAYS = 35
+MONTHLY_RETENTION_DAYS = 365
+# Recovery points cannot be deleted before this, nor kept past the maximum, once locked.
+LOCK_MIN_RETENTION_DAYS = 7
+LOCK_MAX_RETENTION_DAYS = 400
+# After this many days the COMPLIANCE lock is immutable (nobody, root included, can remove it).
+LOCK_GRACE_DAYS = 3
+MANAGED_POLICIES = (
+    "AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore",
+)
+
+
+@dataclass(frozen=True)
+class BackupArgs:
+    stack: str
+    aws: AwsContext
+    backup_key_arn: pulumi.Input[str]
+    resource_arns: list[pulumi.Input[str]]
+    """The PHI stores to back up (database, PHI bucket)."""
+    holds_phi: bool
+    copy_region: Optional[str] = None
+
+
+class Backup(pulumi.ComponentResource):
+    vault_name: pulumi.Output[str]
+    """The locked primary vault."""
+
+    def __init__(self, name: str, args: BackupArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:components:Backup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = args.aws
+
+        vault = self._locked_vault(name, f"hipaa-aws-{args.stack}", args.backup_key_arn, args, None)
+        self.vault_name = vault.name
+
+        copy_actions = None
+        if args.copy_region:
+            copy_ctx = AwsContext(ctx.account_id, args.copy_region, ctx.partition, ctx.dns_suffix)
+            backup_purpose = next(p for p in KEY_PURPOSES if p.name == "backup")
+            copy_key = aws.kms.Key(
+                f"{name}-copy", region=args.copy_region,
+                description=f"hipaa-aws {args.stack}: AWS Backup copies in {args.copy_region}",
+                enable_key_rotation=True, rotation_period_in_days=ROTATION_PERIOD_DAYS,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                policy=json.dumps(key_policy(copy_ctx, backup_purpose)), opts=child)
+            copy_vault = self._locked_vault(f"{name}-copy", f"hipaa-aws-{args.stack}-copy",
+                                            copy_key.arn, args, args.copy_region)
+            copy_actions = [aws.backup.PlanRuleCopyActionArgs(
+                destination_vault_arn=copy_vault.arn,
+                lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(delete_after=DAILY_RETENTION_DAYS))]
+
+        plan = aws.backup.Plan(name, name=f"hipaa-aws-{args.stack}", rules=[
+            aws.backup.PlanRuleArgs(
+                rule_name="daily", target_vault_name=vault.name,
+                schedule="cron(0 5 ? * * *)", start_window=60, completion_window=360,
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=DAILY_RETENTION_DAYS),
+                copy_actions=copy_actions),
+            aws.backup.PlanRuleArgs(
+                rule_name="monthly", target_vault_name=vault.name,
+                schedule="cron(0 6 1 * ? *)", start_window=60, completion_window=720,
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=MONTHLY_RETENTION_DAYS)),
+        ], opts=child)
+
+        role = aws.iam.Role(f"{name}-service", description="AWS Backup service role",
+                            assume_role_policy=service_trust_policy("backup.amazonaws.com", ctx),
+                            opts=child)
+        attachments = [aws.iam.RolePolicyAttachment(
+            f"{name}-{policy}", role=role.name,
+            policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/{policy}", opts=child)
+            for policy in MANAGED_POLICIES]
+        aws.backup.Selection(
+            name, name=f"hipaa-aws-{args.stack}-phi-stores", plan_id=plan.id,
+            iam_role_arn=role.arn, resources=args.resource_arns,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))
+        self.register_outputs({"vault_name": self.vault_name})
+
+    def _locked_vault(self, name: str, vault_name: str, key_arn: pulumi.Input[str],
+                      args: BackupArgs, region: Optional[str]) -> aws.backup.Vault:
+        child = pulumi.ResourceOptions(parent=self)
+        vault = aws.backup.Vault(name, name=vault_name, kms_key_arn=key_arn, region=region,
+                                 opts=child)
+        aws.backup.VaultLockConfiguration(
+            name, backup_vault_name=vault.name, region=region,
+            min_retention_days=LOCK_MIN_RETENTION_DAYS, max_retention_days=LOCK_MAX_RETENTION_DAYS,
+            # COMPLIANCE mode (immutable after the grace period) where PHI is held;
+            # GOVERNANCE mode elsewhere so a synthetic vault can still be retired.
+            changeable_for_days=LOCK_GRACE_DAYS if args.holds_phi else None,
+            opts=child)
+        return vault

@@ -1,0 +1,188 @@
+"""Security alarms: the CIS CloudWatch set on the trail, high-severity findings, anomalous PHI reads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .aws_context import AwsContext
+from .policy_documents import policy_json
+
+METRIC_NAMESPACE = "HipaaAws/Security"
+PHI_READ_WINDOW_SECONDS = 300
+
+
+def _any_event(*names: str, source: Optional[str] = None) -> str:
+    names_clause = " || ".join(f"($.eventName = {n})" for n in names)
+    if source:
+        return f"{{ ($.eventSource = {source}) && ({names_clause}) }}"
+    return f"{{ {names_clause} }}"
+
+
+# CIS AWS Foundations Benchmark, CloudWatch monitoring section: metric filter patterns.
+CIS_ALARMS: dict[str, tuple[str, str]] = {
+    "unauthorized-api-calls": (
+        "Unauthorized API calls",
+        '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'),
+    "console-signin-without-mfa": (
+        "Console sign-in without MFA",
+        '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
+        '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }'),
+    "root-account-usage": (
+        "Root account used",
+        '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && '
+        '$.eventType != "AwsServiceEvent" }'),
+    "iam-policy-changes": ("IAM policy changed", _any_event(
+        "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy",
+        "PutRolePolicy", "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion",
+        "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy",
+        "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy",
+        source="iam.amazonaws.com")),
+    "cloudtrail-changes": ("CloudTrail configuration changed", _any_event(
+        "CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging")),
+    "console-auth-failures": (
+        "Console authentication failures",
+        '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'),
+    "cmk-disabled-or-deleted": ("Customer managed key disabled or scheduled for deletion",
+                                _any_event("DisableKey", "ScheduleKeyDeletion",
+                                           source="kms.amazonaws.com")),
+    "s3-bucket-policy-changes": ("S3 bucket policy changed", _any_event(
+        "PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle",
+        "PutBucketReplication", "DeleteBucketPolicy", "DeleteBucketCors",
+        "DeleteBucketLifecycle", "DeleteBucketReplication", source="s3.amazonaws.com")),
+    "config-changes": ("AWS Config changed", _any_event(
+        "StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel",
+        "PutConfigurationRecorder", source="config.amazonaws.com")),
+    "security-group-changes": ("Security group changed", _any_event(
+        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateSecurityGroup",
+        "DeleteSecurityGroup")),
+    "nacl-changes": ("Network ACL changed", _any_event(
+        "CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
+        "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation")),
+    "network-gateway-changes": ("Network gateway changed", _any_event(
+        "CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway",
+        "CreateInternetGateway", "DeleteInternetGateway", "DetachInternetGateway")),
+    "route-table-changes": ("Route table changed", _any_event(
+        "CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation",
+        "DeleteRouteTable", "DeleteRoute", "DisassociateRouteTable",
+        source="ec2.amazonaws.com")),
+    "vpc-changes": ("VPC changed", _any_event(
+        "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection",
+        "CreateVpcPeeringConnection", "DeleteVpcPeeringConnection",
+        "RejectVpcPeeringConnection", "AttachClassicLinkVpc", "DetachClassicLinkVpc",
+        "DisableVpcClassicLink", "EnableVpcClassicLink")),
+}
+
+FINDING_RULES = {
+    "guardduty-high-severity": ("GuardDuty findings of severity 7 or more", {
+        "source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"],
+        "detail": {"severity": [{"numeric": [">=", 7]}]}}),
+    "securityhub-critical-high": ("Security Hub CRITICAL and HIGH findings", {
+        "source": ["aws.securityhub"], "detail-type": ["Security Hub Findings - Imported"],
+        "detail": {"findings": {"Severity": {"Label": ["CRITICAL", "HIGH"]}}}}),
+}
+
+
+@dataclass(frozen=True)
+class SecurityAlarmsArgs:
+    stack: str
+    aws: AwsContext
+    alerting_key_arn: pulumi.Input[str]
+    alert_email: str
+    trail_log_group_name: pulumi.Input[str]
+    phi_bucket_name: pulumi.Input[str]
+    phi_read_threshold: int
+
+
+class SecurityAlarms(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str]
+    """The encrypted SNS topic every alarm and finding rule notifies."""
+
+    def __init__(self, name: str, args: SecurityAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:components:SecurityAlarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = args.aws
+        self._stack = args.stack
+
+        topic = aws.sns.Topic(name, name=f"hipaa-aws-{args.stack}-security-alerts",
+                              kms_master_key_id=args.alerting_key_arn, opts=child)
+        self.topic_arn = topic.arn
+        rule_arns = [ctx.arn("events", f"rule/hipaa-aws-{args.stack}-{key}") for key in FINDING_RULES]
+        aws.sns.TopicPolicy(name, arn=topic.arn, policy=topic.arn.apply(lambda arn: policy_json(
+            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+             "Resource": arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
+            {"Sid": "FindingRulesPublish", "Effect": "Allow",
+             "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+             "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+             "Action": "sns:Publish", "Resource": arn,
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        )), opts=child)
+        aws.sns.TopicSubscription(name, topic=topic.arn, protocol="email",
+                                  endpoint=args.alert_email, opts=child)
+
+        for key, (description, pattern) in CIS_ALARMS.items():
+            metric = "".join(part.capitalize() for part in key.split("-"))
+            aws.cloudwatch.LogMetricFilter(
+                f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}", log_group_name=args.trail_log_group_name,
+                pattern=pattern,
+                metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                    name=metric, namespace=METRIC_NAMESPACE, value="1", unit="Count"),
+                opts=child)
+            self._alarm(name, key, description, topic.arn, child,
+                        metric_name=metric, namespace=METRIC_NAMESPACE, statistic="Sum",
+                        period=300, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold")
+
+        for key, (description, pattern) in FINDING_RULES.items():
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}", description=description,
+                event_pattern=json.dumps(pattern), opts=child)
+            aws.cloudwatch.EventTarget(f"{name}-{key}", rule=rule.name, arn=topic.arn, opts=child)
+
+        self._phi_read_alarm(name, args, topic.arn, child)
+        self.register_outputs({"topic_arn": self.topic_arn})
+
+    def _alarm(self, name, key, description, topic_arn, child, **metric) -> aws.cloudwatch.MetricAlarm:
+        return aws.cloudwatch.MetricAlarm(
+            f"{name}-{key}", name=f"hipaa-aws-{self._stack}-{key}", alarm_description=description,
+            evaluation_periods=1, treat_missing_data="notBreaching",
+            alarm_actions=[topic_arn], insufficient_data_actions=[topic_arn],
+            opts=child, **metric)
+
+    def _phi_read_alarm(self, name, args: SecurityAlarmsArgs, topic_arn, child) -> None:
+        """More PHI object reads by a single principal in five minutes than the threshold."""
+        rule_name = f"hipaa-aws-{args.stack}-phi-reads-per-principal"
+        definition = pulumi.Output.all(args.trail_log_group_name, args.phi_bucket_name).apply(
+            lambda v: json.dumps({
+                "Schema": {"Name": "CloudWatchLogRule", "Version": 1},
+                "LogGroupNames": [v[0]],
+                "LogFormat": "JSON",
+                "Contribution": {
+                    "Keys": ["$.userIdentity.arn"],
+                    "Filters": [
+                        {"Match": "$.eventSource", "In": ["s3.amazonaws.com"]},
+                        {"Match": "$.eventName", "In": ["GetObject"]},
+                        {"Match": "$.requestParameters.bucketName", "In": [v[1]]},
+                    ],
+                },
+                "AggregateOn": "Count",
+            }))
+        rule = aws.cloudwatch.ContributorInsightRule(
+            f"{name}-phi-reads", rule_name=rule_name, rule_state="ENABLED",
+            rule_definition=definition, opts=child)
+        query = aws.cloudwatch.MetricAlarmMetricQueryArgs
+        self._alarm(
+            name, "phi-reads-per-principal",
+            f"A single principal read more than {args.phi_read_threshold} PHI objects in 5 minutes",
+            topic_arn, pulumi.ResourceOptions(parent=self, depends_on=[rule]),
+            threshold=args.phi_read_threshold, comparison_operator="GreaterThanThreshold",
+            metric_queries=[query(
+                id="reads", return_data=True, period=PHI_READ_WINDOW_SECONDS,
+                expression=f"INSIGHT_RULE_METRIC('{rule_name}', 'MaxContributorValue')",
+                label="Most PHI object reads by one principal")])

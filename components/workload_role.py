@@ -1,0 +1,67 @@
+"""The application's role: exactly the PHI it serves, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .aws_context import AwsContext
+from .policy_documents import policy_json, service_trust_policy
+
+
+def workload_statements(bucket_arn: str, storage_key: str, database_key: str, secrets_key: str,
+                        db_user_arn: str, secret_arn: str, secretsmanager_host: str) -> list[dict]:
+    return [
+        {"Sid": "PhiObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+         "Resource": f"{bucket_arn}/*"},
+        {"Sid": "PhiKeys", "Effect": "Allow",
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+         "Resource": [storage_key, database_key]},
+        {"Sid": "DatabaseIamAuth", "Effect": "Allow", "Action": "rds-db:connect",
+         "Resource": db_user_arn},
+        {"Sid": "DatabaseSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": secret_arn},
+        # Secrets Manager decrypts the secret with the caller's permission on its key.
+        {"Sid": "DatabaseSecretKey", "Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": secrets_key,
+         "Condition": {"StringEquals": {"kms:ViaService": secretsmanager_host}}},
+    ]
+
+
+@dataclass(frozen=True)
+class WorkloadRoleArgs:
+    stack: str
+    aws: AwsContext
+    phi_bucket_arn: pulumi.Input[str]
+    storage_key_arn: pulumi.Input[str]
+    database_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    database_user_arn: pulumi.Input[str]
+    database_secret_arn: pulumi.Input[str]
+    service: str = "ecs-tasks.amazonaws.com"
+    """The compute service that runs the application and assumes the role."""
+
+
+class WorkloadRole(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+    """ARN of the application's role."""
+
+    def __init__(self, name: str, args: WorkloadRoleArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:components:WorkloadRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            name, name=f"hipaa-aws-{args.stack}-workload",
+            description="Application workload: PHI bucket objects, its database user and secret",
+            assume_role_policy=service_trust_policy(args.service, args.aws),
+            max_session_duration=3600, opts=child)
+        aws.iam.RolePolicy(name, role=role.id, policy=pulumi.Output.all(
+            args.phi_bucket_arn, args.storage_key_arn, args.database_key_arn, args.secrets_key_arn,
+            args.database_user_arn, args.database_secret_arn,
+        ).apply(lambda v: policy_json(*workload_statements(
+            *v, secretsmanager_host=args.aws.service_host("secretsmanager")))), opts=child)
+        self.role_arn = role.arn
+        self.register_outputs({"role_arn": self.role_arn})
