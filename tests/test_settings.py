@@ -63,6 +63,10 @@ REJECTIONS = [
     ("staging", {"dataClassification": "public"}, "dataClassification", "'public'", "'phi' or 'synthetic'"),
     ("staging", {"owner": "nobody"}, "owner", "'nobody'", "should match pattern"),
     ("staging", {"database": {"engineVersion": "12"}}, "database.engineVersion", "'12'", "14, 15, 16, 17"),
+    ("prod", {"backupCopyRegion": "us-east-1"}, "backupCopyRegion", "'us-east-1'", "other than the stack's own"),
+    ("prod", {"backupCopyRegion": "mars-1"}, "backupCopyRegion", "'mars-1'", "should match pattern"),
+    ("staging", {"alertEmail": "security"}, "alertEmail", "'security'", "should match pattern"),
+    ("staging", {"phiReadAlarmThreshold": 0}, "phiReadAlarmThreshold", "'0'", "greater than or equal to 1"),
     ("staging", {"database": "{not json"}, "database", "'{not json'", "not a valid object"),
 ]
 

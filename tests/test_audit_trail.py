@@ -1,0 +1,85 @@
+"""AuditTrail: multi-region, validated, encrypted, into WORM storage only this trail can write."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import arn_of, run_stack
+from tests.test_phi_bucket import side
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+def test_trail_is_multi_region_with_global_events_validation_and_the_logs_key(any_stack):
+    trail = any_stack.named("hipaa-audit", TRAIL).inputs
+    assert trail["isMultiRegionTrail"] is True
+    assert trail["includeGlobalServiceEvents"] is True
+    assert trail["enableLogFileValidation"] is True
+    assert trail["enableLogging"] is True
+    assert trail["kmsKeyId"] == arn_of(any_stack, "hipaa-keys-logs", "aws:kms/key:Key")
+    assert trail["s3BucketName"] == any_stack.named("hipaa-audit-logs", BUCKET).outputs["bucket"]
+
+
+def test_trail_delivers_to_an_encrypted_six_year_log_group(any_stack):
+    trail = any_stack.named("hipaa-audit", TRAIL).inputs
+    group = any_stack.named("hipaa-audit-trail", "aws:cloudwatch/logGroup:LogGroup")
+    assert trail["cloudWatchLogsGroupArn"] == group.outputs["arn"] + ":*"
+    assert group.inputs["kmsKeyId"] == arn_of(any_stack, "hipaa-keys-logs", "aws:kms/key:Key")
+    assert group.inputs["retentionInDays"] >= 2192
+    role = any_stack.named("hipaa-audit-trail-to-logs", "aws:iam/role:Role")
+    assert trail["cloudWatchLogsRoleArn"] == role.outputs["arn"]
+
+
+def test_phi_object_reads_and_writes_are_recorded_as_data_events(any_stack):
+    selectors = any_stack.named("hipaa-audit", TRAIL).inputs["advancedEventSelectors"]
+    phi_arn = any_stack.named("hipaa-phi-documents", BUCKET).outputs["arn"]
+    data = next(s for s in selectors if {"field": "eventCategory", "equals": ["Data"]}
+                in s["fieldSelectors"])
+    fields = {f["field"]: f for f in data["fieldSelectors"]}
+    assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
+    assert fields["resources.ARN"]["startsWiths"] == [f"{phi_arn}/"]
+    assert "readOnly" not in fields  # reads and writes
+    assert any({"field": "eventCategory", "equals": ["Management"]} in s["fieldSelectors"]
+               for s in selectors)
+
+
+def test_trail_bucket_is_compliance_locked_for_at_least_six_years(any_stack):
+    assert any_stack.named("hipaa-audit-logs", BUCKET).inputs["objectLockEnabled"] is True
+    lock = side(any_stack, "hipaa-audit-logs", "BucketObjectLockConfiguration")
+    retention = lock["rule"]["defaultRetention"]
+    assert retention["mode"] == "COMPLIANCE"
+    assert retention["days"] >= 2192
+
+
+def test_object_lock_retention_follows_settings():
+    run = run_stack("staging", overrides={"auditLogRetentionDays": 2557})
+    lock = side(run, "hipaa-audit-logs", "BucketObjectLockConfiguration")
+    assert lock["rule"]["defaultRetention"]["days"] == 2557
+
+
+def test_trail_bucket_is_private_versioned_kms_encrypted_and_archived(any_stack):
+    block = side(any_stack, "hipaa-audit-logs", "BucketPublicAccessBlock")
+    assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                  "restrictPublicBuckets"))
+    assert side(any_stack, "hipaa-audit-logs", "BucketVersioning")["versioningConfiguration"]["status"] == "Enabled"
+    (rule,) = side(any_stack, "hipaa-audit-logs", "BucketServerSideEncryptionConfiguration")["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    rules = side(any_stack, "hipaa-audit-logs", "BucketLifecycleConfiguration")["rules"]
+    assert any(t["storageClass"] == "GLACIER" for r in rules for t in r.get("transitions", []))
+
+
+def test_only_this_trail_may_write_and_only_over_tls(any_stack):
+    policy = json.loads(side(any_stack, "hipaa-audit-logs", "BucketPolicy")["policy"])
+    trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/hipaa-aws-" + any_stack.stack
+    allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allows} == {"cloudtrail.amazonaws.com"}
+    for statement in allows:
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["Statement"])
+    assert any_stack.stack_outputs["trailArn"] == trail_arn
+
+
+def test_trail_bucket_is_protected_in_prod(prod):
+    assert prod.named("hipaa-audit-logs", BUCKET).protect is True

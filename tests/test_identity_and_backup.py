@@ -1,0 +1,101 @@
+"""Account baseline, the least-privilege workload role, and backups."""
+
+from __future__ import annotations
+
+import json
+
+from components.backup import MANAGED_POLICIES
+from tests.conftest import arn_of
+
+
+def test_password_policy_matches_the_hipaa_pack(any_stack):
+    (policy,) = any_stack.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+    inputs = policy.inputs
+    assert inputs["minimumPasswordLength"] >= 14
+    assert inputs["passwordReusePrevention"] >= 24
+    assert inputs["maxPasswordAge"] <= 90
+    assert all(inputs[k] for k in ("requireLowercaseCharacters", "requireUppercaseCharacters",
+                                   "requireNumbers", "requireSymbols"))
+
+
+def test_account_guardrails(any_stack):
+    (ebs,) = any_stack.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
+    assert ebs.inputs["enabled"] is True
+    (default_key,) = any_stack.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
+    assert default_key.inputs["keyArn"] == arn_of(any_stack, "hipaa-keys-backup", "aws:kms/key:Key")
+    (block,) = any_stack.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
+    assert all(block.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy",
+                                         "ignorePublicAcls", "restrictPublicBuckets"))
+    (analyzer,) = any_stack.of_type("aws:accessanalyzer/analyzer:Analyzer")
+    assert analyzer.inputs["type"] == "ACCOUNT"
+
+
+def test_no_iam_users_or_access_keys_anywhere(any_stack):
+    types = {r.type for r in any_stack.resources}
+    assert not types & {"aws:iam/user:User", "aws:iam/accessKey:AccessKey",
+                        "aws:iam/userPolicy:UserPolicy", "aws:iam/userLoginProfile:UserLoginProfile"}
+
+
+def _statements(run, name):
+    return json.loads(run.named(name, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
+
+
+def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resources(any_stack):
+    statements = _statements(any_stack, "hipaa-workload")
+    actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    assert not any("*" in a for a in actions)
+    bucket = any_stack.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["arn"]
+    key = lambda p: arn_of(any_stack, f"hipaa-keys-{p}", "aws:kms/key:Key")
+    db = any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["PhiObjects"]["Resource"] == f"{bucket}/*"
+    assert all(a.startswith("s3:") and "Object" in a for a in by_sid["PhiObjects"]["Action"])
+    assert by_sid["PhiKeys"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert by_sid["PhiKeys"]["Resource"] == [key("storage"), key("database")]
+    assert by_sid["DatabaseIamAuth"]["Resource"] == (
+        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db['resourceId']}/app_user")
+    assert by_sid["DatabaseSecret"]["Resource"] == db["masterUserSecrets"][0]["secretArn"]
+    assert by_sid["DatabaseSecretKey"]["Resource"] == key("secrets")
+    assert by_sid["DatabaseSecretKey"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth", "DatabaseSecret",
+                           "DatabaseSecretKey"}
+
+
+def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_stack):
+    vault = any_stack.named("hipaa-backup", "aws:backup/vault:Vault")
+    assert vault.inputs["kmsKeyArn"] == arn_of(any_stack, "hipaa-keys-backup", "aws:kms/key:Key")
+    lock = any_stack.named("hipaa-backup", "aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert lock.inputs["backupVaultName"] == vault.outputs["name"]
+    assert lock.inputs["minRetentionDays"] >= 7
+    assert ("changeableForDays" in lock.inputs) is (any_stack.stack == "prod")  # COMPLIANCE mode
+    (selection,) = any_stack.of_type("aws:backup/selection:Selection")
+    assert set(selection.inputs["resources"]) == {
+        any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs["arn"],
+        any_stack.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["arn"]}
+    role = any_stack.named("hipaa-backup-service", "aws:iam/role:Role")
+    assert selection.inputs["iamRoleArn"] == role.outputs["arn"]
+    attached = {a.inputs["policyArn"].rsplit("/", 1)[1] for a in any_stack.of_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.inputs["role"] == role.outputs["name"]}
+    assert attached == set(MANAGED_POLICIES)
+
+
+def test_plan_keeps_daily_35_days_and_monthly_a_year(any_stack):
+    rules = {r["ruleName"]: r for r in any_stack.named("hipaa-backup", "aws:backup/plan:Plan").inputs["rules"]}
+    assert rules["daily"]["lifecycle"]["deleteAfter"] == 35
+    assert rules["monthly"]["lifecycle"]["deleteAfter"] == 365
+
+
+def test_prod_copies_backups_to_a_vault_in_the_second_region(prod, staging):
+    daily = next(r for r in prod.named("hipaa-backup", "aws:backup/plan:Plan").inputs["rules"]
+                 if r["ruleName"] == "daily")
+    copy_vault = prod.named("hipaa-backup-copy", "aws:backup/vault:Vault")
+    assert copy_vault.inputs["region"] == "us-west-2"
+    assert daily["copyActions"][0]["destinationVaultArn"] == copy_vault.outputs["arn"]
+    copy_key = prod.named("hipaa-backup-copy", "aws:kms/key:Key")
+    assert copy_vault.inputs["kmsKeyArn"] == copy_key.outputs["arn"]
+    assert copy_key.inputs["region"] == "us-west-2" and copy_key.inputs["enableKeyRotation"] is True
+    assert "backup.us-west-2.amazonaws.com" in copy_key.inputs["policy"]
+    staging_daily = next(r for r in staging.named("hipaa-backup", "aws:backup/plan:Plan").inputs["rules"]
+                         if r["ruleName"] == "daily")
+    assert not staging_daily.get("copyActions")
