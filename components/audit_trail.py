@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from .aws_context import AwsContext
 from .policy_documents import policy_json, service_trust_policy
+from .role_policy import attach_policy
 from .secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 s3 = aws.s3
@@ -95,14 +96,14 @@ class AuditTrail(pulumi.ComponentResource):
                                                     source_arn=self.trail_arn),
             opts=child,
         )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-trail-to-logs", role=role.id,
-            policy=log_group.arn.apply(lambda arn: policy_json({
+        role_policy = attach_policy(
+            f"{name}-trail-to-logs", role, "CloudTrail writes to its own log group",
+            log_group.arn.apply(lambda arn: policy_json({
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": f"{arn}:*",
             })),
-            opts=child,
+            child,
         )
 
         selector = aws.cloudtrail.TrailAdvancedEventSelectorArgs

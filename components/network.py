@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
+from .role_policy import attach_policy
 from .policy_documents import policy_json, service_trust_policy
 
 TIERS = ("public", "app", "data")  # 4th quarter of the VPC is kept in reserve
@@ -199,14 +200,14 @@ class Network(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-flow-logs", role=role.id,
-            policy=group.arn.apply(lambda arn: policy_json({
+        attach_policy(
+            f"{name}-flow-logs", role, "VPC flow logs write to their own log group",
+            group.arn.apply(lambda arn: policy_json({
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [arn, f"{arn}:*"],
             })),
-            opts=child,
+            child,
         )
         aws.ec2.FlowLog(
             f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL",

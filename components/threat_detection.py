@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from .aws_context import AwsContext
 from .conformance_pack import template_body
 from .policy_documents import policy_json, service_trust_policy
+from .role_policy import attach_policy
 from .secure_bucket import SecureBucket, SecureBucketArgs
 
 # EKS_RUNTIME_MONITORING is superseded by RUNTIME_MONITORING; never enable both.
@@ -117,9 +118,9 @@ class ThreatDetection(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-config", role=role.name,
             policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWS_ConfigRole", opts=child)
-        delivery_policy = aws.iam.RolePolicy(
-            f"{name}-config-delivery", role=role.id,
-            policy=pulumi.Output.all(self.config_bucket.arn, args.logs_key_arn).apply(
+        delivery_policy = attach_policy(
+            f"{name}-config-delivery", role, "AWS Config delivers to its encrypted bucket",
+            pulumi.Output.all(self.config_bucket.arn, args.logs_key_arn).apply(
                 lambda v: policy_json(
                     {"Effect": "Allow", "Action": "s3:PutObject",
                      "Resource": f"{v[0]}/AWSLogs/{ctx.account_id}/Config/*"},
@@ -127,7 +128,7 @@ class ThreatDetection(pulumi.ComponentResource):
                     {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                      "Resource": v[1]},
                 )),
-            opts=child)
+            child)
         recorder = aws.cfg.Recorder(
             name, name=f"hipaa-aws-{args.stack}", role_arn=role.arn,
             recording_group=aws.cfg.RecorderRecordingGroupArgs(

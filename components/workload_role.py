@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
+from .role_policy import attach_policy
 from .policy_documents import policy_json, service_trust_policy
 
 
@@ -58,10 +59,11 @@ class WorkloadRole(pulumi.ComponentResource):
             description="Application workload: PHI bucket objects, its database user and secret",
             assume_role_policy=service_trust_policy(args.service, args.aws),
             max_session_duration=3600, opts=child)
-        aws.iam.RolePolicy(name, role=role.id, policy=pulumi.Output.all(
+        attach_policy(name, role, "PHI bucket objects, PHI keys, the database user and secret",
+                      pulumi.Output.all(
             args.phi_bucket_arn, args.storage_key_arn, args.database_key_arn, args.secrets_key_arn,
             args.database_user_arn, args.database_secret_arn,
         ).apply(lambda v: policy_json(*workload_statements(
-            *v, secretsmanager_host=args.aws.service_host("secretsmanager")))), opts=child)
+            *v, secretsmanager_host=args.aws.service_host("secretsmanager")))), child)
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})

@@ -36,8 +36,13 @@ def test_no_iam_users_or_access_keys_anywhere(any_stack):
                         "aws:iam/userPolicy:UserPolicy", "aws:iam/userLoginProfile:UserLoginProfile"}
 
 
+def test_no_inline_role_policies_which_the_hipaa_pack_flags(any_stack):
+    assert any_stack.of_type("aws:iam/rolePolicy:RolePolicy") == []
+    assert all(not r.inputs.get("inlinePolicies") for r in any_stack.of_type("aws:iam/role:Role"))
+
+
 def _statements(run, name):
-    return json.loads(run.named(name, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
+    return json.loads(run.named(name, "aws:iam/policy:Policy").inputs["policy"])["Statement"]
 
 
 def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resources(any_stack):
