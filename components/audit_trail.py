@@ -70,7 +70,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.trail_arn = ctx.arn("cloudtrail", f"trail/{trail_name}")
 
         self.bucket = SecureBucket(f"{name}-logs", SecureBucketArgs(
-            purpose="audit-trail",
+            aws=ctx, stack=args.stack, purpose="audit-trail",
             kms_key_arn=args.logs_key_arn,
             access_log_bucket=args.access_log_bucket,
             object_lock=ObjectLock(mode="COMPLIANCE", days=args.retention_days),

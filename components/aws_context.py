@@ -26,6 +26,16 @@ class AwsContext:
     def account_root_arn(self) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:root"
 
+    def bucket_name(self, stack: str, purpose: str) -> str:
+        """A predictable, globally unique bucket name, so ARNs and policies are known at preview."""
+        name = f"hipaa-aws-{stack}-{purpose}-{self.account_id}"
+        if len(name) > 63:
+            raise ValueError(f"bucket name {name} is longer than S3's 63 characters; use a shorter stack name")
+        return name
+
+    def bucket_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:s3:::{name}"
+
     def arn(self, service: str, resource: str, region: bool = True) -> str:
         where = self.region if region else ""
         return f"arn:{self.partition}:{service}:{where}:{self.account_id}:{resource}"

@@ -49,7 +49,7 @@ class HipaaEnvironment(pulumi.ComponentResource):
             logs_key_arn=self.keys.arn("logs"),
         ), opts=child)
         self.phi_bucket = PhiBucket(f"{name}-phi", PhiBucketArgs(
-            aws=ctx, storage_key_arn=self.keys.arn("storage"),
+            stack=settings.stack, aws=ctx, storage_key_arn=self.keys.arn("storage"),
             glacier_transition_days=settings.storage.glacier_transition_days,
             noncurrent_version_expiration_days=settings.storage.noncurrent_version_expiration_days,
         ), opts=phi_store)
@@ -91,7 +91,7 @@ class HipaaEnvironment(pulumi.ComponentResource):
             stack=settings.stack, aws=ctx, backup_key_arn=self.keys.arn("backup"),
             resource_arns=[self.database.instance.arn, self.phi_bucket.arn],
             holds_phi=settings.holds_phi, copy_region=settings.backup_copy_region,
-        ), opts=child)
+        ), opts=phi_store)
         self.register_outputs({})
 
     def operator_outputs(self) -> dict[str, pulumi.Input]:

@@ -31,6 +31,7 @@ def access_log_delivery(ctx: AwsContext):
 
 @dataclass(frozen=True)
 class PhiBucketArgs:
+    stack: str
     aws: AwsContext
     storage_key_arn: pulumi.Input[str]
     glacier_transition_days: int
@@ -53,7 +54,7 @@ class PhiBucket(pulumi.ComponentResource):
         transition = s3.BucketLifecycleConfigurationRuleTransitionArgs
 
         self.access_logs = SecureBucket(f"{name}-access-logs", SecureBucketArgs(
-            purpose="access-logs",
+            aws=args.aws, stack=args.stack, purpose="access-logs",
             kms_key_arn=None,
             lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
                 id="retain-six-years", status="Enabled",
@@ -67,7 +68,7 @@ class PhiBucket(pulumi.ComponentResource):
         ), opts=child)
 
         self.documents = SecureBucket(f"{name}-documents", SecureBucketArgs(
-            purpose="phi-documents",
+            aws=args.aws, stack=args.stack, purpose="phi-documents",
             kms_key_arn=args.storage_key_arn,
             access_log_bucket=self.access_logs.bucket_name,
             lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(

@@ -8,6 +8,7 @@ from typing import Callable, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from .aws_context import AwsContext
 from .policy_documents import deny_insecure_transport, policy_json
 
 s3 = aws.s3
@@ -23,6 +24,8 @@ class ObjectLock:
 
 @dataclass(frozen=True)
 class SecureBucketArgs:
+    aws: AwsContext
+    stack: str
     purpose: str
     """Purpose tag; `access-logs` marks the one bucket allowed SSE-S3 (S3 requires it)."""
     kms_key_arn: Optional[pulumi.Input[str]]
@@ -55,8 +58,10 @@ class SecureBucket(pulumi.ComponentResource):
         super().__init__("hipaa:components:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        bucket_name = args.aws.bucket_name(args.stack, args.purpose)
+        arn = args.aws.bucket_arn(bucket_name)
         bucket = s3.Bucket(
-            name, object_lock_enabled=True if args.object_lock else None,
+            name, bucket=bucket_name, object_lock_enabled=True if args.object_lock else None,
             tags={"Purpose": args.purpose}, opts=child,
         )
         self.bucket, self.bucket_name, self.arn = bucket, bucket.bucket, bucket.arn
@@ -117,8 +122,8 @@ class SecureBucket(pulumi.ComponentResource):
         )
         self.policy = s3.BucketPolicy(
             name, bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: policy_json(
-                *deny_insecure_transport(arn), *args.extra_policy_statements(arn))),
+            # Built from the known name (not the ARN output) so it can be judged at preview.
+            policy=policy_json(*deny_insecure_transport(arn), *args.extra_policy_statements(arn)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )
         self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn})

@@ -99,7 +99,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]))
 
         self.config_bucket = SecureBucket(f"{name}-config", SecureBucketArgs(
-            purpose="config-delivery", kms_key_arn=args.logs_key_arn,
+            aws=ctx, stack=args.stack, purpose="config-delivery", kms_key_arn=args.logs_key_arn,
             access_log_bucket=args.access_log_bucket,
             lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="archive", status="Enabled",

@@ -1,0 +1,51 @@
+"""CloudWatch: encrypted log groups kept six years; every alarm notifies someone."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .framework import (
+    ENCRYPTION_AT_REST, INCIDENT_PROCEDURES, RETENTION, Metadata, Resource, resource_policy,
+)
+
+LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
+ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
+
+
+def _encrypted(r: Resource) -> Iterable[str]:
+    if not r.props.is_set("kmsKeyId"):
+        yield "Set kmsKeyId to the logs key."
+
+
+def _retention(r: Resource) -> Iterable[str]:
+    days = r.props.number("retentionInDays")
+    minimum = r.config["minimumRetentionDays"]
+    if days not in (None, 0) and days < minimum:  # unset or 0 keeps logs forever
+        yield f"Set retentionInDays to at least {minimum} (six years)."
+
+
+def _alarm_actions(r: Resource) -> Iterable[str]:
+    if not r.props.list("alarmActions"):
+        yield "Set alarmActions to the security alert topic."
+    if r.config["requireInsufficientDataAction"] and not r.props.list("insufficientDataActions"):
+        yield "Set insufficientDataActions to the security alert topic."
+
+
+POLICIES = [
+    resource_policy(Metadata("aws-cloudwatch-log-group-encrypted", "Log groups must be encrypted with a customer-managed key.",
+                             ENCRYPTION_AT_REST, "Set kmsKeyId to the logs key.", service="cloudwatch"),
+                    LOG_GROUP, _encrypted),
+    resource_policy(Metadata("aws-cloudwatch-log-group-six-year-retention", "Log groups must keep audit logs at least six years.",
+                             RETENTION, "Set retentionInDays to 2192 or more (or leave it unset to keep logs forever).",
+                             service="cloudwatch",
+                             config={"minimumRetentionDays": {"type": "integer", "minimum": 1, "default": 2192,
+                                                              "description": "Shortest allowed retention in days."}}),
+                    LOG_GROUP, _retention),
+    resource_policy(Metadata("aws-cloudwatch-alarm-has-action", "Every alarm must notify someone.",
+                             INCIDENT_PROCEDURES, "Set alarmActions (and insufficientDataActions) to the alert topic.",
+                             config_rules=("cloudwatch-alarm-action-check",), service="cloudwatch",
+                             config={"requireInsufficientDataAction": {
+                                 "type": "boolean", "default": True,
+                                 "description": "Also require insufficientDataActions (the HIPAA pack's default)."}}),
+                    ALARM, _alarm_actions),
+]

@@ -1,0 +1,107 @@
+"""Load balancers: HTTPS-only listeners with modern TLS and ACM certificates, access logs,
+deletion protection, WAF."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from pulumi_policy import Severity
+
+from .framework import (
+    ACCESS_CONTROL, AUDIT_CONTROLS, DISASTER_RECOVERY, TRANSMISSION_SECURITY, Metadata, Resource,
+    Stack, resource_policy, stack_policy,
+)
+
+LB = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENER = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+CLASSIC = ("aws:elb/loadBalancer:LoadBalancer",)
+WAF_ASSOCIATION = ("aws:wafv2/webAclAssociation:WebAclAssociation",)
+TLS_POLICIES = {"type": "array", "items": {"type": "string"}, "default": [
+    "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10"],
+    "description": "SSL policies allowed on HTTPS/TLS listeners (TLS 1.2 or newer only)."}
+
+
+def _meta(name, description, control, remediation, rules=(), **kw) -> Metadata:
+    return Metadata(name, description, control, remediation, config_rules=tuple(rules),
+                    service="elb", **kw)
+
+
+def _https_only(r: Resource) -> Iterable[str]:
+    protocol = r.props.get("protocol")
+    if protocol in ("HTTPS", "TLS"):
+        return
+    if protocol == "HTTP":
+        actions = list(r.props.each("defaultActions"))
+        if actions and all(a.get("type") == "redirect" and a.get("redirect", "protocol") == "HTTPS"
+                           for a in actions):
+            return
+        yield "Use protocol HTTPS, or make every default action a redirect to HTTPS."
+    elif protocol is None:
+        yield "Set protocol to HTTPS (or TLS)."
+
+
+def _tls_policy(r: Resource) -> Iterable[str]:
+    if r.props.get("protocol") not in ("HTTPS", "TLS"):
+        return
+    if r.props.get("sslPolicy") not in r.config["allowedSslPolicies"]:
+        yield "Set sslPolicy to a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06."
+    certificate = r.props.get("certificateArn")
+    if not isinstance(certificate, str) or ":acm:" not in certificate:
+        yield "Set certificateArn to an ACM certificate."
+
+
+def _lb_settings(r: Resource) -> Iterable[str]:
+    if r.props.bool("accessLogs", "enabled") is not True or not r.props.is_set("accessLogs", "bucket"):
+        yield "Set accessLogs with enabled=true and the access-log bucket."
+    if r.props.bool("enableDeletionProtection") is not True:
+        yield "Set enableDeletionProtection to true."
+    if r.props.get("loadBalancerType") in (None, "application") and \
+            r.props.bool("dropInvalidHeaderFields") is not True:
+        yield "Set dropInvalidHeaderFields to true."
+
+
+def _classic(r: Resource) -> Iterable[str]:
+    for listener in r.props.each("listeners"):
+        if str(listener.get("lbProtocol")).upper() not in ("HTTPS", "SSL"):
+            yield "Use HTTPS or SSL for every listener's lbProtocol."
+        elif ":acm:" not in str(listener.get("sslCertificateId")):
+            yield "Set listeners[].sslCertificateId to an ACM certificate."
+    if r.props.bool("crossZoneLoadBalancing") is False:
+        yield "Set crossZoneLoadBalancing to true."
+    if r.props.bool("accessLogs", "enabled") is False or not r.props.is_set("accessLogs", "bucket"):
+        yield "Set accessLogs with the access-log bucket."
+
+
+def _waf(stack: Stack) -> Iterable[tuple[str, str]]:
+    for lb in stack.of_type(*LB):
+        def check(lb=lb) -> Iterable[str]:
+            if lb.props.bool("internal") is True or lb.props.get("loadBalancerType") not in (None, "application"):
+                return
+            if not stack.attached(lb, WAF_ASSOCIATION, "resourceArn"):
+                yield "Associate a WAFv2 web ACL (WebAclAssociation) with this internet-facing load balancer."
+        yield from stack.judge(lb, check)
+
+
+POLICIES = [
+    resource_policy(_meta("aws-lb-listener-https-only", "Load balancer listeners must serve HTTPS only (HTTP may only redirect).",
+                          TRANSMISSION_SECURITY, "Use HTTPS/TLS listeners; make HTTP listeners redirect to HTTPS.",
+                          ["alb-http-to-https-redirection-check", "elb-tls-https-listeners-only"]),
+                    LISTENER, _https_only),
+    resource_policy(_meta("aws-lb-listener-modern-tls", "HTTPS listeners must use a TLS 1.2+ policy and an ACM certificate.",
+                          TRANSMISSION_SECURITY, "Set sslPolicy from allowedSslPolicies and certificateArn to an ACM ARN.",
+                          ["elb-predefined-security-policy-ssl-check", "elbv2-acm-certificate-required"],
+                          config={"allowedSslPolicies": TLS_POLICIES}), LISTENER, _tls_policy),
+    resource_policy(_meta("aws-lb-logging-and-protection", "Load balancers must log requests, resist deletion and drop invalid headers.",
+                          AUDIT_CONTROLS, "Set accessLogs, enableDeletionProtection and dropInvalidHeaderFields.",
+                          ["elb-logging-enabled", "elb-deletion-protection-enabled"]), LB, _lb_settings),
+    resource_policy(_meta("aws-elb-classic-secure", "Classic load balancers must use HTTPS/SSL with ACM certificates, cross-zone balancing and access logs.",
+                          TRANSMISSION_SECURITY, "Prefer an Application Load Balancer; otherwise fix listeners, crossZoneLoadBalancing and accessLogs.",
+                          ["elb-tls-https-listeners-only", "elb-acm-certificate-required",
+                           "elb-cross-zone-load-balancing-enabled", "elb-logging-enabled"]), CLASSIC, _classic),
+    stack_policy(_meta("aws-lb-waf-associated", "Internet-facing application load balancers must be protected by AWS WAF.",
+                       ACCESS_CONTROL, "Add aws.wafv2.WebAclAssociation(resource_arn=lb.arn, web_acl_arn=...).",
+                       ["alb-waf-enabled"], severity=Severity.MEDIUM), _waf),
+]

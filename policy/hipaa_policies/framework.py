@@ -1,0 +1,399 @@
+"""How every policy in this pack is built: HIPAA metadata, safe property access, and a
+validation wrapper that never lets a policy crash the pack.
+
+A crash in a mandatory pack blocks every deployment, so:
+- properties are read through `Props`, which never raises on missing keys or wrong types;
+- a value unknown at preview raises the SDK's UnknownValueError (the SDK reports the policy
+  as not run for that resource; unknown is never treated as compliant);
+- any other exception inside a check becomes a violation on that resource only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any, Callable, Iterable, Optional
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import _NotApplicableError
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError,
+)
+
+FRAMEWORK_NAME = "HIPAA Security Rule"
+FRAMEWORK_VERSION = "45 CFR Part 164 Subpart C"
+_UNKNOWNS = frozenset({UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE,
+                       UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE,
+                       UNKNOWN_OBJECT_VALUE})
+
+
+@dataclass(frozen=True)
+class Control:
+    """A HIPAA Security Rule standard or implementation specification."""
+
+    reference: str
+    title: str
+
+
+ENCRYPTION_AT_REST = Control("164.312(a)(2)(iv)", "Encryption and decryption")
+TRANSMISSION_SECURITY = Control("164.312(e)(1)", "Transmission security")
+ACCESS_CONTROL = Control("164.312(a)(1)", "Access control")
+INFORMATION_ACCESS = Control("164.308(a)(4)", "Information access management")
+AUDIT_CONTROLS = Control("164.312(b)", "Audit controls")
+INTEGRITY = Control("164.312(c)(1)", "Integrity")
+AUTHENTICATION = Control("164.312(d)", "Person or entity authentication")
+ACTIVITY_REVIEW = Control("164.308(a)(1)(ii)(D)", "Information system activity review")
+INCIDENT_PROCEDURES = Control("164.308(a)(6)", "Security incident procedures")
+DATA_BACKUP = Control("164.308(a)(7)(ii)(A)", "Data backup plan")
+DISASTER_RECOVERY = Control("164.308(a)(7)(ii)(B)", "Disaster recovery plan")
+RETENTION = Control("164.316(b)(2)(i)", "Documentation retention (six years)")
+PASSWORD_MANAGEMENT = Control("164.308(a)(5)(ii)(D)", "Password management")
+
+
+# ---------------------------------------------------------------- property access
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value in _UNKNOWNS
+
+
+def plain(value: Any) -> Any:
+    """The SDK's read-only proxies turned back into plain values (unknowns kept as sentinels)."""
+    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
+        value = value["__target"]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(v) for v in value]
+    return value
+
+
+def _raw_get(value: Any, path: tuple) -> Any:
+    """Walk `path`; MISSING if absent; raises UnknownValueError on an unknown hop."""
+    walked: list[str] = []
+    for part in path:
+        if is_unknown(value):
+            raise UnknownValueError(value, walked)
+        walked.append(str(part))
+        if isinstance(part, int):
+            if isinstance(value, Sequence) and not isinstance(value, str) and -len(value) <= part < len(value):
+                value = value[part]
+            else:
+                return MISSING
+        elif isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return MISSING
+    if is_unknown(value):
+        raise UnknownValueError(value, walked)
+    return value
+
+
+class Props:
+    """Safe, typed access to a resource's properties (camelCase keys)."""
+
+    def __init__(self, values: Any):
+        self.values = values if isinstance(values, Mapping) else {}
+
+    def get(self, *path: Any) -> Any:
+        """The value at `path`, or None when missing. Unknown -> UnknownValueError."""
+        value = _raw_get(self.values, path)
+        return None if value is MISSING else value
+
+    def is_set(self, *path: Any) -> bool:
+        """Present and not null; a value unknown at preview counts as set."""
+        try:
+            return _raw_get(self.values, path) not in (MISSING, None)
+        except UnknownValueError:
+            return True
+
+    def is_unknown(self, *path: Any) -> bool:
+        """True when the value at `path` (or a container on the way) is unknown at preview."""
+        try:
+            _raw_get(self.values, path)
+            return False
+        except UnknownValueError:
+            return True
+
+    def bool(self, *path: Any) -> Optional[bool]:
+        value = self.get(*path)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return None
+
+    def number(self, *path: Any) -> Optional[float]:
+        value = self.get(*path)
+        if isinstance(value, Real) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return None
+        return None
+
+    def str(self, *path: Any) -> Optional[str]:
+        value = self.get(*path)
+        return value if isinstance(value, str) else None
+
+    def list(self, *path: Any) -> list:
+        value = self.get(*path)
+        return list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else []
+
+    def map(self, *path: Any) -> Mapping:
+        value = self.get(*path)
+        return value if isinstance(value, Mapping) else {}
+
+    def each(self, *path: Any) -> Iterable["Props"]:
+        """Each element of the list at `path` that is an object."""
+        for item in self.list(*path):
+            if is_unknown(item):
+                raise UnknownValueError(item, [str(p) for p in path])
+            if isinstance(item, Mapping):
+                yield Props(item)
+
+    def document(self, *path: Any) -> Optional[Mapping]:
+        """A JSON policy document (string or object); None when absent or not valid JSON."""
+        value = self.get(*path)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        if isinstance(value, Mapping):
+            if any(is_unknown(v) for v in _walk(value)):
+                raise UnknownValueError(UNKNOWN_STRING_VALUE, [str(p) for p in path])
+            return value
+        return None
+
+
+def _walk(value: Any) -> Iterable[Any]:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for v in value:
+            yield from _walk(v)
+    else:
+        yield value
+
+
+def as_list(value: Any) -> list:
+    """A policy field that may be a single value or a list."""
+    if value is None:
+        return []
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
+
+
+# ---------------------------------------------------------------- resources seen by checks
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    urn: str
+    props: Props
+    protect: Optional[bool]
+    config: Mapping[str, Any]
+    property_dependencies: dict[str, list["Resource"]] = field(default_factory=dict)
+    dependencies: list["Resource"] = field(default_factory=list)
+
+    @property
+    def tags(self) -> Mapping[str, Any]:
+        """Known tags (unknown or malformed tags read as none)."""
+        try:
+            return self.props.map("tags")
+        except UnknownValueError:
+            return {}
+
+    @property
+    def holds_phi(self) -> bool:
+        """Whether the stack may hold PHI: from the pack config file, never from tags."""
+        return self.config.get("holdsPhi") is True
+
+    def depends_on(self, other: "Resource", key: Optional[str] = None) -> bool:
+        """True when this resource takes `other`'s output in `key` (any key when None)."""
+        keys = [key] if key else list(self.property_dependencies)
+        if any(other.urn == d.urn for k in keys for d in self.property_dependencies.get(k, [])):
+            return True
+        return key is None and any(other.urn == d.urn for d in self.dependencies)
+
+
+def _with_defaults(config: Optional[Mapping[str, Any]], schema: Mapping[str, Mapping]) -> dict:
+    merged = {k: spec["default"] for k, spec in schema.items() if "default" in spec}
+    if isinstance(config, Mapping):
+        merged.update({k: v for k, v in config.items() if k != "enforcementLevel"})
+    return merged
+
+
+def _protect(opts: Any) -> Optional[bool]:
+    value = getattr(opts, "protect", None)
+    return value if isinstance(value, bool) else None
+
+
+# ---------------------------------------------------------------- policy construction
+
+HOLDS_PHI_SCHEMA = {"holdsPhi": {
+    "type": "boolean", "default": False,
+    "description": "True only for a stack allowed to hold PHI (prod). Default false: PHI is refused.",
+}}
+
+
+@dataclass(frozen=True)
+class Metadata:
+    name: str
+    description: str
+    control: Control
+    remediation: str
+    severity: Severity = Severity.HIGH
+    config_rules: tuple[str, ...] = ()
+    """AWS Config rules of the HIPAA conformance pack this policy prevents."""
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    enforcement: Optional[EnforcementLevel] = None
+    service: str = ""
+
+    def kwargs(self) -> dict:
+        return dict(
+            name=self.name,
+            description=self.description,
+            enforcement_level=self.enforcement,
+            severity=self.severity,
+            framework=PolicyComplianceFramework(
+                name=FRAMEWORK_NAME, version=FRAMEWORK_VERSION,
+                reference=self.control.reference, specification=self.control.title),
+            remediation_steps=self.remediation,
+            tags=["hipaa", self.service or self.name.split("-")[1]] +
+                 [f"config-rule:{r}" for r in self.config_rules],
+            config_schema=PolicyConfigSchema(properties=dict(self.config)) if self.config else None,
+        )
+
+
+def _fail_closed(report: Callable, error: Exception, urn: Optional[str] = None) -> None:
+    report(f"The policy could not evaluate this resource ({type(error).__name__}: {error}); "
+           "fix the property's shape or report a bug in the policy pack.", urn)
+
+
+def resource_policy(meta: Metadata, types: Optional[Iterable[str]],
+                    check: Callable[[Resource], Iterable[str]]) -> ResourceValidationPolicy:
+    """A policy judging one resource at a time; `check` yields violation messages.
+
+    `types` None means every resource type."""
+    types = frozenset(types) if types is not None else None
+    reason = "applies to " + ", ".join(sorted(types or ()))
+
+    def validate(args, report_violation) -> None:
+        if types is not None and args.resource_type not in types:
+            args.not_applicable(reason)
+        try:
+            resource = Resource(
+                type=args.resource_type, name=args.name, urn=args.urn,
+                props=Props(plain(args.props)), protect=_protect(args.opts),
+                config=_with_defaults(args.get_config(), meta.config))
+            for message in check(resource):
+                report_violation(message, None)
+        except (UnknownValueError, _NotApplicableError):
+            raise
+        except Exception as error:  # noqa: BLE001 - a crash would block every deployment
+            _fail_closed(report_violation, error)
+
+    return ResourceValidationPolicy(validate=validate, **meta.kwargs())
+
+
+class Stack:
+    """All resources of the stack, linked by their dependencies (ids are unknown at preview)."""
+
+    def __init__(self, resources: list[Resource], config: Mapping[str, Any]):
+        self.resources = resources
+        self.config = config
+        self.unjudged: list[str] = []
+
+    @property
+    def holds_phi(self) -> bool:
+        return self.config.get("holdsPhi") is True
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources if r.type in types]
+
+    def attached(self, target: Resource, types: Iterable[str], key: str,
+                 literal: Optional[Any] = None) -> list[Resource]:
+        """Resources of `types` whose `key` refers to `target` (by property dependency, or by
+        a known literal equal to `literal`, e.g. an existing bucket's name)."""
+        found = []
+        for candidate in self.of_type(*types):
+            if candidate.depends_on(target, key):
+                found.append(candidate)
+                continue
+            try:
+                value = candidate.props.get(key)
+            except UnknownValueError:
+                continue
+            if literal is not None and value == literal:
+                found.append(candidate)
+        return found
+
+    def judge(self, resource: Resource, check: Callable[[], Iterable[str]]) -> Iterable[tuple[str, str]]:
+        """Run one resource's part of a stack check; unknowns mark it unjudged, not compliant."""
+        try:
+            for message in check():
+                yield message, resource.urn
+        except UnknownValueError as unknown:
+            self.unjudged.append(f"{resource.urn}: {unknown.message}")
+
+
+def stack_policy(meta: Metadata, check: Callable[[Stack], Iterable[tuple[str, str]]]) -> StackValidationPolicy:
+    """A policy over the whole stack; `check` yields (message, urn) pairs."""
+
+    def validate(args, report_violation) -> None:
+        config = _with_defaults(args.get_config(), meta.config)
+        try:
+            by_urn: dict[str, Resource] = {}
+            for r in args.resources:
+                by_urn[r.urn] = Resource(
+                    type=r.resource_type, name=r.name, urn=r.urn, props=Props(plain(r.props)),
+                    protect=_protect(r.opts), config=config)
+            for r in args.resources:
+                resource = by_urn[r.urn]
+                deps = r.property_dependencies if isinstance(r.property_dependencies, Mapping) else {}
+                resource.property_dependencies = {
+                    k: [by_urn[d.urn] for d in v if getattr(d, "urn", None) in by_urn]
+                    for k, v in deps.items()}
+                resource.dependencies = [by_urn[d.urn] for d in (r.dependencies or [])
+                                         if getattr(d, "urn", None) in by_urn]
+            stack = Stack(list(by_urn.values()), config)
+            for message, urn in check(stack):
+                report_violation(message, urn)
+        except _NotApplicableError:
+            raise
+        except UnknownValueError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a crash would block every deployment
+            _fail_closed(report_violation, error)
+            return
+        if stack.unjudged:
+            unknown = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+            unknown.message = (f"{len(stack.unjudged)} resource(s) could not be judged at preview: "
+                               + "; ".join(stack.unjudged[:5]))
+            raise unknown
+
+    return StackValidationPolicy(validate=validate, **meta.kwargs())

@@ -1,0 +1,108 @@
+"""IAM: no users or long-lived keys, no admin or full-service grants, no broad KMS decrypt,
+a strong password policy, no public trust."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import documents as doc
+from .framework import (
+    ACCESS_CONTROL, AUTHENTICATION, INFORMATION_ACCESS, PASSWORD_MANAGEMENT, Metadata, Resource,
+    resource_policy,
+)
+
+USERS = ("aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userLoginProfile:UserLoginProfile",
+         "aws:iam/userPolicy:UserPolicy", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+         "aws:iam/userGroupMembership:UserGroupMembership")
+POLICY_DOCUMENTS = {"aws:iam/policy:Policy": "policy", "aws:iam/rolePolicy:RolePolicy": "policy",
+                    "aws:iam/groupPolicy:GroupPolicy": "policy", "aws:iam/userPolicy:UserPolicy": "policy"}
+INLINE = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/groupPolicy:GroupPolicy", "aws:iam/userPolicy:UserPolicy")
+ROLE = ("aws:iam/role:Role",)
+PASSWORD_POLICY = ("aws:iam/accountPasswordPolicy:AccountPasswordPolicy",)
+BLOCKED_KMS = ("kms:*", "kms:Decrypt", "kms:ReEncrypt*", "kms:ReEncryptFrom", "*")
+
+
+def _documents(r: Resource):
+    if r.type in ROLE:
+        return [p.document("policy") for p in r.props.each("inlinePolicies")]
+    return [r.props.document(POLICY_DOCUMENTS[r.type])]
+
+
+def _no_users(r: Resource) -> Iterable[str]:
+    yield "Remove this IAM user resource; people sign in through IAM Identity Center and workloads use roles."
+
+
+def _no_admin(r: Resource) -> Iterable[str]:
+    for document in _documents(r):
+        for statement in doc.allows(document):
+            if "*" in doc.actions(statement) and "*" in doc.resources(statement):
+                yield 'Remove statements that allow Action "*" on Resource "*".'
+            full = sorted(a for a in doc.actions(statement) if a.endswith(":*"))
+            if full:
+                yield f"Replace full-service actions {', '.join(full)} with the specific actions needed."
+
+
+def _no_broad_kms(r: Resource) -> Iterable[str]:
+    for document in _documents(r):
+        for statement in doc.allows(document):
+            if "*" in doc.resources(statement) and any(a in BLOCKED_KMS for a in doc.actions(statement)):
+                yield "Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource \"*\"."
+
+
+def _no_inline(r: Resource) -> Iterable[str]:
+    if r.type in ROLE:
+        if r.props.list("inlinePolicies"):
+            yield "Move inlinePolicies into customer-managed policies attached to the role."
+    else:
+        yield "Use a customer-managed aws.iam.Policy attached to the role instead of an inline policy."
+
+
+def _trust(r: Resource) -> Iterable[str]:
+    if any(doc.is_public_principal(s) for s in doc.allows(r.props.document("assumeRolePolicy"))):
+        yield 'Remove trust statements that let Principal "*" assume the role.'
+
+
+def _password_policy(r: Resource) -> Iterable[str]:
+    c = r.config
+    if (r.props.number("minimumPasswordLength") or 0) < c["minimumLength"]:
+        yield f"Set minimumPasswordLength to at least {c['minimumLength']}."
+    if (r.props.number("passwordReusePrevention") or 0) < c["reusePrevention"]:
+        yield f"Set passwordReusePrevention to at least {c['reusePrevention']}."
+    age = r.props.number("maxPasswordAge")
+    if age is None or age == 0 or age > c["maximumAgeDays"]:
+        yield f"Set maxPasswordAge to {c['maximumAgeDays']} days or less."
+    for key in ("requireLowercaseCharacters", "requireUppercaseCharacters", "requireNumbers", "requireSymbols"):
+        if r.props.bool(key) is not True:
+            yield f"Set {key} to true."
+
+
+POLICIES = [
+    resource_policy(Metadata("aws-iam-no-users", "No IAM users, access keys or login profiles: people use IAM Identity Center, workloads use roles.",
+                             AUTHENTICATION, "Remove IAM users and keys; use Identity Center and roles with OIDC.",
+                             config_rules=("iam-user-no-policies-check", "iam-user-mfa-enabled",
+                                           "mfa-enabled-for-iam-console-access", "iam-user-unused-credentials-check",
+                                           "access-keys-rotated"), service="iam"), USERS, _no_users),
+    resource_policy(Metadata("aws-iam-no-admin-or-full-service-access", "IAM policies must not grant admin or full-service access.",
+                             INFORMATION_ACCESS, "List the specific actions and resources needed.",
+                             config_rules=("iam-policy-no-statements-with-admin-access",
+                                           "iam-policy-no-statements-with-full-access"), service="iam"),
+                    tuple(POLICY_DOCUMENTS) + ROLE, _no_admin),
+    resource_policy(Metadata("aws-iam-no-broad-kms-decrypt", "IAM policies must not allow decrypting with every KMS key.",
+                             ACCESS_CONTROL, "Name the key ARNs in Resource.",
+                             config_rules=("iam-customer-policy-blocked-kms-actions",
+                                           "iam-inline-policy-blocked-kms-actions"), service="iam"),
+                    tuple(POLICY_DOCUMENTS) + ROLE, _no_broad_kms),
+    resource_policy(Metadata("aws-iam-no-inline-policies", "Permissions must come from managed policies, not inline ones.",
+                             INFORMATION_ACCESS, "Create aws.iam.Policy and attach it with RolePolicyAttachment.",
+                             config_rules=("iam-no-inline-policy-check",), service="iam"), INLINE + ROLE, _no_inline),
+    resource_policy(Metadata("aws-iam-role-trust-not-public", "Role trust policies must not let everyone assume the role.",
+                             ACCESS_CONTROL, "Name the trusted service or account, with conditions.", service="iam"),
+                    ROLE, _trust),
+    resource_policy(Metadata("aws-iam-password-policy", "The account password policy must meet the HIPAA pack's baseline.",
+                             PASSWORD_MANAGEMENT, "14+ characters, 24 remembered, 90-day maximum age, all character classes.",
+                             config_rules=("iam-password-policy",), service="iam",
+                             config={"minimumLength": {"type": "integer", "minimum": 8, "default": 14, "description": "Minimum length."},
+                                     "reusePrevention": {"type": "integer", "minimum": 1, "maximum": 24, "default": 24, "description": "Passwords remembered."},
+                                     "maximumAgeDays": {"type": "integer", "minimum": 1, "maximum": 1095, "default": 90, "description": "Maximum age."}}),
+                    PASSWORD_POLICY, _password_policy),
+]

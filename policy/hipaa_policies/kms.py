@@ -1,0 +1,54 @@
+"""KMS: customer-managed keys rotate, are not public, and are not deleted in a hurry."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import documents as doc
+from .framework import ACCESS_CONTROL, ENCRYPTION_AT_REST, Metadata, Resource, resource_policy
+
+KEY = ("aws:kms/key:Key",)
+
+
+def _rotation(r: Resource) -> Iterable[str]:
+    if r.props.get("customerMasterKeySpec") not in (None, "SYMMETRIC_DEFAULT"):
+        return  # AWS rotates only symmetric keys
+    if r.props.bool("enableKeyRotation") is not True:
+        yield "Set enableKeyRotation to true."
+    period = r.props.number("rotationPeriodInDays")
+    maximum = r.config["maximumRotationDays"]
+    if period is not None and period > maximum:
+        yield f"Set rotationPeriodInDays to {maximum} or less."
+
+
+def _deletion_window(r: Resource) -> Iterable[str]:
+    window = r.props.number("deletionWindowInDays")
+    minimum = r.config["minimumDeletionWindowDays"]
+    if window is None or window < minimum:
+        yield f"Set deletionWindowInDays to at least {minimum}."
+
+
+def _not_public(r: Resource) -> Iterable[str]:
+    if any(doc.is_public_principal(s) for s in doc.allows(r.props.document("policy"))):
+        yield 'Remove key policy statements that allow Principal "*" without a condition.'
+
+
+POLICIES = [
+    resource_policy(Metadata(
+        "aws-kms-key-rotation-enabled", "Customer-managed KMS keys must rotate at least yearly.",
+        ENCRYPTION_AT_REST, "Set enableKeyRotation=true and rotationPeriodInDays<=365.",
+        service="kms", config={"maximumRotationDays": {
+            "type": "integer", "minimum": 90, "maximum": 2560, "default": 365,
+            "description": "Longest allowed rotation period in days."}}), KEY, _rotation),
+    resource_policy(Metadata(
+        "aws-kms-key-deletion-window", "KMS keys must keep a long deletion window so a mistaken deletion can be cancelled.",
+        ENCRYPTION_AT_REST, "Set deletionWindowInDays to 30.",
+        config_rules=("kms-cmk-not-scheduled-for-deletion",), service="kms",
+        config={"minimumDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30,
+                                              "default": 30, "description": "Shortest allowed window."}}),
+        KEY, _deletion_window),
+    resource_policy(Metadata(
+        "aws-kms-key-policy-not-public", "KMS key policies must not let everyone use the key.",
+        ACCESS_CONTROL, "Grant use to named principals or services with conditions.", service="kms"),
+        KEY, _not_public),
+]
