@@ -240,11 +240,22 @@ class Resource:
         return key is None and any(other.urn == d.urn for d in self.dependencies)
 
 
+def _integral(value: Any) -> Any:
+    """Config arrives through protobuf Structs, where every number is a float: 7.0 -> 7."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_integral(v) for v in value]
+    return value
+
+
 def _with_defaults(config: Optional[Mapping[str, Any]], schema: Mapping[str, Mapping]) -> dict:
     merged = {k: spec["default"] for k, spec in schema.items() if "default" in spec}
     if isinstance(config, Mapping):
         merged.update({k: v for k, v in config.items() if k != "enforcementLevel"})
-    return merged
+    return _integral(merged)
 
 
 def _protect(opts: Any) -> Optional[bool]:
