@@ -24,6 +24,8 @@ class ConformanceRule:
     frequency: Optional[str] = None
     resource_types: tuple[str, ...] = ()
     why: Optional[str] = None
+    runtime_only: Optional[str] = None
+    """Why no preview-time policy can prevent this rule (None: a policy does)."""
 
 
 def load_rules(path: Path = RULE_TABLE) -> list[ConformanceRule]:
@@ -33,6 +35,7 @@ def load_rules(path: Path = RULE_TABLE) -> list[ConformanceRule]:
         name=row["name"], identifier=row["identifier"], in_pack=row["in_pack"],
         parameters=dict(row.get("parameters") or {}), frequency=row.get("frequency"),
         resource_types=tuple(row.get("resource_types") or ()), why=row.get("why"),
+        runtime_only=row.get("runtime_only"),
     ) for row in rows]
 
 

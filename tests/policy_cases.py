@@ -346,6 +346,25 @@ CASES: list[Case] = [
            "Remove credentials from the source location URL; use a CodeConnections connection.")], unknown="environment"),
 ]
 
+CASES += [
+    Case("aws-ecs-read-only-root-filesystem", "aws:ecs/taskDefinition:TaskDefinition",
+         {"family": "app", "containerDefinitions": '[{"name": "app", "readonlyRootFilesystem": true, "user": "1000"}]'},
+         [({"containerDefinitions": '[{"name": "app"}]'}, "Set readonlyRootFilesystem to true for container app.")],
+         unknown="containerDefinitions"),
+    Case("aws-ecs-host-network-non-root", "aws:ecs/taskDefinition:TaskDefinition",
+         {"networkMode": "host", "containerDefinitions": '[{"name": "app", "user": "1000"}]'},
+         [({"containerDefinitions": '[{"name": "app"}]'},
+           "Run container app as a non-root user without privileged mode, or leave host networking.")],
+         unknown="networkMode"),
+    Case("aws-ssm-document-not-public", "aws:ssm/document:Document",
+         {"documentType": "Command", "permissions": {"type": "Share", "accountIds": "210987654321"}},
+         [({"permissions.accountIds": "All"}, 'Share the document with named accounts, never "All".')], unknown="permissions"),
+    Case("aws-elasticbeanstalk-managed-updates", "aws:elasticbeanstalk/environment:Environment",
+         {"settings": [{"namespace": "aws:elasticbeanstalk:managedactions", "name": "ManagedActionsEnabled", "value": "true"}]},
+         [({"settings.0.value": "false"}, "Add setting aws:elasticbeanstalk:managedactions ManagedActionsEnabled=true.")],
+         unknown="settings"),
+]
+
 # (policy, type, compliant-by-default props, config, expected messages): config changes verdicts.
 CONFIG_OVERRIDES = [
     ("aws-ec2-sg-internet-ingress-authorized-ports", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
