@@ -1,11 +1,15 @@
-# The README's commands. Each does its own set-up on a fresh machine.
+# The README's commands. Each does its own set-up on a fresh machine (Python 3.11, PyPI, npm registry).
 PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
+STACKS := $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml))
+# The OASIS SARIF 2.1.0 JSON schema, fetched from the npm registry to validate preflight's SARIF in tests.
+SARIF_SCHEMA := $(VENV)/share/sarif-schema-2.1.0.json
+SARIF_PACKAGE := @microsoft/jest-sarif@1.0.0-beta.0
 
-.PHONY: test venv clean
+.PHONY: test preflight bench venv clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -13,8 +17,31 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-test: venv
+$(SARIF_SCHEMA):
+	mkdir -p $(VENV)/share/npm
+	cd $(VENV)/share/npm && npm pack --silent $(SARIF_PACKAGE) >/dev/null
+	tar -xzf $(VENV)/share/npm/microsoft-jest-sarif-*.tgz -C $(VENV)/share/npm package/lib/schemas/sarif-2.1.0-rtm.5.json
+	cp $(VENV)/share/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json $@
+
+test: venv $(SARIF_SCHEMA)
 	$(PY) -m pytest -q
+
+# Offline preflight of every stack: what `pulumi preview --policy-pack policy` would say, with no
+# cloud account. Reports (text, json, sarif, markdown) go to reports/. Exit 1 if any stack is blocked.
+preflight: venv
+	@mkdir -p reports; status=0; \
+	for stack in $(STACKS); do \
+	  $(PY) -m preflight $$stack --format text --output reports/$$stack.txt; code=$$?; \
+	  cat reports/$$stack.txt 2>/dev/null; \
+	  [ $$code -gt $$status ] && status=$$code; \
+	  for pair in json:json sarif:sarif markdown:md; do \
+	    $(PY) -m preflight $$stack --format $${pair%%:*} --output reports/$$stack.$${pair##*:} >/dev/null || true; \
+	  done; \
+	done; \
+	echo "reports written to reports/"; exit $$status
+
+bench: venv
+	$(PY) bench/preflight_bench.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

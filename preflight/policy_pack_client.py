@@ -116,6 +116,7 @@ class PolicyPackProcess:
         if unknown:
             raise PolicyConfigError(f"unknown policies in pack config: {', '.join(unknown)}")
         request = analyzer_pb2.ConfigureAnalyzerRequest()
+        levels = {}
         for policy in self.info.policies:
             entry = file_config.get(policy.name, {})
             if isinstance(entry, str):
@@ -135,10 +136,12 @@ class PolicyPackProcess:
                                              "additionalProperties": False})
             except jsonschema.ValidationError as err:
                 raise PolicyConfigError(f"{policy.name}: {err.message}") from None
+            levels[policy.name] = level
             config = analyzer_pb2.PolicyConfig(enforcementLevel=ENFORCEMENT_LEVELS[level])
             config.properties.update(values)
             request.policyConfig[policy.name].CopyFrom(config)
         self.stub.Configure(request)
+        self.levels = levels
 
     @staticmethod
     def _verdict(response) -> Verdict:

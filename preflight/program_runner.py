@@ -201,3 +201,13 @@ def project_program(project_dir) -> Callable[[], Any]:
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
     return program
+
+
+def script_program(path) -> Callable[[], Any]:
+    """A single-file Pulumi program (test fixtures, small experiments)."""
+    import runpy
+
+    def program() -> None:
+        runpy.run_path(str(path), run_name="__main__")
+
+    return program

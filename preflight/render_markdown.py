@@ -1,0 +1,61 @@
+"""The evidence report an auditor reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    s = report["summary"]
+    pack = report["policyPack"]
+    lines = [
+        f"# HIPAA preflight evidence: {report['project']} / {report['stack']}",
+        "",
+        f"Generated {report['generatedAt']} by the offline preflight: the Pulumi program ran under "
+        "Pulumi's mock runtime with preview semantics, and every resource was judged by the policy "
+        f"pack `{pack['name']}` over the Analyzer protocol with config `{pack['config']}`.",
+        "",
+        "| | |", "|---|---|",
+        f"| result | **{'PASSED' if s['passed'] else 'BLOCKED'}** |",
+        f"| resources judged | {s['resources']} |",
+        f"| policies | {s['policies']} |",
+        f"| mandatory violations | {s['mandatoryViolations']} |",
+        f"| advisory violations | {s['advisoryViolations']} |",
+        f"| not judged at preview | {s['notJudged']} |",
+        "",
+        "## Violations",
+        "",
+    ]
+    if not report["violations"]:
+        lines.append("None.")
+    for group in report["violations"]:
+        r = group["resource"]
+        lines += [f"### `{r['name']}` ({r['type']})", "",
+                  "| policy | enforcement | HIPAA | finding | remediation |", "|---|---|---|---|---|"]
+        for f in group["findings"]:
+            lines.append(f"| `{f['policy']}` | {f['enforcement']} | {f['hipaa']['reference']} | "
+                         f"{_cell(f['message'])} | {_cell(f['remediation'])} |")
+        lines.append("")
+    lines += ["", "## Not judged at preview", ""]
+    if not report["notJudged"]:
+        lines.append("None.")
+    else:
+        lines += ["These values are known only after creation; `pulumi preview` cannot judge them either. "
+                  "AWS Config (the deployed HIPAA conformance pack) judges them at run time.", "",
+                  "| policy | resource | reason |", "|---|---|---|"]
+        lines += [f"| `{n['policy']}` | `{n['urn'].rsplit('::', 1)[-1] or '(stack)'}` | {_cell(n['reason'])} |"
+                  for n in report["notJudged"]]
+    lines += ["", "## Evidence matrix: HIPAA Security Rule section -> policies -> resources judged compliant", ""]
+    for section in report["evidence"]:
+        lines += [f"### {section['reference']} {section['specification']}", "",
+                  "| policy | scope | compliant resources | violations | not judged |", "|---|---|---|---|---|"]
+        for p in section["policies"]:
+            names = [u.rsplit("::", 1)[-1] for u in p["compliantResources"]]
+            shown = ", ".join(f"`{n}`" for n in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+            lines.append(f"| `{p['name']}` | {p['scope']} | {shown or '-'} | {p['violations']} | {p['notJudged']} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""SARIF 2.1.0 for code scanning: one rule per policy, one result per violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"mandatory": "error", "advisory": "warning"}
+
+
+def render_sarif(report: dict[str, Any], info, stack_file: str) -> dict[str, Any]:
+    rules, index = [], {}
+    for policy in info.policies:
+        index[policy.name] = len(rules)
+        rules.append({
+            "id": policy.name,
+            "name": "".join(part.capitalize() for part in policy.name.split("-")),
+            "shortDescription": {"text": policy.description},
+            "fullDescription": {"text": f"{policy.description} HIPAA Security Rule "
+                                        f"{policy.framework.reference} ({policy.framework.specification})."},
+            "help": {"text": policy.remediation_steps or policy.description},
+            "properties": {"tags": list(policy.tags), "hipaa": policy.framework.reference},
+        })
+    results = []
+    for group in report["violations"]:
+        urn = group["resource"]["urn"]
+        for f in group["findings"]:
+            results.append({
+                "ruleId": f["policy"],
+                "ruleIndex": index.get(f["policy"], 0),
+                "level": LEVELS.get(f["enforcement"], "note"),
+                "message": {"text": f"{group['resource']['name']} ({group['resource']['type']}): {f['message']}"},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": stack_file},
+                                         "region": {"startLine": 1}},
+                    "logicalLocations": [{"fullyQualifiedName": urn, "kind": "resource"}],
+                }],
+                "partialFingerprints": {"pulumiUrnPolicy/v1": f"{urn}|{f['policy']}"},
+            })
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "hipaa-aws-preflight", "version": info.version or "1.0.0",
+                                "informationUri": "https://www.hhs.gov/hipaa/for-professionals/security/index.html",
+                                "rules": rules}},
+            "automationDetails": {"id": f"preflight/{report['stack']}/"},
+            "results": results,
+        }],
+    }

@@ -1,0 +1,103 @@
+"""The preflight report: one JSON-ready structure every output format is rendered from.
+
+Shape (schemaVersion 1), documented in docs/preflight-report.md:
+    stack, project, policyPack{name, version, config}, generatedAt,
+    summary{resources, policies, mandatoryViolations, advisoryViolations, notJudged, passed},
+    violations[ {resource{urn, type, name}, findings[{policy, enforcement, severity, message,
+                 remediation, hipaa{reference, specification}}]} ],
+    notJudged[ {policy, urn, reason} ],
+    evidence[ {reference, specification, policies[{name, description, scope, compliantResources[],
+               violations, notJudged}]} ]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any
+
+from pulumi.runtime.proto import analyzer_pb2
+
+from .judge import Judgement
+
+SCHEMA_VERSION = 1
+SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+              analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+
+
+def _policy_info(info) -> dict[str, Any]:
+    return {p.name: p for p in info.policies}
+
+
+def build_report(*, stack: str, project: str, info, levels: dict[str, str], config_path: str,
+                 judgement: Judgement) -> dict[str, Any]:
+    policies = _policy_info(info)
+    resources = {r.urn: r for r in judgement.resources}
+
+    def hipaa(name: str) -> dict[str, str]:
+        framework = policies[name].framework if name in policies else None
+        return {"reference": getattr(framework, "reference", ""),
+                "specification": getattr(framework, "specification", "")}
+
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for d in judgement.violations:
+        grouped[d.urn].append({
+            "policy": d.policy, "enforcement": d.enforcement,
+            "severity": SEVERITIES.get(policies[d.policy].severity, "unspecified") if d.policy in policies else "unspecified",
+            "message": d.violation, "remediation": policies[d.policy].remediation_steps if d.policy in policies else "",
+            "hipaa": hipaa(d.policy)})
+    violations = []
+    for urn, findings in sorted(grouped.items()):
+        resource = resources.get(urn)
+        violations.append({
+            "resource": {"urn": urn, "type": resource.type if resource else "",
+                         "name": resource.name if resource else urn.rsplit("::", 1)[-1]},
+            "findings": sorted(findings, key=lambda f: (f["enforcement"] != "mandatory", f["policy"]))})
+
+    not_judged = [{"policy": d.policy, "urn": d.urn, "reason": d.message.split("during preview: ", 1)[-1]}
+                  for d in judgement.not_judged]
+
+    # Evidence: which resources each enabled policy judged and found compliant.
+    compliant: dict[str, list[str]] = defaultdict(list)
+    flagged = defaultdict(int)
+    unjudged = defaultdict(int)
+    for d in judgement.violations:
+        flagged[d.policy] += 1
+    for d in judgement.not_judged:
+        unjudged[d.policy] += 1
+    resource_policies = [n for n, p in policies.items() if p.policy_type == analyzer_pb2.POLICY_TYPE_RESOURCE]
+    for urn, verdict in judgement.by_resource.items():
+        touched = set(verdict.not_applicable) | {d.policy for d in verdict.diagnostics}
+        for name in resource_policies:
+            if levels.get(name) != "disabled" and name not in touched:
+                compliant[name].append(urn)
+    stack_touched = {d.policy for d in judgement.stack.diagnostics} | set(judgement.stack.not_applicable)
+    sections: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for name, policy in sorted(policies.items()):
+        if levels.get(name) == "disabled":
+            continue
+        is_stack = policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK
+        entry = {"name": name, "description": policy.description,
+                 "scope": "stack" if is_stack else "resource",
+                 "compliantResources": (["(whole stack)"] if is_stack and name not in stack_touched
+                                        else sorted(compliant.get(name, []))),
+                 "violations": flagged[name], "notJudged": unjudged[name]}
+        sections[(policy.framework.reference, policy.framework.specification)].append(entry)
+    evidence = [{"reference": ref, "specification": spec, "policies": entries}
+                for (ref, spec), entries in sorted(sections.items())]
+
+    mandatory = sum(1 for d in judgement.violations if d.enforcement == "mandatory")
+    advisory = sum(1 for d in judgement.violations if d.enforcement == "advisory")
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "stack": stack,
+        "project": project,
+        "policyPack": {"name": info.name, "version": info.version, "config": config_path},
+        "generatedAt": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "summary": {"resources": len(judgement.resources), "policies": len(policies),
+                    "mandatoryViolations": mandatory, "advisoryViolations": advisory,
+                    "notJudged": len(not_judged), "passed": mandatory == 0},
+        "violations": violations,
+        "notJudged": not_judged,
+        "evidence": evidence,
+    }

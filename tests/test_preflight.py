@@ -1,0 +1,135 @@
+"""The offline preflight command: exit codes, blocked variants, preview fidelity, report formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from preflight.stack_config import PROJECT_DIR
+
+FIXTURES = PROJECT_DIR / "tests" / "fixtures"
+SARIF_SCHEMA = PROJECT_DIR / "venv" / "share" / "sarif-schema-2.1.0.json"
+
+
+def preflight(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "preflight", *args], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Every format for both stacks, produced once."""
+    out = tmp_path_factory.mktemp("reports")
+    codes = {}
+    for stack in ("prod", "staging"):
+        for fmt in ("text", "json", "sarif", "markdown"):
+            result = preflight(stack, "--format", fmt, "--output", str(out / f"{stack}.{fmt}"))
+            codes[(stack, fmt)] = (result.returncode, result.stderr)
+    return out, codes
+
+
+def test_both_stacks_pass_with_zero_mandatory_violations(reports):
+    out, codes = reports
+    assert {k: v for k, v in codes.items() if v[0] != 0} == {}
+    for stack in ("prod", "staging"):
+        report = json.loads((out / f"{stack}.json").read_text())
+        assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["passed"] is True
+        assert report["summary"]["resources"] > 150
+
+
+def test_json_report_has_the_documented_shape(reports):
+    out, _ = reports
+    report = json.loads((out / "staging.json").read_text())
+    assert set(report) == {"schemaVersion", "stack", "project", "policyPack", "generatedAt", "summary",
+                           "violations", "notJudged", "evidence"}
+    assert report["schemaVersion"] == 1 and report["stack"] == "staging" and report["project"] == "hipaa-aws"
+    assert set(report["summary"]) == {"resources", "policies", "mandatoryViolations", "advisoryViolations",
+                                      "notJudged", "passed"}
+    (group,) = report["violations"]  # staging's single-AZ database: advisory by its pack config
+    assert group["resource"]["type"] == "aws:rds/instance:Instance"
+    assert {f["policy"] for f in group["findings"]} == {"aws-rds-multi-az", "aws-rds-deletion-protection"}
+    assert all(set(f) == {"policy", "enforcement", "severity", "message", "remediation", "hipaa"}
+               and f["enforcement"] == "advisory" for f in group["findings"])
+    section = next(s for s in report["evidence"] if s["reference"] == "164.312(a)(2)(iv)")
+    rds = next(p for p in section["policies"] if p["name"] == "aws-rds-storage-encrypted")
+    assert [u.rsplit("::", 1)[-1] for u in rds["compliantResources"]] == ["hipaa-db"]
+
+
+def test_sarif_is_valid_sarif_2_1_0(reports):
+    assert SARIF_SCHEMA.exists(), "run `make test`, which fetches the SARIF schema"
+    out, _ = reports
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    for stack in ("prod", "staging"):
+        sarif = json.loads((out / f"{stack}.sarif").read_text())
+        jsonschema.validate(sarif, schema)
+        rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        assert len(rules) > 100
+    results = json.loads((out / "staging.sarif").read_text())["runs"][0]["results"]
+    assert {r["level"] for r in results} == {"warning"}
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "stacks/Pulumi.staging.yaml"
+               for r in results)
+
+
+def test_markdown_is_an_evidence_report(reports):
+    out, _ = reports
+    text = (out / "prod.markdown").read_text()
+    assert text.startswith("# HIPAA preflight evidence: hipaa-aws / prod")
+    assert "| result | **PASSED** |" in text
+    assert "## Evidence matrix" in text and "### 164.312(b) Audit controls" in text
+
+
+@pytest.mark.parametrize("program,expected", [
+    ("public_bucket.py", {"aws-s3-bucket-policy-not-public", "aws-s3-public-access-block-complete",
+                          "aws-s3-bucket-encrypted-with-kms", "aws-s3-bucket-has-versioning"}),
+    ("open_database.py", {"aws-rds-not-publicly-accessible", "aws-rds-storage-encrypted",
+                          "aws-rds-managed-master-password", "aws-ec2-sg-no-internet-admin-ports"}),
+])
+def test_broken_programs_are_blocked_by_the_expected_policies(program, expected):
+    result = preflight("staging", "--program", str(FIXTURES / "programs" / program), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    blocked = {f["policy"] for g in report["violations"] for f in g["findings"] if f["enforcement"] == "mandatory"}
+    assert expected <= blocked
+
+
+def test_a_synthetic_stack_that_claims_phi_is_blocked_by_its_pack_config():
+    result = preflight("staging", "--stack-file", str(FIXTURES / "stacks" / "Pulumi.staging-claims-phi.yaml"),
+                       "--format", "json")
+    assert result.returncode == 1
+    blocked = {f["policy"] for g in json.loads(result.stdout)["violations"] for f in g["findings"]}
+    assert "hipaa-no-phi-in-synthetic-stack" in blocked
+
+
+def test_a_broken_config_exits_2_with_the_message_and_no_traceback():
+    result = preflight("staging", "--stack-file", str(FIXTURES / "stacks" / "Pulumi.staging-bad-values.yaml"))
+    assert result.returncode == 2
+    assert "stack 'staging'" in result.stderr
+    assert "hipaa-aws:availabilityZoneCount = '1'" in result.stderr
+    assert "hipaa-aws:database.backupRetentionDays = 40" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_missing_stack_or_bad_pack_config_exits_2(tmp_path):
+    missing = preflight("qa")
+    assert missing.returncode == 2 and "stack 'qa'" in missing.stderr and "Traceback" not in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"aws-ec2-sg-internet-ingress-authorized-ports": {"allowedPublicPorts": "443"}}')
+    result = preflight("staging", "--policy-pack-config", str(bad))
+    assert result.returncode == 2 and "aws-ec2-sg-internet-ingress-authorized-ports" in result.stderr
+
+
+def test_a_value_known_only_after_creation_is_reported_as_not_judged():
+    result = preflight("staging", "--program", str(FIXTURES / "programs" / "policy_from_output.py"), "--format", "json")
+    report = json.loads(result.stdout)
+    unjudged = {(n["policy"], n["urn"].rsplit("::", 1)[-1]) for n in report["notJudged"]}
+    assert ("aws-s3-bucket-policy-tls-only", "late") in unjudged
+    assert all("can't be known during preview" in n["reason"] for n in report["notJudged"])
+    flagged = {f["policy"] for g in report["violations"] for f in g["findings"]}
+    assert "aws-s3-bucket-policy-tls-only" not in flagged  # unknown is never a violation...
+    section = next(s for s in report["evidence"] for p in s["policies"] if p["name"] == "aws-s3-bucket-policy-tls-only")
+    tls = next(p for p in section["policies"] if p["name"] == "aws-s3-bucket-policy-tls-only")
+    assert tls["compliantResources"] == [] and tls["notJudged"] == 1  # ...and never evidence of compliance
