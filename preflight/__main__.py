@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pulumi
 
-from .judge import judge
+from .judge import StreamingJudge
 from .policy_pack_client import POLICY_DIR, PolicyConfigError, PolicyPackProcess
 from .program_runner import ProgramError, project_program, run_program, script_program
 from .render_markdown import render_markdown
@@ -52,20 +52,20 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
     except (StackConfigError, OSError, ValueError) as err:
         return 2, f"preflight: stack '{args.stack}': {err}\n"
     program = script_program(args.program) if args.program else project_program(PROJECT_DIR)
-    try:
-        recorded = run_program(program, config, preview=True)
-    except ProgramError as err:
-        return 2, f"preflight: stack '{args.stack}': the program failed: {_cause(err)}\n"
-    try:
-        with PolicyPackProcess() as pack:
+    with PolicyPackProcess() as pack:
+        try:
             pack.configure(pack_config)
-            judgement = judge(recorded, pack)
-            report = build_report(stack=args.stack, project=config.project, info=pack.info,
-                                  levels=pack.levels, config_path=_relative(config_path),
-                                  judgement=judgement)
-            info = pack.info
-    except (PolicyConfigError, RuntimeError) as err:
-        return 2, f"preflight: stack '{args.stack}': policy pack config {config_path}: {err}\n"
+        except PolicyConfigError as err:
+            return 2, f"preflight: stack '{args.stack}': policy pack config {config_path}: {err}\n"
+        streaming = StreamingJudge(pack)
+        try:
+            recorded = run_program(program, config, preview=True, on_register=streaming.submit)
+        except ProgramError as err:
+            return 2, f"preflight: stack '{args.stack}': the program failed: {_cause(err)}\n"
+        judgement = streaming.finish(recorded)
+        report = build_report(stack=args.stack, project=config.project, info=pack.info,
+                              levels=pack.levels, config_path=_relative(config_path), judgement=judgement)
+        info = pack.info
     if args.format == "json":
         text = json.dumps(report, indent=2) + "\n"
     elif args.format == "sarif":

@@ -1,5 +1,5 @@
-"""Hand a recorded program run to the policy pack, resource by resource and then as a stack,
-exactly as the engine does at preview."""
+"""Hand a recorded program run to the policy pack as the engine does at preview: Analyze for
+each custom resource as it is registered, then AnalyzeStack once."""
 
 from __future__ import annotations
 
@@ -42,21 +42,44 @@ def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions
     return analyzer_pb2.AnalyzerResourceOptions(protect=bool(resource.protect), parent=resource.parent)
 
 
-def judge(run: ProgramRun, pack: PolicyPackProcess) -> Judgement:
-    """Analyze every custom resource, then AnalyzeStack once (the engine skips components)."""
-    resources = [r for r in run.resources if r.custom]
-    by_resource = {}
-    for resource in resources:
-        by_resource[resource.urn] = pack._verdict(pack.stub.Analyze(analyzer_pb2.AnalyzeRequest(
+class StreamingJudge:
+    """Submits Analyze for each resource as it arrives (the pack works on the other core while
+    the program keeps running), then collects the verdicts and runs AnalyzeStack."""
+
+    def __init__(self, pack: PolicyPackProcess):
+        self.pack = pack
+        self.pending: dict[str, object] = {}
+
+    def submit(self, resource: RecordedResource) -> None:
+        if not resource.custom:
+            return  # the engine does not analyze component resources
+        self.pending[resource.urn] = self.pack.stub.Analyze.future(analyzer_pb2.AnalyzeRequest(
             type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name,
-            options=_options(resource))))
-    stack_resources = []
+            options=_options(resource)))
+
+    def finish(self, run: ProgramRun) -> Judgement:
+        resources = [r for r in run.resources if r.custom]
+        for resource in resources:
+            if resource.urn not in self.pending:
+                self.submit(resource)
+        by_resource = {urn: self.pack._verdict(future.result()) for urn, future in self.pending.items()}
+        return Judgement(resources=resources, by_resource=by_resource,
+                         stack=self.pack.analyze_stack(stack_entries(resources)))
+
+
+def stack_entries(resources: list[RecordedResource]) -> list[analyzer_pb2.AnalyzerResource]:
+    """The AnalyzeStack request's resources, with parents, dependencies and property dependencies."""
+    entries = []
     for resource in resources:
         entry = analyzer_pb2.AnalyzerResource(
             type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name,
             options=_options(resource), parent=resource.parent, dependencies=resource.dependencies)
         for key, urns in resource.property_dependencies.items():
             entry.propertyDependencies[key].urns.extend(urns)
-        stack_resources.append(entry)
-    stack = pack.analyze_stack(stack_resources)
-    return Judgement(resources=resources, by_resource=by_resource, stack=stack)
+        entries.append(entry)
+    return entries
+
+
+def judge(run: ProgramRun, pack: PolicyPackProcess) -> Judgement:
+    """Judge a finished run (all Analyze calls issued now)."""
+    return StreamingJudge(pack).finish(run)

@@ -78,9 +78,11 @@ def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
 
 
 class RecordingMonitor(sdk_mocks.MockMonitor):
-    def __init__(self, mocks: AwsMocks, preview: bool):
+    def __init__(self, mocks: AwsMocks, preview: bool,
+                 on_register: Optional[Callable[[RecordedResource], None]] = None):
         super().__init__(mocks)
         self.preview = preview
+        self.on_register = on_register
         self.recorded: list[RecordedResource] = []
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] = {}
@@ -128,6 +130,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             properties=struct,
         )
         self.recorded.append(record)
+        if self.on_register is not None:
+            self.on_register(record)
         if self.preview or not request.custom:
             # A create at preview: inputs echoed, everything else unknown.
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=struct)
@@ -157,9 +161,13 @@ class ProgramError(Exception):
 
 
 def run_program(
-    program: Callable[[], Any], config: StackConfig, preview: bool = True
+    program: Callable[[], Any], config: StackConfig, preview: bool = True,
+    on_register: Optional[Callable[[RecordedResource], None]] = None,
 ) -> ProgramRun:
     """Run `program` as the stack described by `config` and return what it registered.
+
+    `on_register` sees each resource as it is registered (the engine analyzes resources as
+    their steps happen, so the policy pack can work while the program still runs).
 
     Raises ProgramError when the program fails (a `pulumi.RunError` from settings, say).
     """
@@ -167,7 +175,7 @@ def run_program(
     # The SDK binds futures to the current loop when resources are created; it must be ours.
     asyncio.set_event_loop(loop)
     mocks = AwsMocks(region=config.region)
-    monitor = RecordingMonitor(mocks, preview=preview)
+    monitor = RecordingMonitor(mocks, preview=preview, on_register=on_register)
     try:
         pulumi.runtime.set_mocks(
             mocks, project=config.project, stack=config.stack, preview=preview, monitor=monitor

@@ -10,6 +10,7 @@ A crash in a mandatory pack blocks every deployment, so:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,9 +75,19 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in _UNKNOWNS
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """The SDK's read-only proxies turned back into plain values (unknowns kept as sentinels)."""
-    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k: plain(v) for k, v in value.items()}
+    if kind is list:
+        return [plain(v) for v in value]
+    if kind.__name__ in ("_DictProxy", "_ListProxy"):
         value = value["__target"]
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}
@@ -208,16 +219,35 @@ def as_list(value: Any) -> list:
 
 # ---------------------------------------------------------------- resources seen by checks
 
-@dataclass
 class Resource:
-    type: str
-    name: str
-    urn: str
-    props: Props
-    protect: Optional[bool]
-    config: Mapping[str, Any]
-    property_dependencies: dict[str, list["Resource"]] = field(default_factory=dict)
-    dependencies: list["Resource"] = field(default_factory=list)
+    """One resource as a check sees it. Properties and links are resolved on first use, so a
+    stack policy pays only for the resources it looks at."""
+
+    def __init__(self, type: str, name: str, urn: str, raw_props: Any, protect: Optional[bool],
+                 config: Mapping[str, Any], raw_property_dependencies: Any = None,
+                 raw_dependencies: Any = None, lookup: Optional[Mapping[str, "Resource"]] = None):
+        self.type, self.name, self.urn = type, name, urn
+        self.protect, self.config = protect, config
+        self._raw_props = raw_props
+        self._raw_property_dependencies = raw_property_dependencies
+        self._raw_dependencies = raw_dependencies
+        self._lookup = lookup or {}
+
+    @functools.cached_property
+    def props(self) -> Props:
+        return Props(plain(self._raw_props))
+
+    def _resolve(self, raw: Any) -> list["Resource"]:
+        return [self._lookup[d.urn] for d in (raw or []) if getattr(d, "urn", None) in self._lookup]
+
+    @functools.cached_property
+    def property_dependencies(self) -> dict[str, list["Resource"]]:
+        raw = self._raw_property_dependencies
+        return {k: self._resolve(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+
+    @functools.cached_property
+    def dependencies(self) -> list["Resource"]:
+        return self._resolve(self._raw_dependencies)
 
     @property
     def tags(self) -> Mapping[str, Any]:
@@ -319,7 +349,7 @@ def resource_policy(meta: Metadata, types: Optional[Iterable[str]],
         try:
             resource = Resource(
                 type=args.resource_type, name=args.name, urn=args.urn,
-                props=Props(plain(args.props)), protect=_protect(args.opts),
+                raw_props=args.props, protect=_protect(args.opts),
                 config=_with_defaults(args.get_config(), meta.config))
             for message in check(resource):
                 report_violation(message, None)
@@ -338,28 +368,45 @@ class Stack:
         self.resources = resources
         self.config = config
         self.unjudged: list[str] = []
+        # Indexes, so linking stays linear in the size of the stack.
+        self._by_type: dict[str, list[Resource]] = {}
+        for resource in resources:
+            self._by_type.setdefault(resource.type, []).append(resource)
+        self._dependents: dict[tuple[str, str, str], list[Resource]] = {}
+        self._indexed_types: set[str] = set()
+
+    def _dependents_of(self, urn: str, key: str, types: set[str]) -> list[Resource]:
+        for type_ in types - self._indexed_types:  # index a type the first time it is asked for
+            self._indexed_types.add(type_)
+            for resource in self._by_type.get(type_, []):
+                for dep_key, deps in resource.property_dependencies.items():
+                    for dep in deps:
+                        self._dependents.setdefault((dep.urn, dep_key, type_), []).append(resource)
+        return [r for t in types for r in self._dependents.get((urn, key, t), [])]
 
     @property
     def holds_phi(self) -> bool:
         return self.config.get("holdsPhi") is True
 
     def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources if r.type in types]
+        return [r for t in types for r in self._by_type.get(t, [])]
 
     def attached(self, target: Resource, types: Iterable[str], key: str,
                  literal: Optional[Any] = None) -> list[Resource]:
         """Resources of `types` whose `key` refers to `target` (by property dependency, or by
         a known literal equal to `literal`, e.g. an existing bucket's name)."""
-        found = []
+        types = set(types)
+        found = self._dependents_of(target.urn, key, types)
+        if literal is None:
+            return found
         for candidate in self.of_type(*types):
-            if candidate.depends_on(target, key):
-                found.append(candidate)
+            if candidate in found:
                 continue
             try:
                 value = candidate.props.get(key)
             except UnknownValueError:
                 continue
-            if literal is not None and value == literal:
+            if value == literal:
                 found.append(candidate)
         return found
 
@@ -381,16 +428,10 @@ def stack_policy(meta: Metadata, check: Callable[[Stack], Iterable[tuple[str, st
             by_urn: dict[str, Resource] = {}
             for r in args.resources:
                 by_urn[r.urn] = Resource(
-                    type=r.resource_type, name=r.name, urn=r.urn, props=Props(plain(r.props)),
-                    protect=_protect(r.opts), config=config)
-            for r in args.resources:
-                resource = by_urn[r.urn]
-                deps = r.property_dependencies if isinstance(r.property_dependencies, Mapping) else {}
-                resource.property_dependencies = {
-                    k: [by_urn[d.urn] for d in v if getattr(d, "urn", None) in by_urn]
-                    for k, v in deps.items()}
-                resource.dependencies = [by_urn[d.urn] for d in (r.dependencies or [])
-                                         if getattr(d, "urn", None) in by_urn]
+                    type=r.resource_type, name=r.name, urn=r.urn, raw_props=r.props,
+                    protect=_protect(r.opts), config=config,
+                    raw_property_dependencies=r.property_dependencies,
+                    raw_dependencies=r.dependencies, lookup=by_urn)
             stack = Stack(list(by_urn.values()), config)
             for message, urn in check(stack):
                 report_violation(message, urn)
