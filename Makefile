@@ -27,7 +27,8 @@ test: venv $(SARIF_SCHEMA)
 	$(PY) -m pytest -q
 
 # Offline preflight of every stack: what `pulumi preview --policy-pack policy` would say, with no
-# cloud account. Reports (text, json, sarif, markdown) go to reports/. Exit 1 if any stack is blocked.
+# cloud account. Reports (text, json, sarif, markdown) go to reports/, plus the state-backend bootstrap's
+# verdict. Exit 1 if anything is blocked, 2 if a program or config fails.
 preflight: venv
 	@mkdir -p reports; status=0; \
 	for stack in $(STACKS); do \
@@ -38,6 +39,8 @@ preflight: venv
 	    $(PY) -m preflight $$stack --format $${pair%%:*} --output reports/$$stack.$${pair##*:} >/dev/null || true; \
 	  done; \
 	done; \
+	$(PY) -m preflight state --project-dir bootstrap --output reports/bootstrap-state.txt; code=$$?; \
+	cat reports/bootstrap-state.txt 2>/dev/null; [ $$code -gt $$status ] && status=$$code; \
 	echo "reports written to reports/"; exit $$status
 
 bench: venv

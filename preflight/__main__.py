@@ -19,7 +19,7 @@ from .render_markdown import render_markdown
 from .render_sarif import render_sarif
 from .render_text import render_text
 from .report import build_report
-from .stack_config import PROJECT_DIR, StackConfigError, load_stack_config
+from .stack_config import PROJECT_DIR, StackConfigError, load_stack_config, stack_file_path
 
 FORMATS = ("text", "json", "sarif", "markdown")
 
@@ -33,6 +33,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="pack config (default policy/config/<stack>.json)")
     parser.add_argument("--stack-file", type=Path, help="use this stack config file instead of stacks/")
     parser.add_argument("--program", type=Path, help="run this Pulumi program file instead of __main__.py")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
+                        help="another Pulumi project to run, e.g. bootstrap (default: this project)")
     return parser.parse_args(argv)
 
 
@@ -45,13 +47,14 @@ def _cause(error: BaseException) -> str:
 
 def run(args: argparse.Namespace) -> tuple[int, str]:
     config_path = args.policy_pack_config or POLICY_DIR / "config" / f"{args.stack}.json"
-    stack_file = args.stack_file or PROJECT_DIR / "stacks" / f"Pulumi.{args.stack}.yaml"
+    project_dir = args.project_dir.resolve()
     try:
-        config = load_stack_config(args.stack, stack_file=args.stack_file)
+        config = load_stack_config(args.stack, project_dir=project_dir, stack_file=args.stack_file)
+        stack_file = args.stack_file or stack_file_path(args.stack, project_dir)
         pack_config = json.loads(Path(config_path).read_text())
     except (StackConfigError, OSError, ValueError) as err:
         return 2, f"preflight: stack '{args.stack}': {err}\n"
-    program = script_program(args.program) if args.program else project_program(PROJECT_DIR)
+    program = script_program(args.program) if args.program else project_program(project_dir)
     with PolicyPackProcess() as pack:
         try:
             pack.configure(pack_config)

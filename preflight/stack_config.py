@@ -65,6 +65,11 @@ def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
 
 
+def stack_file_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    project = _read_yaml(project_dir / "Pulumi.yaml")
+    return project_dir / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+
+
 def load_stack_config(
     stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None
 ) -> StackConfig:
@@ -80,7 +85,7 @@ def load_stack_config(
         elif not isinstance(declaration, dict):
             values[_full_key(name, key)] = _as_engine_string(declaration)
 
-    path = stack_file or project_dir / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    path = stack_file or stack_file_path(stack, project_dir)
     document = _read_yaml(path)
     secret_keys = []
     for key, value in (document.get("config") or {}).items():

@@ -13,7 +13,8 @@ from .framework import (
     resource_policy,
 )
 
-CLASSIFICATIONS = ("phi", "synthetic")
+# internal: operational data that is neither PHI nor test data (e.g. the Pulumi state backend).
+CLASSIFICATIONS = ("phi", "synthetic", "internal")
 STATEFUL_STORES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:s3/bucket:Bucket",
                    "aws:s3/bucketV2:BucketV2", "aws:dynamodb/table:Table", "aws:efs/fileSystem:FileSystem",
                    "aws:ebs/volume:Volume", "aws:backup/vault:Vault", "aws:redshift/cluster:Cluster",
@@ -60,11 +61,11 @@ def _no_phi_here(r: Resource) -> Iterable[str]:
 def _classified(r: Resource) -> Iterable[str]:
     if not r.props.is_set("tags"):
         if r.type in STATEFUL_STORES:
-            yield "Tag this data store with DataClassification phi or synthetic."
+            yield "Tag this data store with DataClassification phi, synthetic or internal."
         return
     value = r.props.map("tags").get("DataClassification")
     if value not in CLASSIFICATIONS:
-        yield "Set tags.DataClassification to phi or synthetic."
+        yield "Set tags.DataClassification to phi, synthetic or internal."
 
 
 def _no_copy_in(r: Resource) -> Iterable[str]:
@@ -99,7 +100,7 @@ POLICIES = [
                           INFORMATION_ACCESS, "Deploy PHI resources only to a stack whose pack config sets holdsPhi=true.",
                           HOLDS_PHI_SCHEMA), None, _no_phi_here),
     resource_policy(_meta("hipaa-data-classification-tagged", "Data stores must say whether they hold PHI (DataClassification tag).",
-                          INFORMATION_ACCESS, "Tag with DataClassification=phi or synthetic (the stack transform does this).", {}),
+                          INFORMATION_ACCESS, "Tag with DataClassification=phi, synthetic or internal (the stack transform does this).", {}),
                     STATEFUL_STORES, _classified),
     resource_policy(_meta("hipaa-no-data-copied-into-synthetic-stack", "A stack without PHI must not restore, replicate or import data from elsewhere.",
                           INFORMATION_ACCESS, "Seed synthetic data; restores and replication belong to PHI stacks.",
