@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import pytest
 
+from preflight.policy_pack_client import PolicyPackProcess
 from preflight.program_runner import ProgramRun, project_program, run_program
 from preflight.stack_config import PROJECT_DIR, StackConfig, load_stack_config
 
@@ -37,6 +38,13 @@ def run_stack(stack: str, preview: bool = False, overrides: Optional[dict[str, A
 def cached_run(stack: str, preview: bool = False) -> ProgramRun:
     """The unmodified stack (runs are read-only, so tests share them)."""
     return run_stack(stack, preview)
+
+
+@pytest.fixture(scope="session")
+def pack():
+    """The policy pack running as its own process, as the CLI starts it."""
+    with PolicyPackProcess() as running:
+        yield running
 
 
 @pytest.fixture(params=["prod", "staging"])

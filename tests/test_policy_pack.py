@@ -8,14 +8,8 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as UNKNOWN
 
-from preflight.policy_pack_client import POLICY_DIR, PolicyConfigError, PolicyPackProcess
+from preflight.policy_pack_client import POLICY_DIR, PolicyConfigError
 from tests.policy_cases import CASES, CONFIG_OVERRIDES, patched
-
-
-@pytest.fixture(scope="session")
-def pack():
-    with PolicyPackProcess() as running:
-        yield running
 
 
 @pytest.fixture

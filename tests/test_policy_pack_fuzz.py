@@ -7,7 +7,6 @@ from pulumi_policy import proxy
 
 from preflight.policy_pack_client import stack_resource
 from tests.policy_cases import CASES
-from tests.test_policy_pack import pack  # noqa: F401  (session fixture)
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 UNKNOWNS = [proxy.UNKNOWN_STRING_VALUE, proxy.UNKNOWN_BOOLEAN_VALUE, proxy.UNKNOWN_NUMBER_VALUE,

@@ -12,7 +12,6 @@ from preflight.judge import judge
 from preflight.policy_pack_client import POLICY_DIR, stack_resource as res
 from tests.conftest import cached_run
 from tests.policy_cases import TLS_POLICY
-from tests.test_policy_pack import pack  # noqa: F401  (session fixture)
 
 S3 = "aws:s3/"
 BLOCKS = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}

@@ -1,14 +1,12 @@
 """The policy registry: every policy of the pack, one module per AWS service."""
 
 from . import (
-    analytics, apigateway, backup, cloudtrail, cloudwatch, data_stores, detection, ec2, ecs, elasticbeanstalk,
-    elb, iam, kms, lambda_, messaging, phi, rds, s3, secretsmanager, ssm, vpc,
+    apigateway, backup, cloudtrail, cloudwatch, codebuild, config, dms, dynamodb, ec2, ecs, efs,
+    elasticache, elasticbeanstalk, elb, emr, guardduty, iam, kinesis, kms, lambda_, opensearch, phi,
+    rds, redshift, s3, sagemaker, secretsmanager, sns, sqs, ssm, threat_detection, vpc, wafv2,
 )
 
-ALL_POLICIES = [
-    policy
-    for module in (phi, s3, rds, kms, vpc, ec2, elb, iam, cloudtrail, cloudwatch, backup, detection,
-                   secretsmanager, data_stores, messaging, lambda_, apigateway, analytics, ecs, ssm,
-                   elasticbeanstalk)
-    for policy in module.POLICIES
-]
+MODULES = (phi, s3, rds, kms, vpc, ec2, elb, iam, cloudtrail, cloudwatch, backup, guardduty, config,
+           threat_detection, secretsmanager, dynamodb, efs, elasticache, opensearch, redshift, sns, sqs,
+           kinesis, lambda_, apigateway, sagemaker, emr, dms, codebuild, wafv2, ecs, ssm, elasticbeanstalk)
+ALL_POLICIES = [policy for module in MODULES for policy in module.POLICIES]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .framework import (
-    ACCESS_CONTROL, AUDIT_CONTROLS, TRANSMISSION_SECURITY, Metadata, Resource, Stack, resource_policy,
+    ACCESS_CONTROL, AUDIT_CONTROLS, Metadata, Resource, Stack, resource_policy,
     stack_policy,
 )
 

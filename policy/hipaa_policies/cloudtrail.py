@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .framework import (
-    AUDIT_CONTROLS, ENCRYPTION_AT_REST, HOLDS_PHI_SCHEMA, INTEGRITY, Metadata, Resource, Stack,
+    AUDIT_CONTROLS, HOLDS_PHI_SCHEMA, INTEGRITY, Metadata, Resource, Stack,
     resource_policy, stack_policy,
 )
 

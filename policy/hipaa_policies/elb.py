@@ -8,7 +8,7 @@ from typing import Iterable
 from pulumi_policy import Severity
 
 from .framework import (
-    ACCESS_CONTROL, AUDIT_CONTROLS, DISASTER_RECOVERY, TRANSMISSION_SECURITY, Metadata, Resource,
+    ACCESS_CONTROL, AUDIT_CONTROLS, TRANSMISSION_SECURITY, Metadata, Resource,
     Stack, resource_policy, stack_policy,
 )
 

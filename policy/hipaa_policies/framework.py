@@ -330,6 +330,13 @@ class Metadata:
         )
 
 
+def policy_meta(name: str, description: str, control: Control, remediation: str, service: str,
+                rules: Iterable[str] = (), **kw: Any) -> Metadata:
+    """Metadata with the AWS Config rules it prevents given positionally."""
+    return Metadata(name, description, control, remediation, config_rules=tuple(rules),
+                    service=service, **kw)
+
+
 def _fail_closed(report: Callable, error: Exception, urn: Optional[str] = None) -> None:
     report(f"The policy could not evaluate this resource ({type(error).__name__}: {error}); "
            "fix the property's shape or report a bug in the policy pack.", urn)

@@ -10,6 +10,18 @@ from .framework import ACCESS_CONTROL, ENCRYPTION_AT_REST, Metadata, Resource, r
 KEY = ("aws:kms/key:Key",)
 
 
+AWS_MANAGED_ALIASES = ("alias/aws/sns", "alias/aws/sqs", "alias/aws/kinesis")
+
+
+def customer_managed_key(key: str):
+    """A check that property `key` names a customer-managed KMS key, not an AWS-managed alias."""
+    def check(r: Resource) -> Iterable[str]:
+        # An AWS-managed alias is always a literal; an unknown value is another resource's key.
+        if not r.props.is_set(key) or (not r.props.is_unknown(key) and r.props.get(key) in AWS_MANAGED_ALIASES):
+            yield f"Set {key} to a customer-managed KMS key (not an AWS-managed alias)."
+    return check
+
+
 def _rotation(r: Resource) -> Iterable[str]:
     if r.props.get("customerMasterKeySpec") not in (None, "SYMMETRIC_DEFAULT"):
         return  # AWS rotates only symmetric keys

@@ -4,7 +4,6 @@ path that copies data in from elsewhere; a PHI stack protects its stateful PHI s
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from typing import Iterable
 
 from . import documents as doc

@@ -1,0 +1,37 @@
+"""SageMaker: notebooks and endpoints encrypted, private, without root."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .framework import ENCRYPTION_AT_REST, Metadata, Resource, resource_policy
+
+NOTEBOOK = ("aws:sagemaker/notebookInstance:NotebookInstance",)
+ENDPOINT_CONFIG = ("aws:sagemaker/endpointConfiguration:EndpointConfiguration",)
+
+
+def _notebook(r: Resource) -> Iterable[str]:
+    if not r.props.is_set("kmsKeyId"):
+        yield "Set kmsKeyId to a customer-managed key."
+    if r.props.get("directInternetAccess") != "Disabled":
+        yield "Set directInternetAccess to Disabled and subnetId to a private subnet."
+    if r.props.get("rootAccess") != "Disabled":
+        yield "Set rootAccess to Disabled."
+
+
+def _endpoint_config(r: Resource) -> Iterable[str]:
+    if not r.props.is_set("kmsKeyArn"):
+        yield "Set kmsKeyArn to a customer-managed key."
+
+
+POLICIES = [
+    resource_policy(Metadata("aws-sagemaker-notebook-secure", "SageMaker notebooks must be encrypted, private and without root access.",
+                             ENCRYPTION_AT_REST, "Set kmsKeyId, directInternetAccess=Disabled and rootAccess=Disabled.",
+                             config_rules=("sagemaker-notebook-instance-kms-key-configured",
+                                           "sagemaker-notebook-no-direct-internet-access"), service="sagemaker"),
+                    NOTEBOOK, _notebook),
+    resource_policy(Metadata("aws-sagemaker-endpoint-encrypted", "SageMaker endpoint configurations must use a customer-managed key.",
+                             ENCRYPTION_AT_REST, "Set kmsKeyArn.",
+                             config_rules=("sagemaker-endpoint-configuration-kms-key-configured",), service="sagemaker"),
+                    ENDPOINT_CONFIG, _endpoint_config),
+]
