@@ -7,8 +7,10 @@ from tests.conftest import arn_of, id_of, run_stack
 INSTANCE = "aws:rds/instance:Instance"
 KEY = "aws:kms/key:Key"
 
+
 def db(run):
     return run.named("hipaa-db", INSTANCE)
+
 
 def test_storage_and_performance_insights_are_encrypted_with_the_database_key(any_stack):
     inputs = db(any_stack).inputs
@@ -18,12 +20,14 @@ def test_storage_and_performance_insights_are_encrypted_with_the_database_key(an
     assert inputs["performanceInsightsEnabled"] is True
     assert inputs["performanceInsightsKmsKeyId"] == database_key
 
+
 def test_master_password_lives_in_secrets_manager_under_the_secrets_key(any_stack):
     inputs = db(any_stack).inputs
     assert inputs["manageMasterUserPassword"] is True
     assert inputs["masterUserSecretKmsKeyId"] == arn_of(any_stack, "hipaa-keys-secrets", KEY)
     assert "password" not in inputs and "passwordWo" not in inputs
     assert any_stack.stack_outputs["databaseSecretArn"].startswith("arn:aws:secretsmanager:")
+
 
 def test_sits_in_the_data_subnets_and_accepts_only_the_app_tier(any_stack):
     inputs = db(any_stack).inputs
@@ -40,6 +44,7 @@ def test_sits_in_the_data_subnets_and_accepts_only_the_app_tier(any_stack):
     assert [(r["referencedSecurityGroupId"], r["fromPort"]) for r in ingress] == [(app_sg, 5432)]
     assert inputs["publiclyAccessible"] is False
 
+
 def test_iam_authentication_and_tls_are_required(any_stack):
     inputs = db(any_stack).inputs
     assert inputs["iamDatabaseAuthenticationEnabled"] is True
@@ -49,6 +54,7 @@ def test_iam_authentication_and_tls_are_required(any_stack):
     assert params["rds.force_ssl"]["value"] == "1"
     assert params["ssl_min_protocol_version"]["value"] == "TLSv1.2"
     assert group.inputs["family"] == "postgres16"
+
 
 def test_pgaudit_and_connection_logging_reach_cloudwatch(any_stack):
     inputs = db(any_stack).inputs
@@ -67,6 +73,7 @@ def test_pgaudit_and_connection_logging_reach_cloudwatch(any_stack):
         assert group.inputs["kmsKeyId"] == logs_key
         assert group.inputs["retentionInDays"] == 2192
 
+
 def test_monitoring_upgrades_snapshots(any_stack):
     inputs = db(any_stack).inputs
     assert inputs["monitoringInterval"] == 60
@@ -77,6 +84,7 @@ def test_monitoring_upgrades_snapshots(any_stack):
     assert inputs["copyTagsToSnapshot"] is True
     assert inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"]
 
+
 def test_prod_is_multi_az_deletion_protected_with_35_day_backups_and_protected(prod):
     record = db(prod)
     assert record.inputs["multiAz"] is True
@@ -84,12 +92,14 @@ def test_prod_is_multi_az_deletion_protected_with_35_day_backups_and_protected(p
     assert record.inputs["backupRetentionPeriod"] == 35
     assert record.protect is True
 
+
 def test_staging_is_smaller_and_not_protected(staging):
     record = db(staging)
     assert record.inputs["multiAz"] is False
     assert record.inputs["backupRetentionPeriod"] == 7
     assert record.inputs["instanceClass"] == "db.t4g.medium"
     assert not record.protect
+
 
 def test_prod_can_restore_its_own_snapshot_for_disaster_recovery():
     run = run_stack("prod", overrides={"database": {"snapshotIdentifier": "hipaa-aws-prod-final"}})
