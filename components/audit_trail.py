@@ -85,8 +85,10 @@ class AuditTrail(pulumi.ComponentResource):
             extra_policy_statements=trail_delivery(self.trail_arn, ctx),
         ), opts=child)
 
+        log_group_name = f"/hipaa-aws/{args.stack}/cloudtrail"
+        log_group_arn = ctx.arn("logs", f"log-group:{log_group_name}")  # known at preview
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-trail", name=f"/hipaa-aws/{args.stack}/cloudtrail",
+            f"{name}-trail", name=log_group_name,
             retention_in_days=args.retention_days, kms_key_id=args.logs_key_arn, opts=child,
         )
         self.log_group_name = log_group.name
@@ -98,12 +100,12 @@ class AuditTrail(pulumi.ComponentResource):
         )
         role_policy = attach_policy(
             f"{name}-trail-to-logs", role, "CloudTrail writes to its own log group",
-            log_group.arn.apply(lambda arn: policy_json({
+            policy_json({
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{arn}:*",
-            })),
-            child,
+                "Resource": f"{log_group_arn}:*",
+            }),
+            pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
 
         selector = aws.cloudtrail.TrailAdvancedEventSelectorArgs

@@ -186,8 +186,10 @@ class Network(pulumi.ComponentResource):
             )
 
     def _flow_logs(self, name, args: NetworkArgs, vpc, child) -> pulumi.Output[str]:
+        group_name = f"/hipaa-aws/{args.stack}/vpc-flow-logs"
+        group_arn = args.aws.arn("logs", f"log-group:{group_name}")  # known at preview
         group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", name=f"/hipaa-aws/{args.stack}/vpc-flow-logs",
+            f"{name}-flow-logs", name=group_name,
             retention_in_days=args.flow_log_retention_days, kms_key_id=args.logs_key_arn,
             opts=child,
         )
@@ -202,12 +204,12 @@ class Network(pulumi.ComponentResource):
         )
         attach_policy(
             f"{name}-flow-logs", role, "VPC flow logs write to their own log group",
-            group.arn.apply(lambda arn: policy_json({
+            policy_json({
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [arn, f"{arn}:*"],
-            })),
-            child,
+                "Resource": [group_arn, f"{group_arn}:*"],
+            }),
+            pulumi.ResourceOptions(parent=self, depends_on=[group]),
         )
         aws.ec2.FlowLog(
             f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL",

@@ -109,11 +109,12 @@ class SecurityAlarms(pulumi.ComponentResource):
         ctx = args.aws
         self._stack = args.stack
 
-        topic = aws.sns.Topic(name, name=f"hipaa-aws-{args.stack}-security-alerts",
-                              kms_master_key_id=args.alerting_key_arn, opts=child)
+        topic_name = f"hipaa-aws-{args.stack}-security-alerts"
+        arn = ctx.arn("sns", topic_name)  # known at preview, so the topic policy can be judged
+        topic = aws.sns.Topic(name, name=topic_name, kms_master_key_id=args.alerting_key_arn, opts=child)
         self.topic_arn = topic.arn
         rule_arns = [ctx.arn("events", f"rule/hipaa-aws-{args.stack}-{key}") for key in FINDING_RULES]
-        aws.sns.TopicPolicy(name, arn=topic.arn, policy=topic.arn.apply(lambda arn: policy_json(
+        aws.sns.TopicPolicy(name, arn=topic.arn, policy=policy_json(
             {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
              "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
              "Resource": arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
@@ -123,7 +124,7 @@ class SecurityAlarms(pulumi.ComponentResource):
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
              "Action": "sns:Publish", "Resource": arn,
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        )), opts=child)
+        ), opts=child)
         aws.sns.TopicSubscription(name, topic=topic.arn, protocol="email",
                                   endpoint=args.alert_email, opts=child)
 

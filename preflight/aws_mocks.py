@@ -68,5 +68,5 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["bucket"] = args.inputs.get("bucket") or f"{args.name}-a1b2c3d"
             state["arn"] = f"arn:aws:s3:::{state['bucket']}"
         if args.typ == "aws:sns/topic:Topic":
-            state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{args.name}"
+            state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{args.inputs.get('name') or args.name}"
         return resource_id, state
