@@ -208,6 +208,11 @@ class Network(pulumi.ComponentResource):
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [group_arn, f"{group_arn}:*"],
+            }, {
+                # The service checks the destination exists before delivering.
+                "Effect": "Allow",
+                "Action": "logs:DescribeLogGroups",
+                "Resource": args.aws.arn("logs", "log-group:*"),
             }),
             pulumi.ResourceOptions(parent=self, depends_on=[group]),
         )
