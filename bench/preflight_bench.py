@@ -39,7 +39,7 @@ def measure(tenants: int) -> dict:
     with PolicyPackProcess() as pack:
         pack.configure(json.loads((ROOT / "policy" / "config" / "prod.json").read_text()))
         startup_s = time.perf_counter() - start
-        streaming = StreamingJudge(pack)
+        streaming = StreamingJudge(pack, load_stack_config("prod"))
         t = time.perf_counter()
         run = run_program(script_program(ROOT / "bench" / "tenants_program.py"), load_stack_config("prod"),
                           on_register=streaming.submit)

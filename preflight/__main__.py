@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
             pack.configure(pack_config)
         except PolicyConfigError as err:
             return 2, f"preflight: stack '{args.stack}': policy pack config {config_path}: {err}\n"
-        streaming = StreamingJudge(pack)
+        streaming = StreamingJudge(pack, config)
         try:
             recorded = run_program(program, config, preview=True, on_register=streaming.submit)
         except ProgramError as err:

@@ -133,3 +133,17 @@ def test_a_value_known_only_after_creation_is_reported_as_not_judged():
     section = next(s for s in report["evidence"] for p in s["policies"] if p["name"] == "aws-s3-bucket-policy-tls-only")
     tls = next(p for p in section["policies"] if p["name"] == "aws-s3-bucket-policy-tls-only")
     assert tls["compliantResources"] == [] and tls["notJudged"] == 1  # ...and never evidence of compliance
+
+
+def test_resources_are_reported_with_the_provider_the_engine_would_use():
+    from preflight.judge import _provider
+    from preflight.stack_config import load_stack_config
+    from tests.conftest import cached_run, stack_config
+
+    run = cached_run("staging", preview=True)
+    config = stack_config("staging", {"aws:region": "eu-west-1"})
+    provider = _provider(run.named("hipaa-db", "aws:rds/instance:Instance"), "staging", "hipaa-aws", config.region)
+    assert provider.type == "pulumi:providers:aws"
+    assert provider.urn.startswith("urn:pulumi:staging::hipaa-aws::pulumi:providers:aws::default_7_")
+    assert dict(provider.properties)["region"] == "eu-west-1"
+    assert load_stack_config("staging").region == "us-east-1"
