@@ -99,9 +99,13 @@ CASES: list[Case] = [
          [({"rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId": DELETE},
            "Set rules[].applyServerSideEncryptionByDefault.kmsMasterKeyId to a customer-managed KMS key.")], unknown="rules"),
     Case("aws-s3-bucket-policy-tls-only", "aws:s3/bucketPolicy:BucketPolicy", {"bucket": UNKNOWN, "policy": TLS_POLICY},
-         [({"policy": SCOPED}, "Add a policy statement denying all principals when aws:SecureTransport is false.")], unknown="policy"),
+         [({"policy": SCOPED}, "Add a policy statement denying all principals when aws:SecureTransport is false."),
+          ({"policy": TLS_POLICY.replace('"Action":"s3:*"', '"Action":"s3:ListAllMyBuckets"')},
+           "Add a policy statement denying all principals when aws:SecureTransport is false.")], unknown="policy"),
     Case("aws-s3-bucket-policy-not-public", "aws:s3/bucketPolicy:BucketPolicy", {"bucket": UNKNOWN, "policy": TLS_POLICY},
-         [({"policy": PUBLIC_POLICY}, 'Remove policy statements that allow Principal "*" without a condition.')], unknown="policy"),
+         [({"policy": PUBLIC_POLICY}, 'Remove policy statements that allow Principal "*" without a condition.'),
+          ({"policy": PUBLIC_POLICY.replace('"Resource":"*"', '"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}')},
+           'Remove policy statements that allow Principal "*" without a condition.')], unknown="policy"),
     Case("aws-s3-versioning-enabled", "aws:s3/bucketVersioning:BucketVersioning",
          {"bucket": UNKNOWN, "versioningConfiguration": {"status": "Enabled"}},
          [({"versioningConfiguration.status": "Suspended"}, "Set versioningConfiguration.status to Enabled.")],
@@ -132,11 +136,13 @@ CASES: list[Case] = [
          [({"performanceInsightsKmsKeyId": DELETE}, "Set performanceInsightsKmsKeyId to a customer-managed key.")],
          unknown="performanceInsightsEnabled"),
     Case("aws-rds-managed-master-password", "aws:rds/instance:Instance", RDS,
-         [({"password": "hunter2hunter2"}, "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager.")]),
-    Case("aws-rds-postgres-force-ssl", "aws:rds/parameterGroup:ParameterGroup",
-         {"family": "postgres16", "parameters": [{"name": "rds.force_ssl", "value": "1"}]},
+         [({"password": "hunter2hunter2"}, "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager."),
+          ({"passwordWo": "hunter2hunter2"}, "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager.")]),
+    Case("aws-rds-parameter-group-requires-tls", "aws:rds/parameterGroup:ParameterGroup",
+         {"family": "postgres14", "parameters": [{"name": "rds.force_ssl", "value": "1"}]},
          [({"parameters.0.value": "0"}, "Add parameter rds.force_ssl with value 1."),
-          ({"parameters": []}, "Add parameter rds.force_ssl with value 1.")], unknown="parameters"),
+          ({"parameters": []}, "Add parameter rds.force_ssl with value 1."),  # PostgreSQL 14 defaults to 0
+          ({"family": "mysql8.0"}, "Add parameter require_secure_transport with value 1.")], unknown="parameters"),
     Case("aws-rds-snapshot-not-public", "aws:rds/snapshotCopy:SnapshotCopy", {"kmsKeyId": KEY_ARN, "sharedAccounts": ["210987654321"]},
          [({"sharedAccounts": ["all"]}, 'Remove "all" from sharedAccounts.'), ({"kmsKeyId": DELETE}, "Set kmsKeyId to a customer-managed key.")],
          unknown="sharedAccounts"),
@@ -213,10 +219,18 @@ CASES: list[Case] = [
     Case("aws-iam-no-admin-or-full-service-access", "aws:iam/policy:Policy", {"policy": SCOPED},
          [({"policy": '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'}, 'Remove statements that allow Action "*" on Resource "*".'),
           ({"policy": '{"Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::b"}]}'},
-           "Replace full-service actions s3:* with the specific actions needed.")], unknown="policy"),
+           "Replace full-service actions s3:* with the specific actions needed."),
+          ({"policy": '{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}'},
+           "Replace Allow with NotAction by an explicit list of allowed actions.")], unknown="policy"),
+    Case("aws-iam-no-admin-or-full-service-access", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+         {"role": UNKNOWN, "policyArn": "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"},
+         [({"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+           "Do not attach AdministratorAccess, PowerUserAccess or IAMFullAccess; grant the specific actions needed.")]),
     Case("aws-iam-no-broad-kms-decrypt", "aws:iam/policy:Policy",
          {"policy": '{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"' + KEY_ARN + '"}]}'},
          [({"policy": '{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}'},
+           'Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource "*".'),
+          ({"policy": '{"Statement":[{"Effect":"Allow","Action":["kms:decrypt*"],"Resource":"*"}]}'},
            'Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource "*".')], unknown="policy"),
     Case("aws-iam-no-inline-policies", "aws:iam/role:Role", {"assumeRolePolicy": ROLE_TRUST},
          [({"inlinePolicies": [{"name": "x", "policy": SCOPED}]}, "Move inlinePolicies into customer-managed policies attached to the role.")],
@@ -363,6 +377,36 @@ CASES += [
          {"settings": [{"namespace": "aws:elasticbeanstalk:managedactions", "name": "ManagedActionsEnabled", "value": "true"}]},
          [({"settings.0.value": "false"}, "Add setting aws:elasticbeanstalk:managedactions ManagedActionsEnabled=true.")],
          unknown="settings"),
+]
+
+# Also compliant: AWS defaults and legitimate variants that must not be flagged.
+ALSO_COMPLIANT = [
+    ("aws-kms-key-deletion-window", "aws:kms/key:Key", {}),  # AWS defaults to 30 days
+    ("aws-rds-parameter-group-requires-tls", "aws:rds/parameterGroup:ParameterGroup",
+     {"family": "postgres16", "parameters": []}),  # PostgreSQL 15+ defaults rds.force_ssl to 1
+    ("aws-backup-plan-retention", "aws:backup/plan:Plan",
+     {"rules": [{"ruleName": "forever", "targetVaultName": "v"}]}),  # no lifecycle: kept forever
+    ("aws-s3-bucket-policy-tls-only", "aws:s3/bucketPolicy:BucketPolicy",
+     {"policy": TLS_POLICY.replace('"Principal":"*"', '"Principal":{"AWS":["*"]}')
+      .replace('"aws:SecureTransport":"false"', '"aws:SecureTransport":["false"]')}),
+    ("aws-s3-bucket-policy-not-public", "aws:s3/bucketPolicy:BucketPolicy",
+     {"policy": PUBLIC_POLICY.replace('"Resource":"*"', '"Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}')}),
+    ("aws-iam-no-inline-policies", "aws:iam/role:Role", {"assumeRolePolicy": ROLE_TRUST, "inlinePolicies": [{}]}),
+    # an unknown policyArn is this stack's own customer-managed policy, judged on the policy itself
+    ("aws-iam-no-admin-or-full-service-access", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"role": UNKNOWN, "policyArn": UNKNOWN}),
+    ("aws-lb-logging-and-protection", "aws:lb/loadBalancer:LoadBalancer",
+     {"loadBalancerType": "gateway", "enableDeletionProtection": True}),
+    ("aws-emr-cluster-secure", "aws:emr/cluster:Cluster",
+     {"kerberosAttributes": {"realm": "R"}, "securityConfiguration": "sc", "ec2Attributes": {"subnetIds": ["subnet-1"]}}),
+]
+
+# Unknown inside a list or map is still unknown: never judged, never compliant.
+UNKNOWN_ELEMENTS = [
+    ("hipaa-no-phi-in-synthetic-stack", "aws:s3/bucket:Bucket", {"tags": {"DataClassification": UNKNOWN}}),
+    ("aws-ec2-sg-no-internet-admin-ports", "aws:ec2/securityGroup:SecurityGroup",
+     {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": [UNKNOWN]}]}),
+    ("aws-rds-snapshot-not-public", "aws:rds/snapshot:Snapshot", {"sharedAccounts": [UNKNOWN]}),
 ]
 
 # (policy, type, compliant-by-default props, config, expected messages): config changes verdicts.

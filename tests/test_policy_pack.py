@@ -9,7 +9,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as UNKNOWN
 
 from preflight.policy_pack_client import POLICY_DIR, PolicyConfigError
-from tests.policy_cases import CASES, CONFIG_OVERRIDES, patched
+from tests.policy_cases import ALSO_COMPLIANT, CASES, CONFIG_OVERRIDES, UNKNOWN_ELEMENTS, patched
 
 
 @pytest.fixture
@@ -60,6 +60,18 @@ def test_an_unknown_value_is_not_judged(configured, case):
         case.type, patched(case.compliant, {case.unknown: UNKNOWN}), protect=case.protect)
     assert verdict.messages(case.policy) == []
     assert [d.policy for d in verdict.not_judged if d.policy == case.policy] == [case.policy]
+
+
+@pytest.mark.parametrize("policy,type_,props", ALSO_COMPLIANT, ids=[c[0] for c in ALSO_COMPLIANT])
+def test_aws_defaults_and_legitimate_variants_pass(configured, policy, type_, props):
+    assert configured().analyze(type_, props).messages(policy) == []
+
+
+@pytest.mark.parametrize("policy,type_,props", UNKNOWN_ELEMENTS, ids=[c[0] for c in UNKNOWN_ELEMENTS])
+def test_an_unknown_element_inside_a_list_or_map_is_not_judged(configured, policy, type_, props):
+    verdict = configured().analyze(type_, props)
+    assert verdict.messages(policy) == []
+    assert policy in [d.policy for d in verdict.not_judged]
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from .framework import (
     DATA_BACKUP, ENCRYPTION_AT_REST, HOLDS_PHI_SCHEMA, INTEGRITY, Metadata, Resource, Stack,
-    resource_policy, stack_policy,
+    is_unknown, resource_policy, stack_policy,
 )
 
 VAULT = ("aws:backup/vault:Vault",)
@@ -32,7 +32,9 @@ def _vault(r: Resource) -> Iterable[str]:
 def _plan(r: Resource) -> Iterable[str]:
     minimum = r.config["minimumRetentionDays"]
     rules = list(r.props.each("rules"))
-    if not any((rule.number("lifecycle", "deleteAfter") or 0) >= minimum for rule in rules):
+    # A rule without lifecycle.deleteAfter keeps its recovery points forever.
+    if not any(not rule.is_set("lifecycle", "deleteAfter") or (rule.number("lifecycle", "deleteAfter") or 0) >= minimum
+               for rule in rules):
         yield f"Keep at least one rule's recovery points {minimum} days or more (lifecycle.deleteAfter)."
 
 
@@ -44,18 +46,24 @@ def _locked(stack: Stack) -> Iterable[tuple[str, str]]:
         yield from stack.judge(vault, check)
 
 
+def _selects_everything(selection: Resource) -> bool:
+    """A selection of resources ["*"] (narrowed by conditions) covers every supported resource."""
+    if selection.props.is_unknown("resources"):
+        return False
+    return "*" in [r for r in (selection.props.get("resources") or []) if not is_unknown(r)]
+
+
 def _selected(stack: Stack) -> Iterable[tuple[str, str]]:
     selections = stack.of_type(*SELECTION)
     for store in stack.of_type(*DATA_STORES):
-        phi = str(store.tags.get("DataClassification")) == "phi"
-        if not (stack.holds_phi or phi):
-            continue
-        if store.type == "aws:s3/bucket:Bucket" and store.tags.get("Purpose") not in (None, "phi-documents"):
-            continue  # log and evidence buckets are WORM or replaceable; PHI buckets are backed up
-
         def check(store=store) -> Iterable[str]:
+            tags = store.tags
+            if not (stack.holds_phi or str(tags.get("DataClassification")) == "phi"):
+                return
+            if store.type == "aws:s3/bucket:Bucket" and tags.get("Purpose") not in (None, "phi-documents"):
+                return  # log and evidence buckets are WORM or replaceable; PHI buckets are backed up
             for selection in selections:
-                if selection.depends_on(store, "resources"):
+                if selection.depends_on(store, "resources") or _selects_everything(selection):
                     return
                 wanted = {t.get("key"): t.get("value") for t in selection.props.each("selectionTags")}
                 if wanted and all(store.tags.get(k) == v for k, v in wanted.items()):

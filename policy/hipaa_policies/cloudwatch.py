@@ -25,9 +25,9 @@ def _retention(r: Resource) -> Iterable[str]:
 
 
 def _alarm_actions(r: Resource) -> Iterable[str]:
-    if not r.props.list("alarmActions"):
+    if not r.props.size("alarmActions"):
         yield "Set alarmActions to the security alert topic."
-    if r.config["requireInsufficientDataAction"] and not r.props.list("insufficientDataActions"):
+    if r.config["requireInsufficientDataAction"] and not r.props.size("insufficientDataActions"):
         yield "Set insufficientDataActions to the security alert topic."
 
 

@@ -26,26 +26,41 @@ def resources(statement: Mapping) -> list[str]:
     return [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
 
 
+# Condition keys that narrow "everyone" to a known account, organization, network or resource.
+NARROWING_KEYS = frozenset(k.lower() for k in (
+    "aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce",
+    "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn",
+    "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:userid", "kms:CallerAccount", "kms:ViaService",
+))
+
+
+def is_everyone(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS")))
+
+
 def is_public_principal(statement: Mapping) -> bool:
-    """Principal is everyone ("*" or {"AWS": "*"}) and no condition narrows it."""
-    principal: Any = statement.get("Principal")
-    everyone = principal == "*" or (
-        isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS")))
-    return everyone and not statement.get("Condition")
+    """Principal is everyone ("*" or {"AWS": "*"}) and no condition narrows it to a known
+    account, organization, network or source (a TLS-only condition does not)."""
+    if not is_everyone(statement.get("Principal")):
+        return False
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return True
+    keys = {str(k).lower() for block in condition.values() if isinstance(block, Mapping) for k in block}
+    return not keys & NARROWING_KEYS
 
 
-def denies_insecure_transport(document: Mapping | None) -> bool:
-    """A Deny for every principal when aws:SecureTransport is false."""
+def denies_insecure_transport(document: Mapping | None, service: str = "s3") -> bool:
+    """A Deny of every action of `service`, for every principal, when aws:SecureTransport is false."""
     for statement in statements(document):
-        if statement.get("Effect") != "Deny":
+        if statement.get("Effect") != "Deny" or not is_everyone(statement.get("Principal")):
+            continue
+        if not any(a in ("*", f"{service}:*") for a in actions(statement)):
             continue
         condition = statement.get("Condition")
-        if not isinstance(condition, Mapping):
-            continue
-        secure = condition.get("Bool", {})
-        if isinstance(secure, Mapping) and str(secure.get("aws:SecureTransport")).lower() == "false":
-            if statement.get("Principal") in ("*", {"AWS": "*"}):
-                return True
+        secure = condition.get("Bool") if isinstance(condition, Mapping) else None
+        if isinstance(secure, Mapping) and [str(v).lower() for v in as_list(secure.get("aws:SecureTransport"))] == ["false"]:
+            return True
     return False
 
 

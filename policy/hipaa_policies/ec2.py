@@ -61,7 +61,7 @@ def _profile(r: Resource) -> Iterable[str]:
 
 
 def _in_vpc(r: Resource) -> Iterable[str]:
-    if not r.props.is_set("subnetId") and not r.props.list("networkInterfaces"):
+    if not r.props.is_set("subnetId") and not r.props.size("networkInterfaces"):
         yield "Set subnetId to a private subnet."
 
 
@@ -83,7 +83,7 @@ def _encryption_by_default(r: Resource) -> Iterable[str]:
 
 
 def _elb_health_check(r: Resource) -> Iterable[str]:
-    balanced = r.props.list("targetGroupArns") or r.props.list("loadBalancers")
+    balanced = r.props.size("targetGroupArns") or r.props.size("loadBalancers")
     if balanced and r.props.get("healthCheckType") != "ELB":
         yield "Set healthCheckType to ELB."
 

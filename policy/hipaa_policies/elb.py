@@ -54,6 +54,10 @@ def _tls_policy(r: Resource) -> Iterable[str]:
 
 
 def _lb_settings(r: Resource) -> Iterable[str]:
+    if r.props.get("loadBalancerType") == "gateway":
+        if r.props.bool("enableDeletionProtection") is not True:
+            yield "Set enableDeletionProtection to true."
+        return  # gateway load balancers have no access logs or HTTP headers
     if r.props.bool("accessLogs", "enabled") is not True or not r.props.is_set("accessLogs", "bucket"):
         yield "Set accessLogs with enabled=true and the access-log bucket."
     if r.props.bool("enableDeletionProtection") is not True:

@@ -15,7 +15,7 @@ def _emr(r: Resource) -> Iterable[str]:
         yield "Set kerberosAttributes to authenticate cluster users with Kerberos."
     if not r.props.is_set("securityConfiguration"):
         yield "Set securityConfiguration with at-rest and in-transit encryption."
-    if not r.props.is_set("ec2Attributes", "subnetId"):
+    if not (r.props.is_set("ec2Attributes", "subnetId") or r.props.size("ec2Attributes", "subnetIds")):
         yield "Set ec2Attributes.subnetId to a private subnet."
 
 

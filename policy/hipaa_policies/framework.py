@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -152,14 +153,15 @@ class Props:
         return None
 
     def number(self, *path: Any) -> Optional[float]:
+        """A finite number (numbers may arrive as strings); None otherwise."""
         value = self.get(*path)
-        if isinstance(value, Real) and not isinstance(value, bool):
-            return float(value)
         if isinstance(value, str):
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 return None
+        if isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
         return None
 
     def str(self, *path: Any) -> Optional[str]:
@@ -167,12 +169,24 @@ class Props:
         return value if isinstance(value, str) else None
 
     def list(self, *path: Any) -> list:
+        """The list at `path` ([] when absent); an unknown element makes the value unknown."""
         value = self.get(*path)
-        return list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else []
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            return []
+        for item in value:
+            if is_unknown(item):
+                raise UnknownValueError(item, [str(p) for p in path])
+        return list(value)
+
+    def size(self, *path: Any) -> int:
+        """How many elements the list at `path` has (elements may be unknown; 0 when absent)."""
+        value = self.get(*path)
+        return len(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else 0
 
     def map(self, *path: Any) -> Mapping:
+        """The object at `path` ({} when absent); reading an unknown entry raises UnknownValueError."""
         value = self.get(*path)
-        return value if isinstance(value, Mapping) else {}
+        return _KnownMap(value, [str(p) for p in path]) if isinstance(value, Mapping) else {}
 
     def each(self, *path: Any) -> Iterable["Props"]:
         """Each element of the list at `path` that is an object."""
@@ -195,6 +209,25 @@ class Props:
                 raise UnknownValueError(UNKNOWN_STRING_VALUE, [str(p) for p in path])
             return value
         return None
+
+
+class _KnownMap(Mapping):
+    """A read-only map whose unknown entries raise when read, so they are never judged."""
+
+    def __init__(self, values: Mapping, path: list[str]):
+        self._values, self._path = values, path
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._values[key]
+        if is_unknown(value):
+            raise UnknownValueError(value, self._path + [str(key)])
+        return value
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def _walk(value: Any) -> Iterable[Any]:
@@ -251,11 +284,9 @@ class Resource:
 
     @property
     def tags(self) -> Mapping[str, Any]:
-        """Known tags (unknown or malformed tags read as none)."""
-        try:
-            return self.props.map("tags")
-        except UnknownValueError:
-            return {}
+        """The resource's tags; an unknown tag map, or reading an unknown tag, raises
+        UnknownValueError so that nothing is judged on a tag preview cannot know."""
+        return self.props.map("tags")
 
     @property
     def holds_phi(self) -> bool:

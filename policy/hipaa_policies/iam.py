@@ -3,6 +3,7 @@ a strong password policy, no public trust."""
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Iterable
 
 from . import documents as doc
@@ -19,13 +20,26 @@ POLICY_DOCUMENTS = {"aws:iam/policy:Policy": "policy", "aws:iam/rolePolicy:RoleP
 INLINE = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/groupPolicy:GroupPolicy", "aws:iam/userPolicy:UserPolicy")
 ROLE = ("aws:iam/role:Role",)
 PASSWORD_POLICY = ("aws:iam/accountPasswordPolicy:AccountPasswordPolicy",)
-BLOCKED_KMS = ("kms:*", "kms:Decrypt", "kms:ReEncrypt*", "kms:ReEncryptFrom", "*")
+BLOCKED_KMS = ("kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+               "aws:iam/policyAttachment:PolicyAttachment",
+               "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+
+
+ADMIN_POLICY_ARNS = (":policy/AdministratorAccess", ":policy/PowerUserAccess", ":policy/IAMFullAccess")
 
 
 def _documents(r: Resource):
     if r.type in ROLE:
         return [p.document("policy") for p in r.props.each("inlinePolicies")]
+    if r.type in ATTACHMENTS:
+        return []
     return [r.props.document(POLICY_DOCUMENTS[r.type])]
+
+
+def _covers(pattern: str, action: str) -> bool:
+    """IAM action patterns are case-insensitive and may use wildcards."""
+    return fnmatchcase(action.lower(), pattern.lower())
 
 
 def _no_users(r: Resource) -> Iterable[str]:
@@ -33,6 +47,14 @@ def _no_users(r: Resource) -> Iterable[str]:
 
 
 def _no_admin(r: Resource) -> Iterable[str]:
+    if r.type in ATTACHMENTS:
+        # An unknown ARN is another resource's output: a customer-managed policy, judged itself.
+        # The AWS-managed admin policies are always literal ARNs.
+        arns = [] if r.props.is_unknown("policyArn") else [r.props.get("policyArn")]
+    else:
+        arns = r.props.list("managedPolicyArns") if r.type in ROLE else []
+    if any(isinstance(a, str) and a.endswith(ADMIN_POLICY_ARNS) for a in arns):
+        yield "Do not attach AdministratorAccess, PowerUserAccess or IAMFullAccess; grant the specific actions needed."
     for document in _documents(r):
         for statement in doc.allows(document):
             if "*" in doc.actions(statement) and "*" in doc.resources(statement):
@@ -40,18 +62,22 @@ def _no_admin(r: Resource) -> Iterable[str]:
             full = sorted(a for a in doc.actions(statement) if a.endswith(":*"))
             if full:
                 yield f"Replace full-service actions {', '.join(full)} with the specific actions needed."
+            if statement.get("NotAction") is not None:
+                yield "Replace Allow with NotAction by an explicit list of allowed actions."
 
 
 def _no_broad_kms(r: Resource) -> Iterable[str]:
     for document in _documents(r):
         for statement in doc.allows(document):
-            if "*" in doc.resources(statement) and any(a in BLOCKED_KMS for a in doc.actions(statement)):
+            if "*" in doc.resources(statement) and any(
+                    _covers(pattern, blocked) for pattern in doc.actions(statement) for blocked in BLOCKED_KMS):
                 yield "Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource \"*\"."
 
 
 def _no_inline(r: Resource) -> Iterable[str]:
     if r.type in ROLE:
-        if r.props.list("inlinePolicies"):
+        # An empty inlinePolicies entry is how pulumi-aws removes inline policies.
+        if any(p.is_set("policy") for p in r.props.each("inlinePolicies")):
             yield "Move inlinePolicies into customer-managed policies attached to the role."
     else:
         yield "Use a customer-managed aws.iam.Policy attached to the role instead of an inline policy."
@@ -86,7 +112,7 @@ POLICIES = [
                              INFORMATION_ACCESS, "List the specific actions and resources needed.",
                              config_rules=("iam-policy-no-statements-with-admin-access",
                                            "iam-policy-no-statements-with-full-access"), service="iam"),
-                    tuple(POLICY_DOCUMENTS) + ROLE, _no_admin),
+                    tuple(POLICY_DOCUMENTS) + ROLE + ATTACHMENTS, _no_admin),
     resource_policy(Metadata("aws-iam-no-broad-kms-decrypt", "IAM policies must not allow decrypting with every KMS key.",
                              ACCESS_CONTROL, "Name the key ARNs in Resource.",
                              config_rules=("iam-customer-policy-blocked-kms-actions",

@@ -18,6 +18,8 @@ def _stream(r: Resource) -> Iterable[str]:
 
 
 def _firehose(r: Resource) -> Iterable[str]:
+    if r.props.is_set("kinesisSourceConfiguration"):
+        return  # encryption is the source stream's (aws-kinesis-stream-encrypted); AWS refuses SSE here
     sse = r.props.map("serverSideEncryption")
     if sse.get("enabled") is not True:
         yield "Set serverSideEncryption.enabled to true with keyType CUSTOMER_MANAGED_CMK."

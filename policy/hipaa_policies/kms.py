@@ -34,7 +34,7 @@ def _rotation(r: Resource) -> Iterable[str]:
 
 
 def _deletion_window(r: Resource) -> Iterable[str]:
-    window = r.props.number("deletionWindowInDays")
+    window = r.props.number("deletionWindowInDays") if r.props.is_set("deletionWindowInDays") else 30  # AWS default
     minimum = r.config["minimumDeletionWindowDays"]
     if window is None or window < minimum:
         yield f"Set deletionWindowInDays to at least {minimum}."

@@ -19,7 +19,7 @@ def _search(r: Resource) -> Iterable[str]:
     if not str(r.props.get("domainEndpointOptions", "tlsSecurityPolicy") or "").startswith(
             ("Policy-Min-TLS-1-2", "Policy-Min-TLS-1-3")):
         yield "Set domainEndpointOptions.tlsSecurityPolicy to Policy-Min-TLS-1-2-2019-07 or newer."
-    if not r.props.list("vpcOptions", "subnetIds"):
+    if not r.props.size("vpcOptions", "subnetIds"):
         yield "Set vpcOptions.subnetIds to private subnets."
     if not any(o.get("logType") in ("AUDIT_LOGS", "ES_APPLICATION_LOGS") and o.bool("enabled") is not False
                for o in r.props.each("logPublishingOptions")):

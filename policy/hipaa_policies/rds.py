@@ -13,6 +13,8 @@ from .framework import (
 
 INSTANCE = ("aws:rds/instance:Instance",)
 CLUSTER = ("aws:rds/cluster:Cluster",)
+CLUSTER_INSTANCE = ("aws:rds/clusterInstance:ClusterInstance",)
+DOCUMENT_GRAPH = ("aws:docdb/cluster:Cluster", "aws:neptune/cluster:Cluster")
 PARAMETER_GROUPS = ("aws:rds/parameterGroup:ParameterGroup",
                     "aws:rds/clusterParameterGroup:ClusterParameterGroup")
 SNAPSHOT_COPIES = ("aws:rds/snapshotCopy:SnapshotCopy", "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy")
@@ -88,17 +90,22 @@ def _performance_insights(r: Resource) -> Iterable[str]:
 
 
 def _managed_password(r: Resource) -> Iterable[str]:
-    if r.props.is_set("password") or r.props.is_set("masterPassword"):
+    if any(r.props.is_set(k) for k in ("password", "passwordWo", "masterPassword", "masterPasswordWo")):
         yield "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager."
 
 
 def _force_ssl(r: Resource) -> Iterable[str]:
     family = r.props.str("family") or ""
-    if "postgres" not in family:
-        return
-    values = {p.str("name"): p.get("value") for p in r.props.each("parameters")}
-    if str(values.get("rds.force_ssl")) != "1":
-        yield "Add parameter rds.force_ssl with value 1."
+    values = {p.str("name"): str(p.get("value")) for p in r.props.each("parameters")}
+    if "postgres" in family:
+        major = "".join(c for c in family.split("postgres", 1)[1] if c.isdigit())
+        # RDS for PostgreSQL 15 and later defaults rds.force_ssl to 1; older versions default to 0.
+        default_on = major.isdigit() and int(major) >= 15
+        if values.get("rds.force_ssl", "1" if default_on else "0") != "1":
+            yield "Add parameter rds.force_ssl with value 1."
+    elif family.startswith(("mysql", "mariadb", "aurora-mysql")):
+        if values.get("require_secure_transport", "0").upper() not in ("1", "ON"):
+            yield "Add parameter require_secure_transport with value 1."
 
 
 def _snapshot(r: Resource) -> Iterable[str]:
@@ -111,10 +118,10 @@ def _snapshot(r: Resource) -> Iterable[str]:
 POLICIES = [
     resource_policy(_meta("aws-rds-storage-encrypted", "RDS and Aurora storage must be encrypted with a customer-managed key.",
                           ENCRYPTION_AT_REST, "Set storageEncrypted=true and kmsKeyId to the database key.",
-                          ["rds-storage-encrypted"]), INSTANCE + CLUSTER, _encrypted),
+                          ["rds-storage-encrypted"]), INSTANCE + CLUSTER + DOCUMENT_GRAPH, _encrypted),
     resource_policy(_meta("aws-rds-not-publicly-accessible", "RDS instances must not be publicly accessible.",
                           ACCESS_CONTROL, "Set publiclyAccessible=false and place the database in private subnets.",
-                          ["rds-instance-public-access-check"]), INSTANCE, _not_public),
+                          ["rds-instance-public-access-check"]), INSTANCE + CLUSTER_INSTANCE, _not_public),
     resource_policy(_meta("aws-rds-backup-retention", "RDS and Aurora automated backups must be kept.",
                           DATA_BACKUP, "Set backupRetentionPeriod to 7-35 days.",
                           ["db-instance-backup-enabled"], config=MIN_BACKUP), INSTANCE + CLUSTER, _backups),
@@ -142,8 +149,9 @@ POLICIES = [
     resource_policy(_meta("aws-rds-managed-master-password", "Database master passwords must be kept by RDS in Secrets Manager, never in code or config.",
                           AUTHENTICATION, "Remove password/masterPassword and set manageMasterUserPassword=true."),
                     INSTANCE + CLUSTER, _managed_password),
-    resource_policy(_meta("aws-rds-postgres-force-ssl", "PostgreSQL parameter groups must require TLS (rds.force_ssl=1).",
-                          TRANSMISSION_SECURITY, "Add the parameter rds.force_ssl=1."), PARAMETER_GROUPS, _force_ssl),
+    resource_policy(_meta("aws-rds-parameter-group-requires-tls", "Database parameter groups must require TLS (rds.force_ssl / require_secure_transport).",
+                          TRANSMISSION_SECURITY, "Set rds.force_ssl=1 (PostgreSQL) or require_secure_transport=1 (MySQL, MariaDB)."),
+                    PARAMETER_GROUPS, _force_ssl),
     resource_policy(_meta("aws-rds-snapshot-not-public", "RDS snapshots must not be public, and copies must be encrypted with a customer key.",
                           ACCESS_CONTROL, 'Remove "all" from sharedAccounts; set kmsKeyId on copies.',
                           ["rds-snapshots-public-prohibited", "rds-snapshot-encrypted"]), SNAPSHOTS, _snapshot),

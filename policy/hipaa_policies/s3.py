@@ -48,7 +48,7 @@ def _no_acls(r: Resource) -> Iterable[str]:
     acl = r.props.get("acl")
     if acl not in (None, "private"):
         yield "Remove acl; ACLs are disabled (BucketOwnerEnforced) and access is granted by policy."
-    if r.props.list("grants"):
+    if r.props.size("grants"):
         yield "Remove grants; ACLs are disabled (BucketOwnerEnforced) and access is granted by policy."
 
 
@@ -198,7 +198,7 @@ def _logging_attached(stack: Stack) -> Iterable[tuple[str, str]]:
     exempt = set(stack.config.get("logTargetPurposes") or [])
     for bucket in stack.of_type(*BUCKET):
         def check(bucket=bucket) -> Iterable[str]:
-            if _purpose(bucket) in exempt or bucket.props.is_set("logging", "targetBucket"):
+            if _purpose(bucket) in exempt or bucket.props.get("logging", "targetBucket"):
                 return
             if not _attached(stack, bucket, LOGGING):
                 yield "Attach a BucketLogging that delivers server access logs to the access-log bucket."
@@ -209,10 +209,9 @@ def _object_lock(stack: Stack) -> Iterable[tuple[str, str]]:
     purposes = set(stack.config.get("lockedPurposes") or [])
     minimum = stack.config.get("minimumRetentionDays", 2192)
     for bucket in stack.of_type(*BUCKET):
-        if _purpose(bucket) not in purposes:
-            continue
-
         def check(bucket=bucket) -> Iterable[str]:
+            if _purpose(bucket) not in purposes:
+                return
             if bucket.props.bool("objectLockEnabled") is not True:
                 yield "Set objectLockEnabled to true when creating this audit bucket."
             locks = _attached(stack, bucket, OBJECT_LOCK)
@@ -221,7 +220,7 @@ def _object_lock(stack: Stack) -> Iterable[tuple[str, str]]:
                 mode = lock.props.get("rule", "defaultRetention", "mode")
                 days = lock.props.number("rule", "defaultRetention", "days") or 0
                 years = lock.props.number("rule", "defaultRetention", "years") or 0
-                good = good or (mode == "COMPLIANCE" and max(days, years * 365) >= minimum)
+                good = good or (mode == "COMPLIANCE" and max(days, years * 366) >= minimum)
             if not good:
                 yield (f"Attach a BucketObjectLockConfiguration in COMPLIANCE mode with at least "
                        f"{minimum} days of default retention.")

@@ -75,8 +75,13 @@ def _subnet(r: Resource) -> Iterable[str]:
 
 
 def _default_sg(r: Resource) -> Iterable[str]:
-    if r.props.list("ingress") or r.props.list("egress"):
+    if r.props.size("ingress") or r.props.size("egress"):
         yield "Remove every ingress and egress rule from the default security group."
+
+
+def _internet_gateway(gateway_id) -> bool:
+    """A known gateway id that is not a virtual private gateway (vgw-) or a VPC endpoint (vpce-)."""
+    return isinstance(gateway_id, str) and bool(gateway_id) and not gateway_id.startswith(("vgw-", "vpce-"))
 
 
 def _flow_logs(stack: Stack) -> Iterable[tuple[str, str]]:
@@ -106,7 +111,8 @@ def _public_route_tables(stack: Stack) -> Iterable[tuple[str, str]]:
         def check(route=route) -> Iterable[str]:
             to_world = route.props.get("destinationCidrBlock") in WORLD or \
                 route.props.get("destinationIpv6CidrBlock") in WORLD
-            if not (to_world and route.props.is_set("gatewayId")):
+            if not (to_world and (route.props.is_unknown("gatewayId")
+                                  or _internet_gateway(route.props.get("gatewayId")))):
                 return
             tables = [d for d in route.property_dependencies.get("routeTableId", []) if d.type in ROUTE_TABLE]
             if not tables or not all(is_public(t) for t in tables):
@@ -116,7 +122,8 @@ def _public_route_tables(stack: Stack) -> Iterable[tuple[str, str]]:
     for table in stack.of_type(*ROUTE_TABLE):
         def check_inline(table=table) -> Iterable[str]:
             for inline in table.props.each("routes"):
-                if inline.get("cidrBlock") in WORLD and inline.is_set("gatewayId") and not is_public(table):
+                to_world = inline.get("cidrBlock") in WORLD or inline.get("ipv6CidrBlock") in WORLD
+                if to_world and _internet_gateway(inline.get("gatewayId")) and not is_public(table):
                     yield f"Route 0.0.0.0/0 to an internet gateway only from route tables tagged {wanted}."
         yield from stack.judge(table, check_inline)
 
