@@ -7,7 +7,7 @@ STACKS := $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml))
 SARIF_SCHEMA := $(VENV)/share/sarif-schema-2.1.0.json
 SARIF_PACKAGE := @microsoft/jest-sarif@1.0.0-beta.0
 
-.PHONY: test preflight bench venv clean
+.PHONY: test lint preflight bench venv clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,18 @@ $(SARIF_SCHEMA):
 	tar -xzf $(VENV)/share/npm/microsoft-jest-sarif-*.tgz -C $(VENV)/share/npm package/lib/schemas/sarif-2.1.0-rtm.5.json
 	cp $(VENV)/share/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json $@
 
-test: venv $(SARIF_SCHEMA)
-	$(PY) -m pytest -q
+test: venv $(SARIF_SCHEMA) lint
+	$(PY) -m pytest -q -n 2
+
+# Static checks (configured in pyproject.toml): ruff, and pyright against the typed SDKs in the venv;
+# both run, so one report shows every finding.
+# PYRIGHT_PYTHON_IGNORE_WARNINGS: no per-run PyPI query for a newer pyright (requirements-dev.txt picks it).
+LINT_PATHS := components policy preflight bootstrap
+lint: venv
+	@status=0; \
+	$(PY) -m ruff check $(LINT_PATHS) || status=1; \
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright $(LINT_PATHS) || status=1; \
+	exit $$status
 
 # Offline preflight of every stack: what `pulumi preview --policy-pack policy` would say, with no
 # cloud account. Reports (text, json, sarif, markdown) go to reports/, plus the state-backend bootstrap's

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .policy_documents import policy_json, service_trust_policy
-from .role_policy import attach_policy
+from .policy_documents import policy_json
+from .role_policy import attach_policy, iam_path
 from .secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 s3 = aws.s3
@@ -26,6 +26,21 @@ class AuditTrailArgs:
     """Object Lock default retention and log group retention (six years or more)."""
     phi_bucket_arns: list[pulumi.Input[str]]
     """Buckets whose object reads and writes are recorded as data events."""
+    holds_phi: bool
+    """COMPLIANCE object lock on the trail bucket (evidence); otherwise GOVERNANCE and destroyable."""
+    management_events: bool
+    """Record the account's management events in every region (the account layer's owner); a
+    stack that does not own the account records its data events only, since the owner's trail
+    already records management events (a second copy is billed)."""
+
+
+# CloudTrail guide, "Sending events to CloudWatch Logs": the trust policy of the delivery role
+# has no conditions (the role policy supports neither aws:SourceArn nor aws:SourceAccount).
+CLOUDTRAIL_TRUST = policy_json({
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+})
 
 
 def trail_delivery(trail_arn: str, ctx: AwsContext):
@@ -73,7 +88,11 @@ class AuditTrail(pulumi.ComponentResource):
             aws=ctx, stack=args.stack, purpose="audit-trail",
             kms_key_arn=args.logs_key_arn,
             access_log_bucket=args.access_log_bucket,
-            object_lock=ObjectLock(mode="COMPLIANCE", days=args.retention_days),
+            # COMPLIANCE: nobody, root included, can delete a log file for six years (so the
+            # bucket outlives the stack). GOVERNANCE in a synthetic stack, which destroy empties.
+            object_lock=ObjectLock(mode="COMPLIANCE" if args.holds_phi else "GOVERNANCE",
+                                   days=args.retention_days),
+            force_destroy=not args.holds_phi,
             lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
                 id="archive", status="Enabled",
                 filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
@@ -94,44 +113,46 @@ class AuditTrail(pulumi.ComponentResource):
         self.log_group_name = log_group.name
         role = aws.iam.Role(
             f"{name}-trail-to-logs", description="CloudTrail delivery to CloudWatch Logs",
-            assume_role_policy=service_trust_policy("cloudtrail.amazonaws.com", ctx,
-                                                    source_arn=self.trail_arn),
-            opts=child,
+            path=iam_path(args.stack), assume_role_policy=CLOUDTRAIL_TRUST, opts=child,
         )
+        # The streams CloudTrail creates, one per region: <account>_CloudTrail_<region>.
+        streams = f"{log_group_arn}:log-stream:{ctx.account_id}_CloudTrail_*"
         role_policy = attach_policy(
             f"{name}-trail-to-logs", role, "CloudTrail writes to its own log group",
             policy_json({
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{log_group_arn}:*",
+                "Sid": "CreateTrailStreams", "Effect": "Allow",
+                "Action": "logs:CreateLogStream", "Resource": streams,
+            }, {
+                "Sid": "PutTrailEvents", "Effect": "Allow",
+                "Action": "logs:PutLogEvents", "Resource": streams,
             }),
-            pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            pulumi.ResourceOptions(parent=self, depends_on=[log_group]), path=iam_path(args.stack),
         )
 
         selector = aws.cloudtrail.TrailAdvancedEventSelectorArgs
         field = aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs
         phi_objects = pulumi.Output.all(*args.phi_bucket_arns).apply(
             lambda arns: [f"{arn}/" for arn in arns])
+        phi_data_events = selector(name="PHI object reads and writes", field_selectors=[
+            field(field="eventCategory", equals=["Data"]),
+            field(field="resources.type", equals=["AWS::S3::Object"]),
+            field(field="resources.ARN", starts_withs=phi_objects),
+        ])
+        management = selector(name="All management events",
+                              field_selectors=[field(field="eventCategory", equals=["Management"])])
         aws.cloudtrail.Trail(
             name,
             name=trail_name,
-            is_multi_region_trail=True,
-            include_global_service_events=True,
+            is_multi_region_trail=args.management_events,
+            include_global_service_events=args.management_events,
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=args.logs_key_arn,
             s3_bucket_name=self.bucket.bucket_name,
             cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=role.arn,
-            advanced_event_selectors=[
-                selector(name="All management events",
-                         field_selectors=[field(field="eventCategory", equals=["Management"])]),
-                selector(name="PHI object reads and writes", field_selectors=[
-                    field(field="eventCategory", equals=["Data"]),
-                    field(field="resources.type", equals=["AWS::S3::Object"]),
-                    field(field="resources.ARN", starts_withs=phi_objects),
-                ]),
-            ],
+            advanced_event_selectors=[management, phi_data_events] if args.management_events
+            else [phi_data_events],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket.policy, role_policy]),
         )
         self.register_outputs({"trail_arn": self.trail_arn, "log_group_name": self.log_group_name})

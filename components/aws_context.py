@@ -30,7 +30,8 @@ class AwsContext:
         """A predictable, globally unique bucket name, so ARNs and policies are known at preview."""
         name = f"hipaa-aws-{stack}-{purpose}-{self.account_id}"
         if len(name) > 63:
-            raise ValueError(f"bucket name {name} is longer than S3's 63 characters; use a shorter stack name")
+            raise ValueError(f"bucket name {name} is longer than S3's 63 characters; "
+                             "use a shorter stack name")
         return name
 
     def bucket_arn(self, name: str) -> str:

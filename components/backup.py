@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .key_ring import DELETION_WINDOW_DAYS, KEY_PURPOSES, ROTATION_PERIOD_DAYS, key_policy
+
+from .key_ring import ROTATION_PERIOD_DAYS, KeyScope, key_policy, purpose
 from .policy_documents import service_trust_policy
+from .role_policy import iam_path
 
 DAILY_RETENTION_DAYS = 35
 MONTHLY_RETENTION_DAYS = 365
@@ -20,9 +23,13 @@ LOCK_MIN_RETENTION_DAYS = 7
 LOCK_MAX_RETENTION_DAYS = 400
 # After this many days the COMPLIANCE lock is immutable (nobody, root included, can remove it).
 LOCK_GRACE_DAYS = 3
+# AWS's managed policies are not all under one path: the S3 ones are at the top level
+# (tests check every managed ARN against AWS's list as shipped by moto).
 MANAGED_POLICIES = (
-    "AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores",
-    "AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore",
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup",
+    "AWSBackupServiceRolePolicyForS3Restore",
 )
 
 
@@ -34,6 +41,8 @@ class BackupArgs:
     resource_arns: list[pulumi.Input[str]]
     """The PHI stores to back up (database, PHI bucket)."""
     holds_phi: bool
+    key_administrators: Sequence[str]
+    key_deletion_window_days: int
     copy_region: Optional[str] = None
 
 
@@ -52,13 +61,13 @@ class Backup(pulumi.ComponentResource):
         copy_actions = None
         if args.copy_region:
             copy_ctx = AwsContext(ctx.account_id, args.copy_region, ctx.partition, ctx.dns_suffix)
-            backup_purpose = next(p for p in KEY_PURPOSES if p.name == "backup")
             copy_key = aws.kms.Key(
                 f"{name}-copy", region=args.copy_region,
                 description=f"hipaa-aws {args.stack}: AWS Backup copies in {args.copy_region}",
                 enable_key_rotation=True, rotation_period_in_days=ROTATION_PERIOD_DAYS,
-                deletion_window_in_days=DELETION_WINDOW_DAYS,
-                policy=json.dumps(key_policy(copy_ctx, backup_purpose)), opts=child)
+                deletion_window_in_days=args.key_deletion_window_days,
+                policy=json.dumps(key_policy(KeyScope(copy_ctx, args.stack), purpose("backup"),
+                                             args.key_administrators)), opts=child)
             copy_vault = self._locked_vault(f"{name}-copy", f"hipaa-aws-{args.stack}-copy",
                                             copy_key.arn, args, args.copy_region)
             copy_actions = [aws.backup.PlanRuleCopyActionArgs(
@@ -78,11 +87,12 @@ class Backup(pulumi.ComponentResource):
         ], opts=child)
 
         role = aws.iam.Role(f"{name}-service", description="AWS Backup service role",
+                            path=iam_path(args.stack),
                             assume_role_policy=service_trust_policy("backup.amazonaws.com", ctx),
                             opts=child)
         attachments = [aws.iam.RolePolicyAttachment(
-            f"{name}-{policy}", role=role.name,
-            policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/{policy}", opts=child)
+            f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name,
+            policy_arn=f"arn:{ctx.partition}:iam::aws:policy/{policy}", opts=child)
             for policy in MANAGED_POLICIES]
         aws.backup.Selection(
             name, name=f"hipaa-aws-{args.stack}-phi-stores", plan_id=plan.id,
@@ -93,8 +103,10 @@ class Backup(pulumi.ComponentResource):
     def _locked_vault(self, name: str, vault_name: str, key_arn: pulumi.Input[str],
                       args: BackupArgs, region: Optional[str]) -> aws.backup.Vault:
         child = pulumi.ResourceOptions(parent=self)
+        # A synthetic stack's vault is emptied by `pulumi destroy` (its lock is GOVERNANCE and
+        # is removed first); a PHI stack's vault is protected and COMPLIANCE-locked.
         vault = aws.backup.Vault(name, name=vault_name, kms_key_arn=key_arn, region=region,
-                                 opts=child)
+                                 force_destroy=not args.holds_phi, opts=child)
         aws.backup.VaultLockConfiguration(
             name, backup_vault_name=vault.name, region=region,
             min_retention_days=LOCK_MIN_RETENTION_DAYS, max_retention_days=LOCK_MAX_RETENTION_DAYS,

@@ -1,4 +1,12 @@
-"""One HIPAA-ready environment: the components wired in dependency order."""
+"""One HIPAA-ready environment: the components wired in dependency order.
+
+Two layers:
+- the account layer (`AccountLayer`), created only where this stack owns the account's
+  region-wide controls (`accountBaseline: owned`), every resource kept on delete;
+- the environment layer, created by every stack, under the destroy contract: in a PHI stack
+  everything that holds PHI or audit evidence is protected and COMPLIANCE-locked; in a
+  synthetic stack `pulumi destroy` removes everything (README, "Tearing down").
+"""
 
 from __future__ import annotations
 
@@ -7,18 +15,36 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .account_baseline import AccountBaseline, AccountBaselineArgs
+from .account_layer import AccountLayer, AccountLayerArgs
 from .audit_trail import AuditTrail, AuditTrailArgs
 from .aws_context import AwsContext
 from .backup import Backup, BackupArgs
-from .key_ring import KeyRing, KeyRingArgs
+from .break_glass import BreakGlassAccess, BreakGlassAccessArgs
+from .key_ring import DELETION_WINDOW_DAYS, NON_PHI_DELETION_WINDOW_DAYS, KeyRing, KeyRingArgs
 from .network import Network, NetworkArgs
 from .phi_bucket import PhiBucket, PhiBucketArgs
 from .phi_database import PhiDatabase, PhiDatabaseArgs
 from .security_alarms import SecurityAlarms, SecurityAlarmsArgs
 from .settings import Settings
-from .threat_detection import ThreatDetection, ThreatDetectionArgs
 from .workload_role import WorkloadRole, WorkloadRoleArgs
+
+
+def default_key_administrators(stack: str, ctx: AwsContext) -> tuple[str, ...]:
+    """The stack's CI deploy role, created by bootstrap/ (bootstrap/ci_roles.py)."""
+    return (ctx.arn("iam", f"role/hipaa-aws/ci/hipaa-aws-{stack}-deploy", region=False),)
+
+
+def availability_zones(count: int) -> list[str]:
+    """The first `count` Availability Zones of the region: never a Local Zone, which the data
+    source also returns once opted in (and which lacks RDS Multi-AZ and NAT gateways)."""
+    zones = aws.get_availability_zones(
+        state="available",
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+    ).names
+    if len(zones) < count:
+        raise pulumi.RunError(f"availabilityZoneCount is {count} but the region has only {len(zones)} "
+                              f"Availability Zones: {', '.join(zones)}")
+    return list(zones[:count])
 
 
 class HipaaEnvironment(pulumi.ComponentResource):
@@ -27,71 +53,83 @@ class HipaaEnvironment(pulumi.ComponentResource):
     phi_bucket: PhiBucket
     database: PhiDatabase
     audit_trail: AuditTrail
-    threat_detection: ThreatDetection
+    account_layer: Optional[AccountLayer]
+    """The account's region-wide controls, when this stack owns them."""
     alarms: SecurityAlarms
     workload_role: WorkloadRole
+    break_glass: BreakGlassAccess
     backup: Backup
 
     def __init__(self, name: str, settings: Settings, ctx: AwsContext,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:HipaaEnvironment", name, None, opts)
+        phi = settings.holds_phi
+        stack = settings.stack
+        owned = settings.account_baseline == "owned"
         child = pulumi.ResourceOptions(parent=self)
-        # Stateful PHI stores cannot be deleted by a stray `pulumi up` or `destroy` in a PHI stack.
-        phi_store = pulumi.ResourceOptions(parent=self, protect=settings.holds_phi)
-        zones = aws.get_availability_zones(state="available").names
+        # What holds PHI or audit evidence cannot be deleted by a stray `up` or `destroy` in a PHI
+        # stack (children inherit protect); in a synthetic stack nothing is protected.
+        evidence = pulumi.ResourceOptions(parent=self, protect=phi)
+        administrators = settings.key_administrators or default_key_administrators(stack, ctx)
+        log_retention = settings.audit_log_retention_days
 
-        self.keys = KeyRing(f"{name}-keys", KeyRingArgs(stack=settings.stack, aws=ctx), opts=child)
+        self.keys = KeyRing(f"{name}-keys", KeyRingArgs(
+            stack=stack, aws=ctx, administrators=administrators,
+            deletion_window_days=DELETION_WINDOW_DAYS if phi else NON_PHI_DELETION_WINDOW_DAYS,
+        ), opts=evidence)
         self.network = Network(f"{name}-network", NetworkArgs(
-            stack=settings.stack, aws=ctx, vpc_cidr=settings.vpc_cidr,
-            availability_zones=list(zones[: settings.availability_zone_count]),
+            stack=stack, aws=ctx, vpc_cidr=settings.vpc_cidr,
+            availability_zones=availability_zones(settings.availability_zone_count),
             nat_gateway_per_az=settings.nat_gateway_per_az, app_port=settings.app_port,
-            flow_log_retention_days=settings.audit_log_retention_days,
-            logs_key_arn=self.keys.arn("logs"),
+            flow_log_retention_days=log_retention, logs_key_arn=self.keys.arn("logs"),
+            protect_flow_logs=phi,
         ), opts=child)
         self.phi_bucket = PhiBucket(f"{name}-phi", PhiBucketArgs(
-            stack=settings.stack, aws=ctx, storage_key_arn=self.keys.arn("storage"),
-            glacier_transition_days=settings.storage.glacier_transition_days,
+            stack=stack, aws=ctx, storage_key_arn=self.keys.arn("storage"), holds_phi=phi,
+            archive_transition_days=settings.storage.archive_transition_days,
             noncurrent_version_expiration_days=settings.storage.noncurrent_version_expiration_days,
-        ), opts=phi_store)
+        ), opts=evidence)
         self.database = PhiDatabase(f"{name}-db", PhiDatabaseArgs(
-            stack=settings.stack, aws=ctx, settings=settings.database,
+            stack=stack, aws=ctx, settings=settings.database, holds_phi=phi,
             data_subnet_ids=self.network.subnet_ids["data"],
             security_group_id=self.network.security_group_ids["db"],
             database_key_arn=self.keys.arn("database"), secrets_key_arn=self.keys.arn("secrets"),
-            logs_key_arn=self.keys.arn("logs"), log_retention_days=settings.audit_log_retention_days,
-        ), opts=phi_store)
+            log_retention_days=log_retention,
+        ), opts=evidence)
 
-        access_logs = self.phi_bucket.access_logs.bucket_name
         self.audit_trail = AuditTrail(f"{name}-audit", AuditTrailArgs(
-            stack=settings.stack, aws=ctx, logs_key_arn=self.keys.arn("logs"),
-            access_log_bucket=access_logs, retention_days=settings.audit_log_retention_days,
-            phi_bucket_arns=[self.phi_bucket.arn],
-        ), opts=phi_store)
-        self.threat_detection = ThreatDetection(f"{name}-detection", ThreatDetectionArgs(
-            stack=settings.stack, aws=ctx, logs_key_arn=self.keys.arn("logs"),
-            access_log_bucket=access_logs, vpc_id=self.network.vpc_id,
-            protect_evidence=settings.holds_phi,
+            stack=stack, aws=ctx, logs_key_arn=self.keys.arn("logs"),
+            access_log_bucket=self.phi_bucket.access_logs.bucket_name, retention_days=log_retention,
+            phi_bucket_arns=[self.phi_bucket.arn], holds_phi=phi, management_events=owned,
+        ), opts=evidence)
+        self.account_layer = AccountLayer(f"{name}-account", AccountLayerArgs(
+            stack=stack, aws=ctx, key_administrators=administrators,
+            authorized_vpc_id=self.network.vpc_id,
+        ), opts=evidence) if owned else None
+
+        self.break_glass = BreakGlassAccess(f"{name}-break-glass", BreakGlassAccessArgs(
+            stack=stack, aws=ctx, database_secret_arn=self.database.secret_arn,
+            secrets_key_arn=self.keys.arn("secrets"),
         ), opts=child)
         self.alarms = SecurityAlarms(f"{name}-alarms", SecurityAlarmsArgs(
-            stack=settings.stack, aws=ctx, alerting_key_arn=self.keys.arn("alerting"),
+            stack=stack, aws=ctx, alerting_key_arn=self.keys.arn("alerting"),
             alert_email=settings.alert_email, trail_log_group_name=self.audit_trail.log_group_name,
             phi_bucket_name=self.phi_bucket.bucket_name,
             phi_read_threshold=settings.phi_read_alarm_threshold,
+            account_wide=owned, key_administrators=list(administrators),
         ), opts=child)
-        AccountBaseline(f"{name}-account", AccountBaselineArgs(
-            stack=settings.stack, aws=ctx, ebs_key_arn=self.keys.arn("backup")), opts=child)
         self.workload_role = WorkloadRole(f"{name}-workload", WorkloadRoleArgs(
-            stack=settings.stack, aws=ctx, phi_bucket_arn=self.phi_bucket.arn,
+            stack=stack, aws=ctx, phi_bucket_arn=self.phi_bucket.arn,
             storage_key_arn=self.keys.arn("storage"), database_key_arn=self.keys.arn("database"),
-            secrets_key_arn=self.keys.arn("secrets"),
             database_user_arn=self.database.iam_user_arn,
-            database_secret_arn=self.database.secret_arn,
         ), opts=child)
         self.backup = Backup(f"{name}-backup", BackupArgs(
-            stack=settings.stack, aws=ctx, backup_key_arn=self.keys.arn("backup"),
+            stack=stack, aws=ctx, backup_key_arn=self.keys.arn("backup"),
             resource_arns=[self.database.instance.arn, self.phi_bucket.arn],
-            holds_phi=settings.holds_phi, copy_region=settings.backup_copy_region,
-        ), opts=phi_store)
+            holds_phi=phi, copy_region=settings.backup_copy_region,
+            key_administrators=administrators,
+            key_deletion_window_days=DELETION_WINDOW_DAYS if phi else NON_PHI_DELETION_WINDOW_DAYS,
+        ), opts=evidence)
         self.register_outputs({})
 
     def operator_outputs(self) -> dict[str, pulumi.Input]:
@@ -102,7 +140,9 @@ class HipaaEnvironment(pulumi.ComponentResource):
             "appSubnetIds": self.network.subnet_ids["app"],
             "dataSubnetIds": self.network.subnet_ids["data"],
             "databaseEndpoint": self.database.endpoint,
+            "databaseIamUser": PhiDatabase.APP_DB_USER,
             "databaseSecretArn": self.database.secret_arn,
+            "databaseBreakGlassRoleArn": self.break_glass.role_arn,
             "phiBucketName": self.phi_bucket.bucket_name,
             "accessLogBucketName": self.phi_bucket.access_logs.bucket_name,
             "trailArn": self.audit_trail.trail_arn,
@@ -110,4 +150,5 @@ class HipaaEnvironment(pulumi.ComponentResource):
             "workloadRoleArn": self.workload_role.role_arn,
             "backupVaultName": self.backup.vault_name,
             "keyArns": {purpose: key.arn for purpose, key in self.keys.keys.items()},
+            "accountBaseline": "owned" if self.account_layer else "external",
         }

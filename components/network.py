@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .role_policy import attach_policy
+from .role_policy import attach_policy, iam_path
 from .policy_documents import policy_json, service_trust_policy
 
 TIERS = ("public", "app", "data")  # 4th quarter of the VPC is kept in reserve
@@ -39,6 +39,8 @@ class NetworkArgs:
     app_port: int
     flow_log_retention_days: int
     logs_key_arn: pulumi.Input[str]
+    protect_flow_logs: bool = False
+    """Protect the flow-log group (audit evidence in a PHI stack) from deletion."""
 
 
 class Network(pulumi.ComponentResource):
@@ -76,7 +78,7 @@ class Network(pulumi.ComponentResource):
                     opts=child,
                 )
                 for i, (az, cidr) in enumerate(
-                    zip(azs, tier_subnet_cidrs(args.vpc_cidr, tier, len(azs)))
+                    zip(azs, tier_subnet_cidrs(args.vpc_cidr, tier, len(azs)), strict=True)
                 )
             ]
         self.subnet_ids = {t: [s.id for s in subnets[t]] for t in TIERS}
@@ -191,10 +193,10 @@ class Network(pulumi.ComponentResource):
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs", name=group_name,
             retention_in_days=args.flow_log_retention_days, kms_key_id=args.logs_key_arn,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_flow_logs),
         )
         role = aws.iam.Role(
-            f"{name}-flow-logs",
+            f"{name}-flow-logs", path=iam_path(args.stack),
             description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=service_trust_policy(
                 "vpc-flow-logs.amazonaws.com", args.aws,
@@ -202,7 +204,7 @@ class Network(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        permissions = attach_policy(
             f"{name}-flow-logs", role, "VPC flow logs write to their own log group",
             policy_json({
                 "Effect": "Allow",
@@ -214,11 +216,13 @@ class Network(pulumi.ComponentResource):
                 "Action": "logs:DescribeLogGroups",
                 "Resource": args.aws.arn("logs", "log-group:*"),
             }),
-            pulumi.ResourceOptions(parent=self, depends_on=[group]),
+            pulumi.ResourceOptions(parent=self, depends_on=[group]), path=iam_path(args.stack),
         )
+        # Delivery starts as soon as the flow log exists: only once the role may write.
         aws.ec2.FlowLog(
             f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL",
             log_destination_type="cloud-watch-logs", log_destination=group.arn,
-            iam_role_arn=role.arn, max_aggregation_interval=60, opts=child,
+            iam_role_arn=role.arn, max_aggregation_interval=60,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permissions]),
         )
         return group.name

@@ -9,24 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .secure_bucket import SecureBucket, SecureBucketArgs
-from .settings import SIX_YEARS_DAYS
+from .secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
 
 s3 = aws.s3
-
-
-def access_log_delivery(ctx: AwsContext):
-    """Bucket policy statements letting S3 log delivery write, for this account's buckets only."""
-    def statements(arn: str) -> list[dict]:
-        return [{
-            "Sid": "S3ServerAccessLogDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{arn}/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-        }]
-    return statements
 
 
 @dataclass(frozen=True)
@@ -34,8 +19,16 @@ class PhiBucketArgs:
     stack: str
     aws: AwsContext
     storage_key_arn: pulumi.Input[str]
-    glacier_transition_days: int
+    archive_transition_days: int
     noncurrent_version_expiration_days: int
+    holds_phi: bool
+    """A synthetic stack's buckets can be emptied by `pulumi destroy` (force_destroy)."""
+
+
+# Current PHI documents must stay readable at once and be backed up: S3 Glacier Instant Retrieval
+# is read in milliseconds and AWS Backup for S3 covers it; Glacier Flexible Retrieval and Deep
+# Archive need a restore first (InvalidObjectState) and AWS Backup does not back them up.
+PHI_ARCHIVE_STORAGE_CLASS = "GLACIER_IR"
 
 
 class PhiBucket(pulumi.ComponentResource):
@@ -53,28 +46,18 @@ class PhiBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         transition = s3.BucketLifecycleConfigurationRuleTransitionArgs
 
-        self.access_logs = SecureBucket(f"{name}-access-logs", SecureBucketArgs(
-            aws=args.aws, stack=args.stack, purpose="access-logs",
-            kms_key_arn=None,
-            lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
-                id="retain-six-years", status="Enabled",
-                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[transition(storage_class="GLACIER", days=90)],
-                expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=SIX_YEARS_DAYS),
-                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=30),
-            )],
-            extra_policy_statements=access_log_delivery(args.aws),
-        ), opts=child)
+        self.access_logs = SecureBucket(f"{name}-access-logs", access_log_target(
+            args.aws, args.stack, force_destroy=not args.holds_phi), opts=child)
 
         self.documents = SecureBucket(f"{name}-documents", SecureBucketArgs(
             aws=args.aws, stack=args.stack, purpose="phi-documents",
-            kms_key_arn=args.storage_key_arn,
+            kms_key_arn=args.storage_key_arn, force_destroy=not args.holds_phi,
             access_log_bucket=self.access_logs.bucket_name,
             lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
                 id="archive-and-expire-old-versions", status="Enabled",
                 filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[transition(storage_class="GLACIER", days=args.glacier_transition_days)],
+                transitions=[transition(storage_class=PHI_ARCHIVE_STORAGE_CLASS,
+                                        days=args.archive_transition_days)],
                 noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=args.noncurrent_version_expiration_days),
             )],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Optional
 
 import pulumi
@@ -10,6 +12,7 @@ import pulumi_aws as aws
 
 from .aws_context import AwsContext
 from .policy_documents import service_trust_policy
+from .role_policy import iam_path
 from .settings import DatabaseSettings
 
 MASTER_USERNAME = "app_admin"
@@ -34,12 +37,29 @@ class PhiDatabaseArgs:
     stack: str
     aws: AwsContext
     settings: DatabaseSettings
-    data_subnet_ids: list[pulumi.Input[str]]
+    data_subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
     database_key_arn: pulumi.Input[str]
+    """Storage, snapshots, Performance Insights, and the PostgreSQL log groups."""
     secrets_key_arn: pulumi.Input[str]
-    logs_key_arn: pulumi.Input[str]
     log_retention_days: int
+    holds_phi: bool
+    """A PHI database keeps a final snapshot and its automated backups when deleted."""
+
+
+def final_snapshot_name(identifier: str, now: Optional[datetime] = None) -> str:
+    """A final-snapshot name unique to this creation: a fixed name fails the second delete
+    (DBSnapshotAlreadyExists), e.g. after a replacement. The instance ignores later changes to
+    it, so the name chosen at creation is the one used at deletion."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+    return f"{identifier}-final-{stamp}"
+
+
+def _master_secret_arn(secrets) -> str:
+    """RDS reports the secret it manages (manage_master_user_password) once the instance exists."""
+    if not secrets or not secrets[0].secret_arn:
+        raise pulumi.RunError("RDS reported no managed master secret for the PHI database")
+    return secrets[0].secret_arn
 
 
 class PhiDatabase(pulumi.ComponentResource):
@@ -48,7 +68,7 @@ class PhiDatabase(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     """host:port clients connect to (TLS required)."""
     secret_arn: pulumi.Output[str]
-    """Secrets Manager secret holding the master credentials (managed by RDS)."""
+    """Secrets Manager secret holding the master credentials (managed by RDS); break-glass only."""
     iam_user_arn: pulumi.Output[str]
     """`rds-db:connect` resource for the application's IAM database user."""
     identifier: str
@@ -73,17 +93,21 @@ class PhiDatabase(pulumi.ComponentResource):
                         for n, v, m in PARAMETERS],
             opts=child,
         )
-        # Created here (not by RDS) so they are KMS-encrypted and kept six years.
+        # Created here (not by RDS) so they are KMS-encrypted and kept six years. pgAudit puts
+        # statement text, which can hold PHI, into the postgresql log: these groups are
+        # encrypted with the database key (only the database's readers can read them) and
+        # classified like the database itself.
         log_groups = [
             aws.cloudwatch.LogGroup(
                 f"{name}-{export}", name=f"/aws/rds/instance/{self.identifier}/{export}",
-                retention_in_days=args.log_retention_days, kms_key_id=args.logs_key_arn,
+                retention_in_days=args.log_retention_days, kms_key_id=args.database_key_arn,
+                tags={"Purpose": "database-audit-log", "Contents": "sql-statements-may-hold-phi"},
                 opts=child,
             )
             for export in LOG_EXPORTS
         ]
         monitoring_role = aws.iam.Role(
-            f"{name}-monitoring", description="RDS enhanced monitoring",
+            f"{name}-monitoring", description="RDS enhanced monitoring", path=iam_path(args.stack),
             assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com", args.aws),
             opts=child,
         )
@@ -134,16 +158,18 @@ class PhiDatabase(pulumi.ComponentResource):
             backup_window="03:00-04:00",
             maintenance_window="sun:04:30-sun:05:30",
             copy_tags_to_snapshot=True,
-            delete_automated_backups=False,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{self.identifier}-final",
+            # PHI: a final snapshot and the automated backups outlive the instance. Synthetic:
+            # `pulumi destroy` leaves nothing behind.
+            delete_automated_backups=not args.holds_phi,
+            skip_final_snapshot=not args.holds_phi,
+            final_snapshot_identifier=final_snapshot_name(self.identifier) if args.holds_phi else None,
             snapshot_identifier=db.snapshot_identifier,
             restore_to_point_in_time=restore,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, attachment]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, attachment],
+                                        ignore_changes=["finalSnapshotIdentifier"]),
         )
         self.endpoint = self.instance.endpoint
-        self.secret_arn = self.instance.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn if secrets else None)
+        self.secret_arn = self.instance.master_user_secrets.apply(_master_secret_arn)
         self.iam_user_arn = self.instance.resource_id.apply(
             lambda rid: args.aws.arn("rds-db", f"dbuser:{rid}/{self.APP_DB_USER}"))
         self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})

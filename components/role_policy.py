@@ -1,4 +1,4 @@
-"""Customer-managed policies attached to roles.
+"""Customer-managed policies attached to roles, and the IAM path every role and policy lives under.
 
 AWS's HIPAA conformance pack flags inline role policies (iam-no-inline-policy-check), so
 every permission this program grants is a managed policy, attached.
@@ -10,7 +10,14 @@ import pulumi
 import pulumi_aws as aws
 
 
+def iam_path(stack: str) -> str:
+    """The IAM path of every role and policy a stack creates: the stack's CI deploy role may
+    manage `role/hipaa-aws/<stack>/*` and nothing else (bootstrap/ci_roles.py)."""
+    return f"/hipaa-aws/{stack}/"
+
+
 def attach_policy(name: str, role: aws.iam.Role, description: str,
-                  document: pulumi.Input[str], opts: pulumi.ResourceOptions) -> aws.iam.RolePolicyAttachment:
-    policy = aws.iam.Policy(name, description=description, policy=document, opts=opts)
+                  document: pulumi.Input[str], opts: pulumi.ResourceOptions,
+                  path: str) -> aws.iam.RolePolicyAttachment:
+    policy = aws.iam.Policy(name, description=description, policy=document, path=path, opts=opts)
     return aws.iam.RolePolicyAttachment(name, role=role.name, policy_arn=policy.arn, opts=opts)

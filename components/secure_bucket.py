@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -36,6 +37,13 @@ class SecureBucketArgs:
     extra_policy_statements: Callable[[str], list[dict]] = field(default=lambda arn: [])
     """Statements added to the TLS-only policy, given the bucket ARN."""
     object_lock: Optional[ObjectLock] = None
+    force_destroy: bool = False
+    """Let `pulumi destroy` empty the bucket first (never in a PHI stack; GOVERNANCE-locked
+    versions are removed with BypassGovernanceRetention, COMPLIANCE-locked ones never)."""
+    retain_on_delete: bool = False
+    """Keep the bucket in AWS when the stack is destroyed (account-layer evidence)."""
+    name_scope: Optional[str] = None
+    """Middle part of the bucket name, `hipaa-aws-<name_scope>-<purpose>-<account>` (default: the stack)."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -55,13 +63,19 @@ class SecureBucket(pulumi.ComponentResource):
             )
         if args.access_log_bucket is None and args.purpose != "access-logs":
             raise pulumi.RunError(f"bucket {name}: server access logging is required")
+        if args.force_destroy and args.object_lock and args.object_lock.mode == "COMPLIANCE":
+            raise pulumi.RunError(
+                f"bucket {name}: force_destroy cannot empty a COMPLIANCE-locked bucket; nobody, root "
+                f"included, can delete its versions before retention ends")
         super().__init__("hipaa:components:SecureBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        retain = args.retain_on_delete or None
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=retain)
 
-        bucket_name = args.aws.bucket_name(args.stack, args.purpose)
+        bucket_name = args.aws.bucket_name(args.name_scope or args.stack, args.purpose)
         arn = args.aws.bucket_arn(bucket_name)
         bucket = s3.Bucket(
             name, bucket=bucket_name, object_lock_enabled=True if args.object_lock else None,
+            force_destroy=args.force_destroy or None,
             tags={"Purpose": args.purpose}, opts=child,
         )
         self.bucket, self.bucket_name, self.arn = bucket, bucket.bucket, bucket.arn
@@ -100,7 +114,7 @@ class SecureBucket(pulumi.ComponentResource):
                 rule=s3.BucketObjectLockConfigurationRuleArgs(
                     default_retention=s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
                         mode=args.object_lock.mode, days=args.object_lock.days)),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning], retain_on_delete=retain),
             )
         if args.access_log_bucket is not None:
             s3.BucketLogging(
@@ -118,12 +132,53 @@ class SecureBucket(pulumi.ComponentResource):
                         days_after_initiation=7),
                 ),
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning], retain_on_delete=retain),
         )
         self.policy = s3.BucketPolicy(
             name, bucket=bucket.id,
             # Built from the known name (not the ARN output) so it can be judged at preview.
             policy=policy_json(*deny_insecure_transport(arn), *args.extra_policy_statements(arn)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block],
+                                        retain_on_delete=retain),
         )
         self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn})
+
+
+# Server access logs are audit records: kept six years (HIPAA 164.316(b)(2)(i)), archived after
+# 90 days (read rarely, restored when an investigation needs them).
+ACCESS_LOG_RETENTION_DAYS = 2192
+ACCESS_LOG_ARCHIVE_DAYS = 90
+
+
+def access_log_delivery(ctx: AwsContext) -> Callable[[str], list[dict]]:
+    """Bucket policy statements letting S3 log delivery write, for this account's buckets only."""
+    def statements(arn: str) -> list[dict]:
+        return [{
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{arn}/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        }]
+    return statements
+
+
+def access_log_target(ctx: AwsContext, stack: str, *, name_scope: Optional[str] = None,
+                      force_destroy: bool = False, retain_on_delete: bool = False) -> SecureBucketArgs:
+    """A server-access-log target: SSE-S3 (S3 log delivery requires it, so it carries the one
+    purpose the pack exempts from SSE-KMS), logs kept six years, S3 log delivery may write."""
+    return SecureBucketArgs(
+        aws=ctx, stack=stack, name_scope=name_scope, purpose="access-logs", kms_key_arn=None,
+        force_destroy=force_destroy, retain_on_delete=retain_on_delete,
+        lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
+            id="retain-six-years", status="Enabled",
+            filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                storage_class="GLACIER", days=ACCESS_LOG_ARCHIVE_DAYS)],
+            expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ACCESS_LOG_RETENTION_DAYS),
+            noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=30),
+        )],
+        extra_policy_statements=access_log_delivery(ctx),
+    )

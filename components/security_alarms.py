@@ -1,4 +1,6 @@
-"""Security alarms: the CIS CloudWatch set on the trail, high-severity findings, anomalous PHI reads."""
+"""Security alarms: anomalous PHI reads for every stack; for the account layer's owner, whose trail
+holds the account's management events, also the CIS CloudWatch set, key-administration and
+break-glass alarms, and high-severity GuardDuty and Security Hub findings."""
 
 from __future__ import annotations
 
@@ -88,6 +90,24 @@ FINDING_RULES = {
 }
 
 
+def key_administration_pattern(ctx: AwsContext, administrators: list[str]) -> str:
+    """Key policy changes, and grants made directly (not by an AWS service on a caller's behalf),
+    by anyone but the named key administrators or a CI deploy role (bootstrap/ci_roles.py)."""
+    expected = [*administrators, ctx.arn("iam", "role/hipaa-aws/ci/*", region=False)]
+    not_expected = " && ".join(f'($.userIdentity.sessionContext.sessionIssuer.arn != "{arn}")'
+                               for arn in expected)
+    return ('{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "PutKeyPolicy") || '
+            '(($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS))) && '
+            f"{not_expected} }}")
+
+
+def break_glass_pattern(ctx: AwsContext) -> str:
+    """Any assumption of a stack's database break-glass role in this account."""
+    return ('{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && '
+            f'($.requestParameters.roleArn = "{ctx.arn("iam", "role/hipaa-aws/*", region=False)}") && '
+            '($.requestParameters.roleArn = "*-db-break-glass") }')
+
+
 @dataclass(frozen=True)
 class SecurityAlarmsArgs:
     stack: str
@@ -97,6 +117,10 @@ class SecurityAlarmsArgs:
     trail_log_group_name: pulumi.Input[str]
     phi_bucket_name: pulumi.Input[str]
     phi_read_threshold: int
+    account_wide: bool
+    """This stack owns the account layer: its trail records the account's management events and
+    GuardDuty and Security Hub findings are its to route."""
+    key_administrators: list[str]
 
 
 class SecurityAlarms(pulumi.ComponentResource):
@@ -113,14 +137,18 @@ class SecurityAlarms(pulumi.ComponentResource):
         arn = ctx.arn("sns", topic_name)  # known at preview, so the topic policy can be judged
         topic = aws.sns.Topic(name, name=topic_name, kms_master_key_id=args.alerting_key_arn, opts=child)
         self.topic_arn = topic.arn
-        rule_arns = [ctx.arn("events", f"rule/hipaa-aws-{args.stack}-{key}") for key in FINDING_RULES]
+        finding_rules = FINDING_RULES if args.account_wide else {}
+        rule_arns = [ctx.arn("events", f"rule/hipaa-aws-{args.stack}-{key}") for key in finding_rules]
+        # EventBridge is scoped here, by rule ARN: it cannot satisfy source conditions in the
+        # alerting key's policy (see key_ring.py).
+        rules_publish = [{"Sid": "FindingRulesPublish", "Effect": "Allow",
+                          "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+                          "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}}]
         aws.sns.TopicPolicy(name, arn=topic.arn, policy=policy_json(
             {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
              "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
              "Resource": arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
-            {"Sid": "FindingRulesPublish", "Effect": "Allow",
-             "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}},
+            *(rules_publish if rule_arns else []),
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
              "Action": "sns:Publish", "Resource": arn,
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
@@ -128,11 +156,20 @@ class SecurityAlarms(pulumi.ComponentResource):
         aws.sns.TopicSubscription(name, topic=topic.arn, protocol="email",
                                   endpoint=args.alert_email, opts=child)
 
-        for key, (description, pattern) in CIS_ALARMS.items():
+        # Management events are only in the owner's trail; elsewhere these filters would never match.
+        trail_alarms = dict(CIS_ALARMS) if args.account_wide else {}
+        if args.account_wide:
+            trail_alarms["key-administration-by-others"] = (
+                "A KMS key policy was changed, or a grant created, by someone other than the key "
+                "administrators", key_administration_pattern(ctx, list(args.key_administrators)))
+            trail_alarms["database-break-glass-used"] = (
+                "A database break-glass role was assumed (the master secret may be read)",
+                break_glass_pattern(ctx))
+        for key, (description, pattern) in trail_alarms.items():
             metric = "".join(part.capitalize() for part in key.split("-"))
             aws.cloudwatch.LogMetricFilter(
-                f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}", log_group_name=args.trail_log_group_name,
-                pattern=pattern,
+                f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}",
+                log_group_name=args.trail_log_group_name, pattern=pattern,
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                     name=metric, namespace=METRIC_NAMESPACE, value="1", unit="Count"),
                 opts=child)
@@ -140,7 +177,7 @@ class SecurityAlarms(pulumi.ComponentResource):
                         metric_name=metric, namespace=METRIC_NAMESPACE, statistic="Sum",
                         period=300, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold")
 
-        for key, (description, pattern) in FINDING_RULES.items():
+        for key, (description, pattern) in finding_rules.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}", description=description,
                 event_pattern=json.dumps(pattern), opts=child)

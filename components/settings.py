@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal, Mapping, Optional
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, Optional
 
 import pulumi
 import pulumi.runtime.config as runtime_config
@@ -42,8 +44,11 @@ SUBNET_PREFIX_DELTA = 5
 LARGEST_VPC_PREFIX = 16  # AWS allows no VPC larger than /16
 SMALLEST_VPC_PREFIX = 21  # -> /26 subnets (59 usable addresses after AWS reserves 5)
 
+# An IAM role ARN (with its path, which a key policy principal must include).
+IAM_ROLE_ARN = r"arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}"
+
 _PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
 
 
@@ -113,7 +118,7 @@ class DatabaseSettings(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _storage_can_grow(self) -> "DatabaseSettings":
+    def _storage_can_grow(self) -> DatabaseSettings:
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
             raise ValueError(
                 f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) must be at least "
@@ -131,7 +136,9 @@ class DatabaseSettings(_Strict):
 class StorageSettings(_Strict):
     """The PHI document bucket's lifecycle."""
 
-    glacier_transition_days: int = Field(90, alias="glacierTransitionDays", ge=1, le=3650)
+    archive_transition_days: int = Field(90, alias="archiveTransitionDays", ge=1, le=3650)
+    """Days before current PHI documents move to S3 Glacier Instant Retrieval (still read at once,
+    still backed up)."""
     noncurrent_version_expiration_days: int = Field(
         SIX_YEARS_DAYS, alias="noncurrentVersionExpirationDays", ge=30, le=36500
     )
@@ -153,8 +160,16 @@ class Settings(_Strict):
     phi_read_alarm_threshold: int = Field(500, alias="phiReadAlarmThreshold", ge=1, le=1_000_000)
     backup_copy_region: Optional[str] = Field(
         None, alias="backupCopyRegion", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    storage: StorageSettings = Field(default_factory=StorageSettings)
+    # owned: this stack creates and keeps the account's region-wide controls (GuardDuty, Security
+    # Hub, AWS Config, Access Analyzer, password policy, EBS default encryption, S3 account block).
+    # external: another stack, Control Tower or the organization owns them; this stack creates none.
+    account_baseline: Literal["owned", "external"] = Field(alias="accountBaseline")
+    # Roles that administer this stack's KMS keys (put key policies, create grants, schedule
+    # deletion). Unset: the stack's CI deploy role created by bootstrap/.
+    key_administrators: Optional[tuple[str, ...]] = Field(
+        None, alias="keyAdministrators", min_length=1, max_length=10)
+    database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings.model_validate({}))
+    storage: StorageSettings = Field(default_factory=lambda: StorageSettings.model_validate({}))
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -193,6 +208,20 @@ class Settings(_Strict):
             )
         return value
 
+    @field_validator("key_administrators")
+    @classmethod
+    def _roles_of_this_account(cls, value: Optional[tuple[str, ...]],
+                               info: ValidationInfo) -> Optional[tuple[str, ...]]:
+        accounts = (info.context or {}).get("allowed_accounts") or ()
+        for arn in value or ():
+            match = re.fullmatch(IAM_ROLE_ARN, arn)
+            if not match:
+                raise ValueError(f"{arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<path/name>)")
+            if accounts and match["account"] not in accounts:
+                raise ValueError(f"{arn!r} is a role of account {match['account']}, not of this "
+                                 f"stack's account ({', '.join(accounts)}, aws:allowedAccountIds)")
+        return value
+
     @field_validator("backup_copy_region")
     @classmethod
     def _copy_goes_elsewhere(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
@@ -221,7 +250,7 @@ class Settings(_Strict):
 
 
 # Keys whose stack value is a JSON object rather than a scalar.
-_OBJECT_KEYS = {"database", "storage"}
+_OBJECT_KEYS = {"database", "storage", "keyAdministrators"}
 _KNOWN_KEYS = {
     field.alias or name for name, field in Settings.model_fields.items() if name != "stack"
 }
@@ -253,13 +282,23 @@ def _lookup(raw: Mapping[str, Any], loc: tuple) -> Any:
     return value
 
 
-def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = None) -> Settings:
+def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = None,
+                   allowed_accounts: Optional[tuple[str, ...]] = None) -> Settings:
     """Validate raw config values (strings or JSON text, as the engine passes them).
+
+    `allowed_accounts` is the stack's `aws:allowedAccountIds` (None: not checked; empty: the
+    stack file does not pin its account, which is refused).
 
     Raises pulumi.RunError listing every problem at once.
     """
     problems: list[str] = []
     values: dict[str, Any] = {}
+    if allowed_accounts is not None and not allowed_accounts:
+        problems.append("aws:allowedAccountIds: required but not set; pin the stack to its AWS "
+                        "account (a list of one 12-digit account id) so it can never deploy elsewhere")
+    for account in allowed_accounts or ():
+        if not re.fullmatch(r"\d{12}", account):
+            problems.append(f"aws:allowedAccountIds = {_describe(account)}: must be 12-digit AWS account ids")
     for key, value in raw.items():
         if key not in _KNOWN_KEYS:
             problems.append(
@@ -276,10 +315,11 @@ def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = N
         values[key] = value
 
     classification = values.get("dataClassification")
-    holds_phi = {"phi": True, "synthetic": False}.get(classification)  # None: not judged
+    holds_phi = {"phi": True, "synthetic": False}.get(str(classification))  # None: not judged
     try:
         settings = Settings.model_validate(
-            {"stack": stack, **values}, context={"holds_phi": holds_phi, "region": region}
+            {"stack": stack, **values}, context={"holds_phi": holds_phi, "region": region,
+                     "allowed_accounts": allowed_accounts or ()}
         )
     except ValidationError as err:
         settings = None
@@ -304,7 +344,20 @@ def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = N
     return settings
 
 
+def allowed_accounts() -> tuple[str, ...]:
+    """The accounts the stack file pins with the provider's `aws:allowedAccountIds`."""
+    raw = pulumi.Config("aws").get("allowedAccountIds")
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = [raw]
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
 def load_settings() -> Settings:
     """Read and validate this stack's settings from the Pulumi config."""
     return parse_settings(pulumi.get_stack(), configured_keys(),
-                          region=pulumi.Config("aws").get("region"))
+                          region=pulumi.Config("aws").get("region"),
+                          allowed_accounts=allowed_accounts())

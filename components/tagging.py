@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from typing import Mapping, Optional
+from collections.abc import Mapping
+from typing import Optional
 
 import pulumi
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def takes_tag_map(type_token: str) -> bool:
     """True when the pulumi-aws resource for `type_token` accepts a `tags` map input.
 

@@ -1,4 +1,7 @@
-"""The HIPAA policy pack. `pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json`"""
+"""The HIPAA policy pack.
+
+`pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json`
+"""
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 

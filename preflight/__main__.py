@@ -25,7 +25,9 @@ FORMATS = ("text", "json", "sarif", "markdown")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.splitlines()[0])
+    # __doc__ is None under `python -OO`.
+    parser = argparse.ArgumentParser(prog="python -m preflight",
+                                     description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
             return 2, f"preflight: stack '{args.stack}': the program failed: {_cause(err)}\n"
         judgement = streaming.finish(recorded)
         report = build_report(stack=args.stack, project=config.project, info=pack.info,
-                              levels=pack.levels, config_path=_relative(config_path), judgement=judgement)
+                              levels=pack.levels, config_path=_relative(config_path), judgement=judgement,
+                              pack_config=pack_config)
         info = pack.info
     if args.format == "json":
         text = json.dumps(report, indent=2) + "\n"

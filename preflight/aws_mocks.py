@@ -20,7 +20,12 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.region = region
         self.account_id = account_id
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        """The SDK's contract: the invoke's outputs and its check failures (these mocks report none;
+        a list, not None: MockMonitor.Invoke iterates it although Mocks.call is annotated Optional)."""
+        return self._invoke(args), []
+
+    def _invoke(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": self.region, "region": self.region, "name": self.region,
                     "endpoint": f"ec2.{self.region}.amazonaws.com",
@@ -33,11 +38,22 @@ class AwsMocks(pulumi.runtime.Mocks):
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com",
                     "reverseDnsSuffix": "com.amazonaws"}
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
-            return {"id": self.region, "names": [f"{self.region}{c}" for c in letters],
-                    "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
-                    "groupNames": [self.region]}
+            return self._zones(args.args)
         raise NotImplementedError(f"no mock for invoke {args.token}; add one to AwsMocks.call")
+
+    def _zones(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Like the real data source: opted-in Local Zones come back unless filtered out."""
+        zones = [(f"{self.region}{c}", f"az{i + 1}", "opt-in-not-required", self.region)
+                 for i, c in enumerate("abcdef")]
+        # A region's Local Zones sort before its AZs' later letters (us-east-1-bos-1a < us-east-1c).
+        zones.insert(1, (f"{self.region}-bos-1a", "lz1", "opted-in", f"{self.region}-bos-1"))
+        for wanted in query.get("filters") or []:
+            if wanted.get("name") == "opt-in-status":
+                zones = [z for z in zones if z[2] in wanted.get("values", [])]
+        if query.get("allAvailabilityZones") is not True:
+            zones = [z for z in zones if z[2] != "not-opted-in"]
+        return {"id": self.region, "names": [z[0] for z in zones], "zoneIds": [z[1] for z in zones],
+                "groupNames": sorted({z[3] for z in zones})}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         """Outputs after a create (used only when not previewing)."""
@@ -68,5 +84,6 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["bucket"] = args.inputs.get("bucket") or f"{args.name}-a1b2c3d"
             state["arn"] = f"arn:aws:s3:::{state['bucket']}"
         if args.typ == "aws:sns/topic:Topic":
-            state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{args.inputs.get('name') or args.name}"
+            topic = args.inputs.get("name") or args.name
+            state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{topic}"
         return resource_id, state

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+import grpc
 from pulumi.runtime.proto import analyzer_pb2
 
 from .policy_pack_client import Diagnostic, PolicyPackProcess, Verdict
@@ -49,7 +50,8 @@ def _provider(resource: RecordedResource, run_stack: str, project: str, region: 
     default provider (`default_<version>`), which the SDK does not send but the engine creates."""
     if resource.provider:
         urn = resource.provider.rsplit("::", 1)[0]  # a provider reference is "<urn>::<id>"
-        return analyzer_pb2.AnalyzerProviderResource(type=urn.split("::")[2], urn=urn, name=urn.rsplit("::", 1)[-1])
+        return analyzer_pb2.AnalyzerProviderResource(type=urn.split("::")[2], urn=urn,
+                                                     name=urn.rsplit("::", 1)[-1])
     package = resource.type.split(":", 1)[0]
     version = _PROVIDER_VERSIONS.get(package, "")
     name = f"default_{version.replace('.', '_')}" if version else "default"
@@ -65,7 +67,8 @@ def _plugin_version(package: str) -> str:
     try:
         import json
         from importlib import resources
-        return json.loads(resources.files(f"pulumi_{package}").joinpath("pulumi-plugin.json").read_text())["version"]
+        plugin = resources.files(f"pulumi_{package}").joinpath("pulumi-plugin.json")
+        return json.loads(plugin.read_text())["version"]
     except Exception:  # noqa: BLE001 - an unknown package simply has no version
         return ""
 
@@ -80,7 +83,7 @@ class StreamingJudge:
     def __init__(self, pack: PolicyPackProcess, config: Optional[StackConfig] = None):
         self.pack = pack
         self.config = config or StackConfig(project="project", stack="stack", values={})
-        self.pending: dict[str, object] = {}
+        self.pending: dict[str, grpc.Future] = {}  # urn -> the Analyze call in flight
 
     def submit(self, resource: RecordedResource) -> None:
         if not resource.custom:

@@ -10,9 +10,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Optional
 
 import grpc
 import jsonschema
@@ -82,16 +83,18 @@ class PolicyPackProcess:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        line = self.process.stdout.readline().decode().strip()
+        stdout, stderr = self.process.stdout, self.process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes (PIPE above)
+        line = stdout.readline().decode().strip()
         if not line.isdigit():
             self.process.kill()
             raise RuntimeError(f"policy pack did not start: {line!r} "
-                               f"{self.process.stderr.read().decode()[-2000:]}")
+                               f"{stderr.read().decode()[-2000:]}")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
 
-    def __enter__(self) -> "PolicyPackProcess":
+    def __enter__(self) -> PolicyPackProcess:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -102,7 +105,8 @@ class PolicyPackProcess:
         self.process.kill()
         self.process.wait()
         for stream in (self.process.stdout, self.process.stderr):
-            stream.close()
+            if stream is not None:
+                stream.close()
 
     def policy_names(self) -> list[str]:
         return [p.name for p in self.info.policies]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pulumi
 from google.protobuf import struct_pb2
@@ -22,9 +23,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from .aws_mocks import AwsMocks
+from .aws_mocks import MOCK_ACCOUNT_ID, AwsMocks
 from .stack_config import StackConfig
 
 
@@ -39,6 +40,8 @@ class RecordedResource:
     parent: str
     provider: str
     protect: Optional[bool]
+    retain_on_delete: Optional[bool]
+    ignore_changes: list[str]
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     properties: struct_pb2.Struct  # the inputs after transforms, wire form
@@ -119,12 +122,14 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        sdk_mocks._ensure_event_loop()
+        _ensure_event_loop()
         struct = self._apply_stack_transforms(request, request.object)
         record = RecordedResource(
             urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
             parent=request.parent, provider=request.provider,
             protect=request.protect if request.HasField("protect") else None,
+            retain_on_delete=request.retainOnDelete if request.HasField("retainOnDelete") else None,
+            ignore_changes=list(request.ignoreChanges),
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             properties=struct,
@@ -140,6 +145,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             typ=request.type, name=request.name, inputs=inputs,
             provider=request.provider, resource_id=request.importId, custom=True,
         ))
+        resource_id = resource_id or ""  # Mocks may answer None: no ID, as at preview
         record.id, record.outputs = resource_id, state
         self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         obj = _sync_await(rpc.serialize_properties(state, {}))
@@ -174,15 +180,18 @@ def run_program(
     loop = asyncio.new_event_loop()
     # The SDK binds futures to the current loop when resources are created; it must be ours.
     asyncio.set_event_loop(loop)
-    mocks = AwsMocks(region=config.region)
+    # The real provider refuses credentials of an account not in aws:allowedAccountIds, so the
+    # caller identity the mocks answer is the stack's pinned account.
+    mocks = AwsMocks(region=config.region, account_id=next(iter(config.allowed_account_ids), MOCK_ACCOUNT_ID))
     monitor = RecordingMonitor(mocks, preview=preview, on_register=on_register)
     try:
         pulumi.runtime.set_mocks(
             mocks, project=config.project, stack=config.stack, preview=preview, monitor=monitor
         )
         set_all_config(dict(config.values), list(config.secret_keys))
-        # set_mocks makes a root stack; run_in_stack makes the one that collects exports.
-        sdk_settings.set_root_resource(None)
+        # set_mocks makes a root stack; run_in_stack makes the one that collects exports. Cleared
+        # as the SDK's reset_options does (set_root_resource() is annotated to refuse None).
+        sdk_settings.ROOT.set(None)
         loop.run_until_complete(pulumi.runtime.run_in_stack(program))
     except Exception as err:
         raise ProgramError(err, ProgramRun(

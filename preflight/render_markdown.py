@@ -27,9 +27,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| advisory violations | {s['advisoryViolations']} |",
         f"| not judged at preview | {s['notJudged']} |",
         "",
-        "## Violations",
+        "## Declarations relied on",
         "",
     ]
+    if not report.get("declarations"):
+        lines.append("None: every control the pack requires is judged on this stack's own resources.")
+    else:
+        lines += ["These come from the stack's pack config, a reviewed change; the pack accepts them "
+                  "instead of the resources named, so the controls must be verified where declared.", "",
+                  "| policy | declaration | value |", "|---|---|---|"]
+        lines += [f"| `{d['policy']}` | `{d['key']}` | {_cell(d['value'])} |" for d in report["declarations"]]
+    lines += ["", "## Violations", ""]
     if not report["violations"]:
         lines.append("None.")
     for group in report["violations"]:
@@ -47,15 +55,20 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["These values are known only after creation; `pulumi preview` cannot judge them either. "
                   "AWS Config (the deployed HIPAA conformance pack) judges them at run time.", "",
                   "| policy | resource | reason |", "|---|---|---|"]
-        lines += [f"| `{n['policy']}` | `{n['urn'].rsplit('::', 1)[-1] or '(stack)'}` | {_cell(n['reason'])} |"
-                  for n in report["notJudged"]]
-    lines += ["", "## Evidence matrix: HIPAA Security Rule section -> policies -> resources judged compliant", ""]
+        lines += [f"| `{n['policy']}` | `{n['urn'].rsplit('::', 1)[-1] or '(stack)'}` | "
+                  f"{_cell(n['reason'])} |" for n in report["notJudged"]]
+    lines += ["", "## Evidence matrix: HIPAA Security Rule section -> policies -> resources judged compliant",
+              ""]
     for section in report["evidence"]:
         lines += [f"### {section['reference']} {section['specification']}", "",
-                  "| policy | scope | compliant resources | violations | not judged |", "|---|---|---|---|---|"]
+                  "| policy | scope | compliant resources | violations | not judged |",
+                  "|---|---|---|---|---|"]
         for p in section["policies"]:
             names = [u.rsplit("::", 1)[-1] for u in p["compliantResources"]]
-            shown = ", ".join(f"`{n}`" for n in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-            lines.append(f"| `{p['name']}` | {p['scope']} | {shown or '-'} | {p['violations']} | {p['notJudged']} |")
+            shown = ", ".join(f"`{n}`" for n in names[:12])
+            if len(names) > 12:
+                shown += f" and {len(names) - 12} more"
+            lines.append(f"| `{p['name']}` | {p['scope']} | {shown or '-'} | {p['violations']} | "
+                         f"{p['notJudged']} |")
         lines.append("")
     return "\n".join(lines)

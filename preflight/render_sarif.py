@@ -29,7 +29,8 @@ def render_sarif(report: dict[str, Any], info, stack_file: str) -> dict[str, Any
                 "ruleId": f["policy"],
                 "ruleIndex": index.get(f["policy"], 0),
                 "level": LEVELS.get(f["enforcement"], "note"),
-                "message": {"text": f"{group['resource']['name']} ({group['resource']['type']}): {f['message']}"},
+                "message": {"text": f"{group['resource']['name']} ({group['resource']['type']}): "
+                                    f"{f['message']}"},
                 "locations": [{
                     "physicalLocation": {"artifactLocation": {"uri": stack_file},
                                          "region": {"startLine": 1}},

@@ -15,6 +15,9 @@ def render_text(report: dict[str, Any]) -> str:
         f"  mandatory violations: {s['mandatoryViolations']}   advisory: {s['advisoryViolations']}   "
         f"not judged at preview: {s['notJudged']}",
     ]
+    for d in report.get("declarations", []):
+        lines.append(f"  declared in the pack config (reviewed, relied on): "
+                     f"{d['policy']}: {d['key']} = {d['value']}")
     for group in report["violations"]:
         r = group["resource"]
         lines.append("")

@@ -1,7 +1,7 @@
 """The preflight report: one JSON-ready structure every output format is rendered from.
 
 Shape (schemaVersion 1), documented in docs/preflight-report.md:
-    stack, project, policyPack{name, version, config}, generatedAt,
+    stack, project, policyPack{name, version, config}, generatedAt, declarations[{policy, key, value}],
     summary{resources, policies, mandatoryViolations, advisoryViolations, notJudged, passed},
     violations[ {resource{urn, type, name}, findings[{policy, enforcement, severity, message,
                  remediation, hipaa{reference, specification}}]} ],
@@ -13,7 +13,7 @@ Shape (schemaVersion 1), documented in docs/preflight-report.md:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
@@ -29,8 +29,25 @@ def _policy_info(info) -> dict[str, Any]:
     return {p.name: p for p in info.policies}
 
 
+# Pack config keys that record a reviewed decision the pack relies on instead of a resource.
+DECLARATION_KEYS = ("accountControlsProvidedBy",)
+
+
+def declarations(pack_config: dict[str, Any]) -> list[dict[str, str]]:
+    """Reviewed declarations in the stack's pack config (e.g. who runs the account's GuardDuty)."""
+    found = []
+    for policy, entry in sorted(pack_config.items()):
+        if not isinstance(entry, dict):
+            continue
+        for key in DECLARATION_KEYS:
+            value = entry.get(key)
+            if value not in (None, "stack"):
+                found.append({"policy": policy, "key": key, "value": str(value)})
+    return found
+
+
 def build_report(*, stack: str, project: str, info, levels: dict[str, str], config_path: str,
-                 judgement: Judgement) -> dict[str, Any]:
+                 judgement: Judgement, pack_config: dict[str, Any] | None = None) -> dict[str, Any]:
     policies = _policy_info(info)
     resources = {r.urn: r for r in judgement.resources}
 
@@ -41,10 +58,11 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
 
     grouped: dict[str, list[dict]] = defaultdict(list)
     for d in judgement.violations:
+        meta = policies.get(d.policy)
         grouped[d.urn].append({
             "policy": d.policy, "enforcement": d.enforcement,
-            "severity": SEVERITIES.get(policies[d.policy].severity, "unspecified") if d.policy in policies else "unspecified",
-            "message": d.violation, "remediation": policies[d.policy].remediation_steps if d.policy in policies else "",
+            "severity": SEVERITIES.get(meta.severity, "unspecified") if meta is not None else "unspecified",
+            "message": d.violation, "remediation": meta.remediation_steps if meta is not None else "",
             "hipaa": hipaa(d.policy)})
     violations = []
     for urn, findings in sorted(grouped.items()):
@@ -93,10 +111,11 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
         "stack": stack,
         "project": project,
         "policyPack": {"name": info.name, "version": info.version, "config": config_path},
-        "generatedAt": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "generatedAt": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "summary": {"resources": len(judgement.resources), "policies": len(policies),
                     "mandatoryViolations": mandatory, "advisoryViolations": advisory,
                     "notJudged": len(not_judged), "passed": mandatory == 0},
+        "declarations": declarations(pack_config or {}),
         "violations": violations,
         "notJudged": not_judged,
         "evidence": evidence,

@@ -31,6 +31,18 @@ class StackConfig:
     def region(self) -> str:
         return self.values.get("aws:region", "us-east-1")
 
+    @property
+    def allowed_account_ids(self) -> list[str]:
+        """The provider's `aws:allowedAccountIds` (empty when the stack does not pin one)."""
+        raw = self.values.get("aws:allowedAccountIds")
+        if not raw:
+            return []
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            return [raw]
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
@@ -97,3 +109,18 @@ def load_stack_config(
         else:
             values[full] = _as_engine_string(value)
     return StackConfig(project=name, stack=stack, values=values, secret_keys=secret_keys)
+
+
+def account_layer_owners(project_dir: Path = PROJECT_DIR) -> dict[tuple[str, str], list[str]]:
+    """Which stacks say `accountBaseline: owned`, by (account id, region) they are pinned to.
+
+    A stack that pins no account is listed under account "unpinned".
+    """
+    owners: dict[tuple[str, str], list[str]] = {}
+    for stack in stack_names(project_dir):
+        config = load_stack_config(stack, project_dir)
+        if config.values.get(f"{config.project}:accountBaseline") != "owned":
+            continue
+        for account in config.allowed_account_ids or ["unpinned"]:
+            owners.setdefault((account, config.region), []).append(stack)
+    return owners

@@ -11,10 +11,25 @@ TRAIL = "aws:cloudtrail/trail:Trail"
 BUCKET = "aws:s3/bucket:Bucket"
 
 
-def test_trail_is_multi_region_with_global_events_validation_and_the_logs_key(any_stack):
-    trail = any_stack.named("hipaa-audit", TRAIL).inputs
+def test_the_account_owners_trail_records_every_region_and_global_events(prod):
+    trail = prod.named("hipaa-audit", TRAIL).inputs
     assert trail["isMultiRegionTrail"] is True
     assert trail["includeGlobalServiceEvents"] is True
+    assert any({"field": "eventCategory", "equals": ["Management"]} in s["fieldSelectors"]
+               for s in trail["advancedEventSelectors"])
+
+
+def test_a_stack_that_does_not_own_the_account_records_only_its_data_events(staging):
+    """The owner's multi-region trail already records management events; a second copy is billed."""
+    trail = staging.named("hipaa-audit", TRAIL).inputs
+    assert trail["isMultiRegionTrail"] is False and trail["includeGlobalServiceEvents"] is False
+    categories = [f["equals"] for s in trail["advancedEventSelectors"] for f in s["fieldSelectors"]
+                  if f["field"] == "eventCategory"]
+    assert categories == [["Data"]]
+
+
+def test_trail_validates_encrypts_and_logs(any_stack):
+    trail = any_stack.named("hipaa-audit", TRAIL).inputs
     assert trail["enableLogFileValidation"] is True
     assert trail["enableLogging"] is True
     assert trail["kmsKeyId"] == arn_of(any_stack, "hipaa-keys-logs", "aws:kms/key:Key")
@@ -40,16 +55,37 @@ def test_phi_object_reads_and_writes_are_recorded_as_data_events(any_stack):
     assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
     assert fields["resources.ARN"]["startsWiths"] == [f"{phi_arn}/"]
     assert "readOnly" not in fields  # reads and writes
-    assert any({"field": "eventCategory", "equals": ["Management"]} in s["fieldSelectors"]
-               for s in selectors)
 
 
-def test_trail_bucket_is_compliance_locked_for_at_least_six_years(any_stack):
-    assert any_stack.named("hipaa-audit-logs", BUCKET).inputs["objectLockEnabled"] is True
-    lock = side(any_stack, "hipaa-audit-logs", "BucketObjectLockConfiguration")
+def test_the_phi_trail_bucket_is_compliance_locked_for_at_least_six_years(prod):
+    assert prod.named("hipaa-audit-logs", BUCKET).inputs["objectLockEnabled"] is True
+    assert not prod.named("hipaa-audit-logs", BUCKET).inputs.get("forceDestroy")
+    lock = side(prod, "hipaa-audit-logs", "BucketObjectLockConfiguration")
     retention = lock["rule"]["defaultRetention"]
     assert retention["mode"] == "COMPLIANCE"
     assert retention["days"] >= 2192
+
+
+def test_a_synthetic_trail_bucket_is_governance_locked_so_destroy_can_empty_it(staging):
+    """COMPLIANCE would keep every log file, and so the bucket, for six years."""
+    assert staging.named("hipaa-audit-logs", BUCKET).inputs["forceDestroy"] is True
+    lock = side(staging, "hipaa-audit-logs", "BucketObjectLockConfiguration")
+    assert lock["rule"]["defaultRetention"]["mode"] == "GOVERNANCE"
+
+
+def test_the_delivery_role_follows_the_cloudtrail_guide(any_stack):
+    """CloudTrail guide: the CloudWatch Logs role's trust has no source conditions (they are not
+    supported and break delivery); it may only create the trail's streams and put events."""
+    role = any_stack.named("hipaa-audit-trail-to-logs", "aws:iam/role:Role").inputs
+    (trust,) = json.loads(role["assumeRolePolicy"])["Statement"]
+    assert trust == {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                     "Action": "sts:AssumeRole"}
+    policy = json.loads(any_stack.named("hipaa-audit-trail-to-logs", "aws:iam/policy:Policy").inputs["policy"])
+    group = f"arn:aws:logs:us-east-1:123456789012:log-group:/hipaa-aws/{any_stack.stack}/cloudtrail"
+    assert {(s["Action"], s["Resource"]) for s in policy["Statement"]} == {
+        ("logs:CreateLogStream", f"{group}:log-stream:123456789012_CloudTrail_*"),
+        ("logs:PutLogEvents", f"{group}:log-stream:123456789012_CloudTrail_*")}
+    assert all("Condition" not in s for s in policy["Statement"])
 
 
 def test_object_lock_retention_follows_settings():

@@ -8,7 +8,8 @@ from components.backup import MANAGED_POLICIES
 from tests.conftest import arn_of
 
 
-def test_password_policy_matches_the_hipaa_pack(any_stack):
+def test_password_policy_matches_the_hipaa_pack(prod):
+    any_stack = prod
     (policy,) = any_stack.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
     inputs = policy.inputs
     assert inputs["minimumPasswordLength"] >= 14
@@ -18,11 +19,17 @@ def test_password_policy_matches_the_hipaa_pack(any_stack):
                                    "requireNumbers", "requireSymbols"))
 
 
-def test_account_guardrails(any_stack):
+def test_account_guardrails(prod):
+    any_stack = prod
     (ebs,) = any_stack.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
     assert ebs.inputs["enabled"] is True
     (default_key,) = any_stack.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
-    assert default_key.inputs["keyArn"] == arn_of(any_stack, "hipaa-keys-backup", "aws:kms/key:Key")
+    # The account layer's own key: it outlives any stack, and Auto Scaling may use it.
+    key = any_stack.named("hipaa-account-keys-ebs-default", "aws:kms/key:Key")
+    assert default_key.inputs["keyArn"] == key.outputs["arn"]
+    (slr,) = any_stack.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+    assert slr.inputs["awsServiceName"] == "autoscaling.amazonaws.com"
+    assert slr.urn in key.dependencies  # a key policy naming a missing role is rejected
     (block,) = any_stack.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
     assert all(block.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy",
                                          "ignorePublicAcls", "restrictPublicBuckets"))
@@ -59,12 +66,28 @@ def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resourc
     assert by_sid["PhiKeys"]["Resource"] == [key("storage"), key("database")]
     assert by_sid["DatabaseIamAuth"]["Resource"] == (
         f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db['resourceId']}/app_user")
-    assert by_sid["DatabaseSecret"]["Resource"] == db["masterUserSecrets"][0]["secretArn"]
-    assert by_sid["DatabaseSecretKey"]["Resource"] == key("secrets")
-    assert by_sid["DatabaseSecretKey"]["Condition"] == {
+    # The application connects as its own database role; it never reads the master secret.
+    assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth"}
+    assert "secretsmanager" not in json.dumps(statements)
+
+
+def test_only_the_break_glass_role_may_read_the_master_secret(any_stack):
+    """The RDS-managed secret is the rds_superuser credential: break-glass only, with MFA, for
+    an hour, alarmed."""
+    secret = any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
+    readers = [p.name for p in any_stack.of_type("aws:iam/policy:Policy")
+               if "secretsmanager:GetSecretValue" in p.inputs["policy"]]
+    assert readers == ["hipaa-break-glass"]
+    by_sid = {s["Sid"]: s for s in _statements(any_stack, "hipaa-break-glass")}
+    assert by_sid["MasterSecret"]["Resource"] == secret
+    assert by_sid["MasterSecretKey"]["Resource"] == arn_of(any_stack, "hipaa-keys-secrets", "aws:kms/key:Key")
+    assert by_sid["MasterSecretKey"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
-    assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth", "DatabaseSecret",
-                           "DatabaseSecretKey"}
+    role = any_stack.named("hipaa-break-glass", "aws:iam/role:Role").inputs
+    assert role["maxSessionDuration"] == 3600
+    (trust,) = json.loads(role["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert any_stack.stack_outputs["databaseIamUser"] == "app_user"
 
 
 def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_stack):
@@ -74,13 +97,14 @@ def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_st
     assert lock.inputs["backupVaultName"] == vault.outputs["name"]
     assert lock.inputs["minRetentionDays"] >= 7
     assert ("changeableForDays" in lock.inputs) is (any_stack.stack == "prod")  # COMPLIANCE mode
+    assert bool(vault.inputs.get("forceDestroy")) is (any_stack.stack != "prod")
     (selection,) = any_stack.of_type("aws:backup/selection:Selection")
     assert set(selection.inputs["resources"]) == {
         any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs["arn"],
         any_stack.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["arn"]}
     role = any_stack.named("hipaa-backup-service", "aws:iam/role:Role")
     assert selection.inputs["iamRoleArn"] == role.outputs["arn"]
-    attached = {a.inputs["policyArn"].rsplit("/", 1)[1] for a in any_stack.of_type(
+    attached = {a.inputs["policyArn"].removeprefix("arn:aws:iam::aws:policy/") for a in any_stack.of_type(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.inputs["role"] == role.outputs["name"]}
     assert attached == set(MANAGED_POLICIES)
 
@@ -100,7 +124,9 @@ def test_prod_copies_backups_to_a_vault_in_the_second_region(prod, staging):
     copy_key = prod.named("hipaa-backup-copy", "aws:kms/key:Key")
     assert copy_vault.inputs["kmsKeyArn"] == copy_key.outputs["arn"]
     assert copy_key.inputs["region"] == "us-west-2" and copy_key.inputs["enableKeyRotation"] is True
+    # RDS re-encrypts a snapshot copy in the destination region through the copy vault's key.
     assert "backup.us-west-2.amazonaws.com" in copy_key.inputs["policy"]
+    assert "rds.us-west-2.amazonaws.com" in copy_key.inputs["policy"]
     staging_daily = next(r for r in staging.named("hipaa-backup", "aws:backup/plan:Plan").inputs["rules"]
                          if r["ruleName"] == "daily")
     assert not staging_daily.get("copyActions")

@@ -71,11 +71,25 @@ def test_lifecycle_archives_after_90_days_and_expires_old_versions_per_settings(
     rules = {r["id"]: r for r in side(any_stack, DOCS, "BucketLifecycleConfiguration")["rules"]}
     archive = rules["archive-and-expire-old-versions"]
     assert archive["status"] == "Enabled"
-    assert archive["transitions"] == [{"days": 90, "storageClass": "GLACIER"}]
+    assert archive["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
     expected = 2192 if any_stack.stack == "prod" else 365
     assert archive["noncurrentVersionExpiration"]["noncurrentDays"] == expected
     log_rules = side(any_stack, LOGS, "BucketLifecycleConfiguration")["rules"]
     assert any(r.get("expiration", {}).get("days") == 2192 for r in log_rules)
+
+
+# S3 classes whose objects are read at once and that AWS Backup for S3 backs up (AWS Backup guide,
+# "Amazon S3 backups": Standard, Standard-IA, One Zone-IA, Glacier Instant Retrieval,
+# Intelligent-Tiering; S3 guide, "Restoring an archived object": GLACIER and DEEP_ARCHIVE need a
+# restore before GetObject). Checked 2026-11-23.
+READABLE_AND_BACKED_UP = {"STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "INTELLIGENT_TIERING"}
+
+
+def test_current_phi_documents_never_move_to_a_class_that_needs_a_restore(any_stack):
+    """A PHI document must stay readable by the application and covered by AWS Backup."""
+    rules = side(any_stack, DOCS, "BucketLifecycleConfiguration")["rules"]
+    classes = {t["storageClass"] for r in rules for t in r.get("transitions", [])}
+    assert classes and classes <= READABLE_AND_BACKED_UP
 
 
 def test_prod_buckets_are_protected_and_staging_buckets_are_not(prod, staging):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
+from components.phi_database import final_snapshot_name
 from tests.conftest import arn_of, id_of, run_stack
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -66,12 +70,16 @@ def test_pgaudit_and_connection_logging_reach_cloudwatch(any_stack):
     assert params["pgaudit.log"]["value"]
     assert params["log_connections"]["value"] == params["log_disconnections"]["value"] == "1"
     assert inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
-    logs_key = arn_of(any_stack, "hipaa-keys-logs", KEY)
+    # pgAudit's statement text can hold PHI: the database key, not the shared logs key, and
+    # classified like the database.
+    database_key = arn_of(any_stack, "hipaa-keys-database", KEY)
     for export in ("postgresql", "upgrade"):
         group = any_stack.named(f"hipaa-db-{export}", "aws:cloudwatch/logGroup:LogGroup")
         assert group.inputs["name"] == f"/aws/rds/instance/{inputs['identifier']}/{export}"
-        assert group.inputs["kmsKeyId"] == logs_key
+        assert group.inputs["kmsKeyId"] == database_key
         assert group.inputs["retentionInDays"] == 2192
+        assert group.inputs["tags"]["DataClassification"] == inputs["tags"]["DataClassification"]
+        assert group.protect is db(any_stack).protect
 
 
 def test_monitoring_upgrades_snapshots(any_stack):
@@ -82,7 +90,25 @@ def test_monitoring_upgrades_snapshots(any_stack):
     assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
     assert inputs["autoMinorVersionUpgrade"] is True
     assert inputs["copyTagsToSnapshot"] is True
-    assert inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"]
+
+
+def test_a_phi_database_keeps_a_final_snapshot_whose_name_cannot_collide(prod):
+    """A fixed name fails the second delete (DBSnapshotAlreadyExists): the name is made unique at
+    creation and kept (ignore_changes), so a replacement names its own final snapshot."""
+    record = db(prod)
+    assert record.inputs["skipFinalSnapshot"] is False
+    assert re.fullmatch(r"hipaa-aws-prod-final-\d{14}", record.inputs["finalSnapshotIdentifier"])
+    assert record.inputs["deleteAutomatedBackups"] is False
+    assert "finalSnapshotIdentifier" in record.ignore_changes
+    assert final_snapshot_name("x", datetime(2026, 1, 2, 3, 4, 5)) != final_snapshot_name(
+        "x", datetime(2026, 1, 2, 3, 4, 6))
+
+
+def test_a_synthetic_database_leaves_nothing_behind(staging):
+    record = db(staging)
+    assert record.inputs["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in record.inputs
+    assert record.inputs["deleteAutomatedBackups"] is True
 
 
 def test_prod_is_multi_az_deletion_protected_with_35_day_backups_and_protected(prod):

@@ -38,14 +38,18 @@ def test_both_stacks_pass_with_zero_mandatory_violations(reports):
     for stack in ("prod", "staging"):
         report = json.loads((out / f"{stack}.json").read_text())
         assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["passed"] is True
-        assert report["summary"]["resources"] > 150
+        assert report["summary"]["resources"] > 100
 
 
 def test_json_report_has_the_documented_shape(reports):
     out, _ = reports
     report = json.loads((out / "staging.json").read_text())
     assert set(report) == {"schemaVersion", "stack", "project", "policyPack", "generatedAt", "summary",
-                           "violations", "notJudged", "evidence"}
+                           "declarations", "violations", "notJudged", "evidence"}
+    # staging shares prod's account: its pack config declares who runs the account's controls.
+    assert {(d["policy"], d["key"], d["value"]) for d in report["declarations"]} == {
+        ("aws-phi-stack-threat-detection", "accountControlsProvidedBy", "owner-stack"),
+        ("aws-cloudtrail-phi-stack-trail", "accountControlsProvidedBy", "owner-stack")}
     assert report["schemaVersion"] == 1 and report["stack"] == "staging" and report["project"] == "hipaa-aws"
     assert set(report["summary"]) == {"resources", "policies", "mandatoryViolations", "advisoryViolations",
                                       "notJudged", "passed"}
@@ -94,6 +98,46 @@ def test_broken_programs_are_blocked_by_the_expected_policies(program, expected)
     report = json.loads(result.stdout)
     blocked = {f["policy"] for g in report["violations"] for f in g["findings"] if f["enforcement"] == "mandatory"}
     assert expected <= blocked
+
+
+def _prod_external(tmp_path, declare: bool):
+    """prod's stack file and pack config, but in an account whose controls another owner runs."""
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text((PROJECT_DIR / "stacks" / "Pulumi.prod.yaml").read_text().replace(
+        "hipaa-aws:accountBaseline: owned", "hipaa-aws:accountBaseline: external"))
+    config = json.loads((PROJECT_DIR / "policy" / "config" / "prod.json").read_text())
+    if declare:
+        for policy in ("aws-phi-stack-threat-detection", "aws-cloudtrail-phi-stack-trail"):
+            config[policy]["accountControlsProvidedBy"] = "organization"
+    pack_config = tmp_path / "prod.json"
+    pack_config.write_text(json.dumps(config))
+    return preflight("prod", "--stack-file", str(stack_file), "--policy-pack-config", str(pack_config),
+                     "--format", "json")
+
+
+def test_a_phi_stack_without_the_account_layer_is_blocked_unless_its_pack_config_declares_who_runs_it(tmp_path):
+    undeclared = _prod_external(tmp_path, declare=False)
+    assert undeclared.returncode == 1
+    blocked = {(f["policy"], f["message"]) for g in json.loads(undeclared.stdout)["violations"]
+               for f in g["findings"] if f["enforcement"] == "mandatory"}
+    assert ("aws-phi-stack-threat-detection", "Add a GuardDuty detector (ThreatDetection component).") in blocked
+    assert any(p == "aws-cloudtrail-phi-stack-trail" and "multi-region" in m for p, m in blocked)
+
+    declared = _prod_external(tmp_path, declare=True)
+    assert declared.returncode == 0, declared.stdout[-2000:]
+    report = json.loads(declared.stdout)
+    assert {(d["policy"], d["value"]) for d in report["declarations"]} == {
+        ("aws-phi-stack-threat-detection", "organization"), ("aws-cloudtrail-phi-stack-trail", "organization")}
+
+
+def test_the_evidence_report_names_every_declaration_relied_on(reports):
+    out, _ = reports
+    markdown = (out / "staging.markdown").read_text()
+    assert "## Declarations relied on" in markdown
+    assert "| `aws-phi-stack-threat-detection` | `accountControlsProvidedBy` | owner-stack |" in markdown
+    assert "None: every control" in (out / "prod.markdown").read_text()
+    assert "declared in the pack config (reviewed, relied on): aws-phi-stack-threat-detection" in \
+        (out / "staging.text").read_text()
 
 
 def test_a_synthetic_stack_that_claims_phi_is_blocked_by_its_pack_config():

@@ -33,17 +33,52 @@ def test_alert_topic_is_encrypted_with_the_alerting_key_and_mails_the_configured
     assert subscription.inputs["endpoint"] == "security-alerts@example-health.com"
     policy = json.loads(any_stack.named("hipaa-alarms", "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
     publishers = {s["Principal"]["Service"] for s in policy["Statement"] if s["Effect"] == "Allow"}
-    assert publishers == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+    # EventBridge publishes only where this stack routes the account's findings (the owner).
+    expected = {"cloudwatch.amazonaws.com"} | ({"events.amazonaws.com"} if any_stack.stack == "prod" else set())
+    assert publishers == expected
 
 
-def test_the_full_cis_alarm_set_exists(any_stack):
+def test_eventbridge_is_scoped_by_the_topic_policy_not_the_key_policy(prod):
+    """SNS guide: EventBridge cannot satisfy aws:SourceAccount/aws:SourceArn in the key policy of an
+    encrypted topic (deliveries fail silently); the topic policy names the rules instead."""
+    key = json.loads(prod.named("hipaa-keys-alerting", "aws:kms/key:Key").inputs["policy"])
+    events = [s for s in key["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert events and all("Condition" not in s for s in events)
+    topic = json.loads(prod.named("hipaa-alarms", "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    (rules,) = [s for s in topic["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    rule_arns = {r.outputs["arn"] for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert set(rules["Condition"]["ArnEquals"]["aws:SourceArn"]) == {
+        f"arn:aws:events:us-east-1:123456789012:rule/{r.inputs['name']}"
+        for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")} and rule_arns
+
+
+def test_the_full_cis_alarm_set_exists_where_management_events_are_recorded(prod, staging):
     assert set(CIS_ALARMS) == CIS_SET
-    alarms = {a.name.removeprefix("hipaa-alarms-") for a in any_stack.of_type(ALARM)}
-    assert CIS_SET <= alarms
+    alarms = {a.name.removeprefix("hipaa-alarms-") for a in prod.of_type(ALARM)}
+    assert CIS_SET | {"key-administration-by-others", "database-break-glass-used"} <= alarms
+    # staging's trail records data events only: the owner's trail and alarms watch the account.
+    assert {a.name for a in staging.of_type(ALARM)} == {"hipaa-alarms-phi-reads-per-principal"}
+
+
+def test_key_administration_by_anyone_else_raises_an_alarm(prod):
+    pattern = prod.named("hipaa-alarms-key-administration-by-others", FILTER).inputs["pattern"]
+    assert '($.eventName = "PutKeyPolicy")' in pattern
+    assert '($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS)' in pattern
+    assert ('($.userIdentity.sessionContext.sessionIssuer.arn != '
+            '"arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-prod-deploy")') in pattern
+    assert pattern.count("{") == pattern.count("}") == 1
+
+
+def test_every_break_glass_assumption_raises_an_alarm(prod):
+    pattern = prod.named("hipaa-alarms-database-break-glass-used", FILTER).inputs["pattern"]
+    assert '($.eventName = "AssumeRole")' in pattern and '"*-db-break-glass"' in pattern
+    role = prod.named("hipaa-break-glass", "aws:iam/role:Role").inputs
+    assert role["name"].endswith("-db-break-glass") and role["path"] == "/hipaa-aws/prod/"
 
 
 @pytest.mark.parametrize("key", sorted(CIS_SET))
-def test_each_cis_alarm_watches_the_trail_and_notifies_the_topic(any_stack, key):
+def test_each_cis_alarm_watches_the_trail_and_notifies_the_topic(prod, key):
+    any_stack = prod
     log_metric = any_stack.named(f"hipaa-alarms-{key}", FILTER).inputs
     trail_group = any_stack.named("hipaa-audit-trail", "aws:cloudwatch/logGroup:LogGroup")
     assert log_metric["logGroupName"] == trail_group.outputs["name"]
@@ -60,7 +95,9 @@ def test_every_alarm_has_an_action(any_stack):
         assert alarm.inputs.get("alarmActions"), alarm.name
 
 
-def test_high_severity_findings_reach_the_topic(any_stack):
+def test_high_severity_findings_reach_the_topic(prod, staging):
+    any_stack = prod
+    assert staging.of_type("aws:cloudwatch/eventRule:EventRule") == []  # the owner routes them
     rules = {r.name: json.loads(r.inputs["eventPattern"])
              for r in any_stack.of_type("aws:cloudwatch/eventRule:EventRule")}
     guardduty = rules["hipaa-alarms-guardduty-high-severity"]

@@ -68,6 +68,12 @@ REJECTIONS = [
     ("staging", {"alertEmail": "security"}, "alertEmail", "'security'", "should match pattern"),
     ("staging", {"phiReadAlarmThreshold": 0}, "phiReadAlarmThreshold", "'0'", "greater than or equal to 1"),
     ("staging", {"database": "{not json"}, "database", "'{not json'", "not a valid object"),
+    ("staging", {"accountBaseline": "mine"}, "accountBaseline", "'mine'", "'owned' or 'external'"),
+    ("staging", {"keyAdministrators": ["arn:aws:iam::123456789012:user/bob"]}, "keyAdministrators",
+     '["arn:aws:iam::123456789012:user/bob"]', "is not an IAM role ARN"),
+    ("staging", {"keyAdministrators": ["arn:aws:iam::999999999999:role/x"]}, "keyAdministrators",
+     '["arn:aws:iam::999999999999:role/x"]', "not of this stack's account (123456789012, aws:allowedAccountIds)"),
+    ("staging", {"keyAdministrators": []}, "keyAdministrators", "[]", "at least 1 item"),
 ]
 
 
@@ -109,7 +115,7 @@ def test_a_phi_stack_may_restore_its_own_snapshot():
 def test_settings_are_immutable():
     settings = parse_settings("staging", {"dataClassification": "synthetic",
                                           "owner": "a@b.co", "costCenter": "x",
-                                          "alertEmail": "sec@b.co"})
+                                          "alertEmail": "sec@b.co", "accountBaseline": "external"})
     with pytest.raises(Exception):
         settings.vpc_cidr = "10.1.0.0/16"  # type: ignore[misc]
 
@@ -124,3 +130,13 @@ def test_pulumi_yaml_defaults_match_the_settings_defaults():
             assert fields[key].default == declaration["default"], key
         else:
             assert fields[key].is_required(), f"{key} has a program default but none in Pulumi.yaml"
+
+
+def test_a_stack_that_does_not_pin_its_account_is_refused():
+    message = config_error("staging", removed=("allowedAccountIds",))
+    assert "aws:allowedAccountIds: required but not set" in message
+
+
+def test_a_stack_must_say_who_owns_the_account_layer():
+    message = config_error("staging", removed=("accountBaseline",))
+    assert "hipaa-aws:accountBaseline: required but not set" in message

@@ -10,12 +10,12 @@ from components.conformance_pack import load_rules
 from tests.conftest import run_stack
 
 
-def test_guardduty_publishes_every_15_minutes_with_each_protection_as_a_feature(any_stack):
-    (detector,) = any_stack.of_type("aws:guardduty/detector:Detector")
+def test_guardduty_publishes_every_15_minutes_with_each_protection_as_a_feature(prod):
+    (detector,) = prod.of_type("aws:guardduty/detector:Detector")
     assert detector.inputs["enable"] is True
     assert detector.inputs["findingPublishingFrequency"] == "FIFTEEN_MINUTES"
     assert "datasources" not in detector.inputs
-    features = {f.inputs["name"]: f.inputs for f in any_stack.of_type(
+    features = {f.inputs["name"]: f.inputs for f in prod.of_type(
         "aws:guardduty/detectorFeature:DetectorFeature")}
     assert {"S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
             "RUNTIME_MONITORING"} <= set(features)
@@ -25,7 +25,7 @@ def test_guardduty_publishes_every_15_minutes_with_each_protection_as_a_feature(
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-2"])
 def test_security_hub_subscribes_to_real_standards_for_the_region(region):
-    run = run_stack("staging", overrides={"aws:region": region})
+    run = run_stack("prod", overrides={"aws:region": region})
     (hub,) = run.of_type("aws:securityhub/account:Account")
     assert hub.inputs["enableDefaultStandards"] is False
     subscriptions = run.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")
@@ -38,26 +38,29 @@ def test_security_hub_subscribes_to_real_standards_for_the_region(region):
     assert not any("hipaa" in s.inputs["standardsArn"] for s in subscriptions)
 
 
-def test_config_records_everything_and_delivers_encrypted(any_stack):
-    (recorder,) = any_stack.of_type("aws:cfg/recorder:Recorder")
+def test_config_records_everything_and_delivers_encrypted(prod):
+    (recorder,) = prod.of_type("aws:cfg/recorder:Recorder")
     group = recorder.inputs["recordingGroup"]
     assert group["allSupported"] is True and group["includeGlobalResourceTypes"] is True
-    (channel,) = any_stack.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
-    assert channel.inputs["s3BucketName"] == any_stack.named(
-        "hipaa-detection-config", "aws:s3/bucket:Bucket").outputs["bucket"]
-    assert channel.inputs["s3KmsKeyArn"] == any_stack.named(
-        "hipaa-keys-logs", "aws:kms/key:Key").outputs["arn"]
-    (status,) = any_stack.of_type("aws:cfg/recorderStatus:RecorderStatus")
+    (channel,) = prod.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
+    assert channel.inputs["s3BucketName"] == prod.named(
+        "hipaa-account-config-delivery", "aws:s3/bucket:Bucket").outputs["bucket"]
+    assert channel.inputs["s3KmsKeyArn"] == prod.named(
+        "hipaa-account-keys-config", "aws:kms/key:Key").outputs["arn"]
+    (status,) = prod.of_type("aws:cfg/recorderStatus:RecorderStatus")
     assert status.inputs["isEnabled"] is True and channel.urn in status.dependencies
-    role = any_stack.by_urn(next(u for u in recorder.property_dependencies["roleArn"]))
-    attachments = [a.inputs["policyArn"] for a in any_stack.of_type(
+    attachment_urns = {a.urn for a in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                       if a.name.startswith("hipaa-account-config")}
+    assert len(attachment_urns) == 2 and attachment_urns <= set(status.dependencies)
+    role = prod.by_urn(next(u for u in recorder.property_dependencies["roleArn"]))
+    attachments = [a.inputs["policyArn"] for a in prod.of_type(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.inputs["role"] == role.outputs["name"]]
     assert "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole" in attachments
     assert len(attachments) == 2  # plus the delivery policy for its own bucket and key
 
 
-def test_conformance_pack_template_parses_and_names_only_managed_rules_from_the_table(any_stack):
-    (pack,) = any_stack.of_type("aws:cfg/conformancePack:ConformancePack")
+def test_conformance_pack_template_parses_and_names_only_managed_rules_from_the_table(prod):
+    (pack,) = prod.of_type("aws:cfg/conformancePack:ConformancePack")
     template = json.loads(pack.inputs["templateBody"])
     table = {r.name: r for r in load_rules()}
     rules = [r["Properties"] for r in template["Resources"].values()]
@@ -69,10 +72,10 @@ def test_conformance_pack_template_parses_and_names_only_managed_rules_from_the_
         assert rule["Source"] == {"Owner": "AWS", "SourceIdentifier": source.identifier}
     by_name = {r["ConfigRuleName"]: r for r in rules}
     assert by_name["iam-password-policy"]["InputParameters"]["MinimumPasswordLength"] == "14"
-    vpc_id = any_stack.named("hipaa-network", "aws:ec2/vpc:Vpc").id
+    vpc_id = prod.named("hipaa-network", "aws:ec2/vpc:Vpc").id
     assert by_name["internet-gateway-authorized-vpc-only"]["InputParameters"] == {
         "AuthorizedVpcIds": vpc_id}
-    (status,) = any_stack.of_type("aws:cfg/recorderStatus:RecorderStatus")
+    (status,) = prod.of_type("aws:cfg/recorderStatus:RecorderStatus")
     assert status.urn in pack.dependencies
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .framework import (
     ACCESS_CONTROL, AUDIT_CONTROLS, Metadata, Resource, Stack, resource_policy,

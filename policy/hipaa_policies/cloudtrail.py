@@ -3,11 +3,11 @@ recording PHI data events."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .framework import (
-    AUDIT_CONTROLS, HOLDS_PHI_SCHEMA, INTEGRITY, Metadata, Resource, Stack,
-    resource_policy, stack_policy,
+    ACCOUNT_CONTROLS_SCHEMA, AUDIT_CONTROLS, HOLDS_PHI_SCHEMA, INTEGRITY, Metadata, Resource, Stack,
+    account_controls_elsewhere, resource_policy, stack_policy,
 )
 
 TRAIL = ("aws:cloudtrail/trail:Trail",)
@@ -38,19 +38,26 @@ def _records_s3_data(trail: Resource) -> bool:
 def _phi_stack_trail(stack: Stack) -> Iterable[tuple[str, str]]:
     if not stack.holds_phi:
         return
+    # Where the account's management events are recorded by its owner (declared in the pack
+    # config), this stack's trail records its PHI data events only.
+    management_elsewhere = account_controls_elsewhere(stack.config)
     trails = stack.of_type(*TRAIL)
     good = []
     for trail in trails:
         def check(trail=trail) -> Iterable[str]:
-            if trail.props.bool("isMultiRegionTrail") is True and \
-                    trail.props.bool("includeGlobalServiceEvents") is not False and _records_s3_data(trail):
+            all_regions = trail.props.bool("isMultiRegionTrail") is True and \
+                trail.props.bool("includeGlobalServiceEvents") is not False
+            if (all_regions or management_elsewhere) and _records_s3_data(trail):
                 good.append(trail)
             return []
         list(stack.judge(trail, check))
     if not good and not stack.unjudged:
         anchor = trails[0].urn if trails else ""
-        yield ("Add a multi-region CloudTrail with global service events that records S3 data "
-               "events for the PHI buckets.", anchor)
+        if management_elsewhere:
+            yield ("Add a CloudTrail that records S3 data events for the PHI buckets.", anchor)
+        else:
+            yield ("Add a multi-region CloudTrail with global service events that records S3 data "
+                   "events for the PHI buckets.", anchor)
 
 
 POLICIES = [
@@ -59,9 +66,10 @@ POLICIES = [
                              config_rules=("cloud-trail-log-file-validation-enabled", "cloud-trail-encryption-enabled",
                                            "cloud-trail-cloud-watch-logs-enabled"), service="cloudtrail"),
                     TRAIL, _trail),
-    stack_policy(Metadata("aws-cloudtrail-phi-stack-trail", "A PHI stack must have a multi-region trail recording S3 data events.",
+    stack_policy(Metadata("aws-cloudtrail-phi-stack-trail", "A PHI stack must have a trail recording its S3 data events, multi-region with management events unless its account's owner records them.",
                           AUDIT_CONTROLS, "Use the AuditTrail component (multi-region, global events, PHI data events).",
                           config_rules=("cloudtrail-enabled", "multi-region-cloudtrail-enabled",
                                         "cloudtrail-s3-dataevents-enabled"),
-                          config=HOLDS_PHI_SCHEMA, service="cloudtrail"), _phi_stack_trail),
+                          config={**HOLDS_PHI_SCHEMA, **ACCOUNT_CONTROLS_SCHEMA}, service="cloudtrail"),
+                 _phi_stack_trail),
 ]

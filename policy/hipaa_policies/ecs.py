@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Iterable
+from collections.abc import Iterable, Mapping
 
 from .framework import ACCESS_CONTROL, INTEGRITY, Metadata, Resource, resource_policy
 

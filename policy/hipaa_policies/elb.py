@@ -3,7 +3,7 @@ deletion protection, WAF."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import Severity
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -188,7 +188,7 @@ class Props:
         value = self.get(*path)
         return _KnownMap(value, [str(p) for p in path]) if isinstance(value, Mapping) else {}
 
-    def each(self, *path: Any) -> Iterable["Props"]:
+    def each(self, *path: Any) -> Iterable[Props]:
         """Each element of the list at `path` that is an object."""
         for item in self.list(*path):
             if is_unknown(item):
@@ -258,7 +258,7 @@ class Resource:
 
     def __init__(self, type: str, name: str, urn: str, raw_props: Any, protect: Optional[bool],
                  config: Mapping[str, Any], raw_property_dependencies: Any = None,
-                 raw_dependencies: Any = None, lookup: Optional[Mapping[str, "Resource"]] = None):
+                 raw_dependencies: Any = None, lookup: Optional[Mapping[str, Resource]] = None):
         self.type, self.name, self.urn = type, name, urn
         self.protect, self.config = protect, config
         self._raw_props = raw_props
@@ -270,16 +270,16 @@ class Resource:
     def props(self) -> Props:
         return Props(plain(self._raw_props))
 
-    def _resolve(self, raw: Any) -> list["Resource"]:
+    def _resolve(self, raw: Any) -> list[Resource]:
         return [self._lookup[d.urn] for d in (raw or []) if getattr(d, "urn", None) in self._lookup]
 
     @functools.cached_property
-    def property_dependencies(self) -> dict[str, list["Resource"]]:
+    def property_dependencies(self) -> dict[str, list[Resource]]:
         raw = self._raw_property_dependencies
         return {k: self._resolve(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
 
     @functools.cached_property
-    def dependencies(self) -> list["Resource"]:
+    def dependencies(self) -> list[Resource]:
         return self._resolve(self._raw_dependencies)
 
     @property
@@ -293,7 +293,7 @@ class Resource:
         """Whether the stack may hold PHI: from the pack config file, never from tags."""
         return self.config.get("holdsPhi") is True
 
-    def depends_on(self, other: "Resource", key: Optional[str] = None) -> bool:
+    def depends_on(self, other: Resource, key: Optional[str] = None) -> bool:
         """True when this resource takes `other`'s output in `key` (any key when None)."""
         keys = [key] if key else list(self.property_dependencies)
         if any(other.urn == d.urn for k in keys for d in self.property_dependencies.get(k, [])):
@@ -332,6 +332,25 @@ HOLDS_PHI_SCHEMA = {"holdsPhi": {
 }}
 
 
+# A stack that does not own its account's region-wide controls (accountBaseline: external)
+# declares who does, as a reviewed change to its pack config. The preflight evidence report
+# repeats the declaration, so an auditor sees it was relied on.
+ACCOUNT_CONTROLS_SCHEMA = {"accountControlsProvidedBy": {
+    "type": "string", "enum": ["stack", "organization", "control-tower", "owner-stack"],
+    "default": "stack",
+    "description": "Who runs GuardDuty, Security Hub, AWS Config and the multi-region management-"
+                   "event trail for this account and region: this stack (default), the "
+                   "organization (delegated administrator), Control Tower, or another stack of "
+                   "this project that owns the account (accountBaseline: owned).",
+}}
+
+
+def account_controls_elsewhere(config: Mapping[str, Any]) -> Optional[str]:
+    """Who provides the account's controls, when a reviewed declaration says it is not this stack."""
+    provider = config.get("accountControlsProvidedBy", "stack")
+    return None if provider == "stack" else str(provider)
+
+
 @dataclass(frozen=True)
 class Metadata:
     name: str
@@ -357,7 +376,9 @@ class Metadata:
             remediation_steps=self.remediation,
             tags=["hipaa", self.service or self.name.split("-")[1]] +
                  [f"config-rule:{r}" for r in self.config_rules],
-            config_schema=PolicyConfigSchema(properties=dict(self.config)) if self.config else None,
+            # PolicyConfigSchema accepts only plain dicts (it checks isinstance(..., dict) at each level).
+            config_schema=PolicyConfigSchema(properties={k: dict(v) for k, v in self.config.items()})
+            if self.config else None,
         )
 
 

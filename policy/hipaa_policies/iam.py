@@ -3,8 +3,8 @@ a strong password policy, no public trust."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
-from typing import Iterable
 
 from . import documents as doc
 from .framework import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import documents as doc
 from .framework import ACCESS_CONTROL, ENCRYPTION_AT_REST, Metadata, Resource, resource_policy

@@ -4,7 +4,7 @@ path that copies data in from elsewhere; a PHI stack protects its stateful PHI s
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import documents as doc
 from .framework import (

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import Severity
 
 from . import documents as doc
 from .framework import (
-    ACCESS_CONTROL, AUDIT_CONTROLS, ENCRYPTION_AT_REST, INTEGRITY, RETENTION,
+    ACCESS_CONTROL, AUDIT_CONTROLS, DATA_BACKUP, ENCRYPTION_AT_REST, INTEGRITY, RETENTION,
     TRANSMISSION_SECURITY, Metadata, Resource, Stack, resource_policy, stack_policy,
 )
 
@@ -208,6 +208,7 @@ def _logging_attached(stack: Stack) -> Iterable[tuple[str, str]]:
 def _object_lock(stack: Stack) -> Iterable[tuple[str, str]]:
     purposes = set(stack.config.get("lockedPurposes") or [])
     minimum = stack.config.get("minimumRetentionDays", 2192)
+    modes = list(stack.config.get("allowedLockModes") or ["COMPLIANCE"])
     for bucket in stack.of_type(*BUCKET):
         def check(bucket=bucket) -> Iterable[str]:
             if _purpose(bucket) not in purposes:
@@ -220,14 +221,47 @@ def _object_lock(stack: Stack) -> Iterable[tuple[str, str]]:
                 mode = lock.props.get("rule", "defaultRetention", "mode")
                 days = lock.props.number("rule", "defaultRetention", "days") or 0
                 years = lock.props.number("rule", "defaultRetention", "years") or 0
-                good = good or (mode == "COMPLIANCE" and max(days, years * 366) >= minimum)
+                good = good or (mode in modes and max(days, years * 366) >= minimum)
             if not good:
-                yield (f"Attach a BucketObjectLockConfiguration in COMPLIANCE mode with at least "
-                       f"{minimum} days of default retention.")
+                yield (f"Attach a BucketObjectLockConfiguration in {' or '.join(modes)} mode with at "
+                       f"least {minimum} days of default retention.")
+        yield from stack.judge(bucket, check)
+
+
+# Objects in these classes must be restored before GetObject (InvalidObjectState), and AWS Backup
+# for S3 does not back them up (AWS Backup guide, "Amazon S3 backups"; S3 guide, "Restoring an
+# archived object"). Checked 2026-11-23.
+NEEDS_RESTORE = ("GLACIER", "DEEP_ARCHIVE")
+
+
+def _phi_stays_readable(stack: Stack) -> Iterable[tuple[str, str]]:
+    archives = set(stack.config.get("archivePurposes") or [])
+    for bucket in stack.of_type(*BUCKET):
+        def check(bucket=bucket) -> Iterable[str]:
+            if str(bucket.tags.get("DataClassification", "")).lower() != "phi" or _purpose(bucket) in archives:
+                return
+            for lifecycle in _attached(stack, bucket, LIFECYCLE):
+                for rule in lifecycle.props.each("rules"):
+                    if rule.get("status") != "Enabled":
+                        continue
+                    for transition in rule.each("transitions"):
+                        if transition.get("storageClass") in NEEDS_RESTORE:
+                            yield (f"Transition current PHI documents to GLACIER_IR or INTELLIGENT_TIERING, "
+                                   f"not {transition.get('storageClass')}: those need a restore before a read "
+                                   f"and AWS Backup does not back them up.")
         yield from stack.judge(bucket, check)
 
 
 STACK_POLICIES = [
+    stack_policy(_meta(
+        "aws-s3-phi-documents-stay-readable", "Current PHI objects must stay readable at once and backed up: no lifecycle transition to Glacier Flexible Retrieval or Deep Archive.",
+        DATA_BACKUP, "Use GLACIER_IR (or INTELLIGENT_TIERING without its archive tiers) for current versions of PHI objects.",
+        config={"archivePurposes": {
+            "type": "array", "items": {"type": "string"},
+            "default": ["audit-trail", "config-delivery", "access-logs"],
+            "description": "Purpose tag values of PHI-classified buckets that hold archives (logs, "
+                           "evidence), not documents the application reads."}}),
+        _phi_stays_readable),
     stack_policy(_meta(
         "aws-s3-bucket-encrypted-with-kms", "Every S3 bucket must use SSE-KMS (access-log targets excepted by configuration).",
         ENCRYPTION_AT_REST, "Attach BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms and a customer key.",
@@ -266,7 +300,13 @@ STACK_POLICIES = [
         config={"lockedPurposes": {"type": "array", "items": {"type": "string"}, "default": ["audit-trail"],
                                    "description": "Purpose tag values of buckets that must be WORM."},
                 "minimumRetentionDays": {"type": "integer", "minimum": 1, "default": 2192,
-                                         "description": "Minimum default retention in days."}}),
+                                         "description": "Minimum default retention in days."},
+                "allowedLockModes": {
+                    "type": "array", "items": {"type": "string", "enum": ["COMPLIANCE", "GOVERNANCE"]},
+                    "minItems": 1, "default": ["COMPLIANCE"],
+                    "description": "Object Lock modes accepted. COMPLIANCE keeps evidence from everyone, "
+                                   "root included, so the bucket cannot be deleted for years; a stack "
+                                   "without PHI that must be destroyable uses GOVERNANCE."}}),
         _object_lock),
 ]
 

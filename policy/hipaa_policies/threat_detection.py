@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from .framework import HOLDS_PHI_SCHEMA, INCIDENT_PROCEDURES, Metadata, Stack, stack_policy
+from .framework import (
+    ACCOUNT_CONTROLS_SCHEMA, HOLDS_PHI_SCHEMA, INCIDENT_PROCEDURES, Metadata, Stack,
+    account_controls_elsewhere, stack_policy,
+)
 
 DETECTOR = ("aws:guardduty/detector:Detector",)
 HUB = ("aws:securityhub/account:Account",)
@@ -13,7 +16,7 @@ RECORDER_STATUS = ("aws:cfg/recorderStatus:RecorderStatus",)
 
 
 def _phi_stack_detection(stack: Stack) -> Iterable[tuple[str, str]]:
-    if not stack.holds_phi:
+    if not stack.holds_phi or account_controls_elsewhere(stack.config):
         return
     anchor = stack.resources[0].urn if stack.resources else ""
     for types, message in (
@@ -26,8 +29,8 @@ def _phi_stack_detection(stack: Stack) -> Iterable[tuple[str, str]]:
 
 
 POLICIES = [
-    stack_policy(Metadata("aws-phi-stack-threat-detection", "A PHI stack must run GuardDuty, Security Hub and AWS Config.",
-                          INCIDENT_PROCEDURES, "Include the ThreatDetection component.",
+    stack_policy(Metadata("aws-phi-stack-threat-detection", "A PHI stack must run GuardDuty, Security Hub and AWS Config, or declare who runs them for its account.",
+                          INCIDENT_PROCEDURES, "Own the account layer (accountBaseline: owned), or set accountControlsProvidedBy in the stack's pack config after review.",
                           config_rules=("guardduty-enabled-centralized", "securityhub-enabled"),
-                          config=HOLDS_PHI_SCHEMA, service="security"), _phi_stack_detection),
+                          config={**HOLDS_PHI_SCHEMA, **ACCOUNT_CONTROLS_SCHEMA}, service="security"), _phi_stack_detection),
 ]

@@ -3,7 +3,7 @@ authorized (all three pulumi-aws rule forms), internet routes only from the publ
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .framework import (
     ACCESS_CONTROL, AUDIT_CONTROLS, Metadata, Props, Resource, Stack, resource_policy, stack_policy,

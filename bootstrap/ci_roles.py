@@ -1,0 +1,583 @@
+"""The CI roles: GitHub Actions' OIDC identity provider and, per stack, a preview and a deploy role.
+
+No long-lived AWS keys exist anywhere: a workflow job exchanges its GitHub OIDC token for a
+one-hour session of exactly one role, at IAM path /hipaa-aws/ci/.
+
+- `hipaa-aws-<stack>-preview` trusts only this repository's pull-request jobs
+  (`sub = repo:OWNER/REPO:pull_request`, `aud = sts.amazonaws.com`, StringEquals). It may do
+  what `pulumi preview` does with the DIY S3 backend and nothing else: read this stack's state
+  objects (a DIY preview takes no lock and writes nothing), decrypt them (the state key, only
+  through S3) and the stack's secrets (the secrets key), and call the data sources the program
+  calls (sts:GetCallerIdentity, ec2:DescribeAvailabilityZones). It reads no other S3 object,
+  secret or key: no ReadOnlyAccess, which reads S3 objects and secret values, i.e. PHI. The
+  workflows do not refresh; `pulumi preview --refresh` would need every resource type's read
+  actions, and AWS's `SecurityAudit` (configuration metadata, no object or secret reads) is the
+  managed policy to add for that, never `ReadOnlyAccess`.
+- `hipaa-aws-<stack>-deploy` trusts only jobs that run in the stack's GitHub environment
+  (`sub = repo:OWNER/REPO:environment:<stack>`; the subject carries no branch, so the
+  environment's deployment-branch rule is what limits it to main). It may manage the services the
+  program deploys: by name where the program names things (`hipaa-aws-<stack>-*` buckets, alarms,
+  rules, topics, vaults, trail and key aliases, `/hipaa-aws/<stack>/` log groups), else within the
+  account; IAM writes only under `role/hipaa-aws/<stack>/` and `policy/hipaa-aws/<stack>/`;
+  attachments only of those policies and of the AWS managed service-role policies the program
+  uses; PassRole only of those roles and only to the services the program hands roles to;
+  service-linked roles only for the services that create them. The program's key policies name
+  this role their administrator, which is how it manages the keys it creates. Only the stack named
+  by `accountBaselineOwner` may touch the account layer (GuardDuty, Security Hub, AWS Config,
+  Access Analyzer, password policy, EBS and S3 account defaults), and even it may not switch any
+  of it off: no delete, disable or stop action for them, no cloudtrail:StopLogging or DeleteTrail,
+  no backup:DeleteBackupVaultLockConfiguration. Deny statements refuse public databases and
+  bypassing KMS's key-policy lockout check.
+
+Residual risk, stated plainly: a role that may create roles and write their policies can
+escalate. The deploy role may create a role under its path whose trust policy names any principal
+(IAM has no condition key on a trust policy's content), attach a policy it wrote under its path
+with any permissions, and let that principal assume it. Mitigations here: the paths and the
+attachment allow-list keep it away from the CI roles, the admin-class AWS managed policies and the
+other stacks' roles; an explicit Deny of sts:AssumeRole stops the deploy session itself from
+assuming what it creates (an explicit deny beats a trust policy that names it). What remains is
+guarded outside IAM: the environment's required reviewers and main-only deployment branch, the
+policy pack in the same `pulumi up` (public trust, admin and full-service grants, inline policies),
+and the IAM-policy-change alarm. A permissions-boundary requirement (`iam:PermissionsBoundary` on
+CreateRole) would close the gap only once the program sets that boundary on every role it creates;
+requiring it before then would fail every deploy, so it is not required here.
+
+Also account-scoped rather than named: EC2 network writes and RDS (their requests authorize several
+resources at once, such as a default option group, so a name scope would break deploys). KMS use by
+the deploy role goes only through the services that encrypt with the stack's keys (kms:ViaService).
+The iam:PassedToService values for VPC flow logs and RDS Enhanced Monitoring appear in no AWS
+managed policy: the ones reported in use (vpc-flow-logs.amazonaws.com; monitoring.rds.amazonaws.com
+and rds.amazonaws.com) are allowed, and a wrong one shows as AccessDenied on iam:PassRole. The
+first `pulumi login` and `pulumi stack init` (which write .pulumi/meta.yaml and encrypt the stack's
+data key) are a person's, not CI's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from components.aws_context import AwsContext
+from components.settings import IAM_ROLE_ARN
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+STS_AUDIENCE = "sts.amazonaws.com"
+CI_PATH = "/hipaa-aws/ci/"
+MAX_SESSION_SECONDS = 3600
+# The Pulumi project whose stacks these roles preview and deploy (its Pulumi.yaml `name`): the DIY
+# backend keeps a stack's state at .pulumi/stacks/<project>/<stack>.json.
+PROGRAM_PROJECT = "hipaa-aws"
+# The DIY backend's organization is always "organization" (locks live under the qualified name).
+DIY_ORGANIZATION = "organization"
+
+# GitHub: an owner is 1-39 letters, digits or single inner hyphens; a repository name is letters,
+# digits, '.', '_' and '-' (not '.' or '..').
+REPOSITORY_PATTERN = r"(?!-)(?!.*--)[A-Za-z0-9-]{1,39}(?<!-)/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}"
+# Stack names become IAM paths, bucket and alias prefixes (`hipaa-aws-<stack>-...`): no hyphen, so
+# one stack's prefix can never match another stack's names.
+STACK_PATTERN = r"[a-z][a-z0-9]{1,11}"
+# Prefixes the bootstrap itself or the account layer already use.
+RESERVED_STACKS = frozenset({"ci", "state", "pulumi", "account"})
+EXTERNAL = "external"
+
+# AWS managed policies the program attaches to its own roles (the only AWS managed policies the
+# deploy role may attach, so never AdministratorAccess and the like).
+AWS_MANAGED_POLICIES = (
+    "service-role/AWS_ConfigRole",
+    "service-role/AmazonRDSEnhancedMonitoringRole",
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup",
+    "AWSBackupServiceRolePolicyForS3Restore",
+)
+# The services the program passes its roles to (the Config recorder, the trail's log delivery, AWS
+# Backup, VPC flow logs, RDS Enhanced Monitoring).
+PASSED_TO_SERVICES = ("config.amazonaws.com", "cloudtrail.amazonaws.com", "backup.amazonaws.com",
+                      "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "rds.amazonaws.com")
+# Service-linked roles a stack's API calls create on first use (values from AWS's managed policies).
+STACK_SERVICE_LINKED_ROLES = ("rds.amazonaws.com", "backup.amazonaws.com")
+ACCOUNT_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com",
+                                "securityhub.amazonaws.com", "access-analyzer.amazonaws.com",
+                                "config-conforms.amazonaws.com", "autoscaling.amazonaws.com")
+# Services whose resources the stack's keys encrypt, through which the deploy role may use them.
+KEY_USING_SERVICES = ("rds", "backup", "secretsmanager", "ec2")
+
+ALLOWED = {
+    "githubRepository": "OWNER/REPO exactly as GitHub spells it, e.g. example-health/hipaa-aws",
+    "stacks": (f"a non-empty list of distinct stack names matching {STACK_PATTERN} (lowercase letter, "
+               f"then lowercase letters or digits, no hyphen), none of {', '.join(sorted(RESERVED_STACKS))}"),
+    "keyAdministratorRoleArns": "a non-empty list (at most 10) of IAM role ARNs of this account "
+                                "(arn:aws:iam::<account>:role/<path/name>), including the role that runs "
+                                "the bootstrap",
+    "accountBaselineOwner": f"one of the stacks, or {EXTERNAL!r} when no stack owns the account layer",
+}
+
+
+class BootstrapSettings(BaseModel):
+    """The bootstrap stack's settings, validated once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    github_repository: str = Field(alias="githubRepository")
+    stacks: tuple[str, ...] = Field(alias="stacks", min_length=1)
+    key_administrators: tuple[str, ...] = Field(alias="keyAdministratorRoleArns", min_length=1, max_length=10)
+    account_baseline_owner: str = Field(alias="accountBaselineOwner")
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not re.fullmatch(REPOSITORY_PATTERN, value):
+            raise ValueError("invalid")
+        return value
+
+    @field_validator("stacks")
+    @classmethod
+    def _stack_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in value if not re.fullmatch(STACK_PATTERN, s) or s in RESERVED_STACKS]
+        if bad or len(set(value)) != len(value):
+            raise ValueError("invalid")
+        return value
+
+    @field_validator("key_administrators")
+    @classmethod
+    def _roles_of_this_account(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        account = (info.context or {}).get("account_id")
+        for arn in value:
+            match = re.fullmatch(IAM_ROLE_ARN, arn)
+            if not match or (account and match["account"] != account):
+                raise ValueError("invalid")
+        return value
+
+    @field_validator("account_baseline_owner")
+    @classmethod
+    def _owner_is_a_stack(cls, value: str, info: ValidationInfo) -> str:
+        # When `stacks` itself is invalid it is reported alone.
+        if value != EXTERNAL and "stacks" in info.data and value not in info.data["stacks"]:
+            raise ValueError("invalid")
+        return value
+
+    @property
+    def account_layer_stack(self) -> Optional[str]:
+        """The stack whose deploy role manages the account layer (None: no stack does)."""
+        return None if self.account_baseline_owner == EXTERNAL else self.account_baseline_owner
+
+
+def _describe(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else json.dumps(value)
+
+
+def parse_bootstrap_settings(stack: str, project: str, raw: Mapping[str, Any],
+                             account_id: Optional[str] = None) -> BootstrapSettings:
+    """Validate the raw config values (strings, lists as JSON text). Raises one pulumi.RunError that
+    names the stack and, for each bad key, its value and what is allowed."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key in ALLOWED:
+        value = raw.get(key)
+        if isinstance(value, str) and key in ("stacks", "keyAdministratorRoleArns"):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        if value is None:
+            problems.append(f"{project}:{key} is not set; expected {ALLOWED[key]}")
+        else:
+            values[key] = value
+    if not problems:
+        try:
+            return BootstrapSettings.model_validate(values, context={"account_id": account_id})
+        except ValidationError as err:
+            for key in dict.fromkeys(str(e["loc"][0]) for e in err.errors()):
+                problems.append(f"{project}:{key} = {_describe(values.get(key))} is not allowed; "
+                                f"expected {ALLOWED[key]}")
+    raise pulumi.RunError(f"stack '{stack}': invalid bootstrap settings:\n  " + "\n  ".join(problems))
+
+
+def load_bootstrap_settings(account_id: str) -> BootstrapSettings:
+    """This stack's settings from the Pulumi config."""
+    config = pulumi.Config()
+    raw = {key: config.get(key) for key in ALLOWED}
+    return parse_bootstrap_settings(pulumi.get_stack(), pulumi.get_project(), raw, account_id)
+
+
+# ---- policy documents (plain dicts built from values known at preview) ----
+
+def _statement(sid: str, actions: Sequence[str], resources: Sequence[str] | str,
+               condition: Optional[dict] = None, effect: str = "Allow") -> dict:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": effect, "Action": sorted(actions),
+                                 "Resource": resources if isinstance(resources, str) else list(resources)}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _document(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    """The DIY backend the stacks' state lives in (all names known before it exists)."""
+
+    bucket: str
+    state_key_alias: str
+    secrets_key_alias: str
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """One stack's names, ARNs and the state it may touch."""
+
+    aws: AwsContext
+    stack: str
+    backend: StateBackend
+
+    @property
+    def p(self) -> str:
+        return self.aws.partition
+
+    @property
+    def account(self) -> str:
+        return self.aws.account_id
+
+    def regional(self, service: str, resource: str) -> str:
+        """An ARN of this account in any region (a stack's region is its own setting)."""
+        return f"arn:{self.p}:{service}:*:{self.account}:{resource}"
+
+    def iam(self, resource: str) -> str:
+        return f"arn:{self.p}:iam::{self.account}:{resource}"
+
+    def named(self, service: str, kind: str, separator: str = "/") -> list[str]:
+        """The resources the program names `hipaa-aws-<stack>` or `hipaa-aws-<stack>-...`."""
+        base = f"{kind}{separator}hipaa-aws-{self.stack}"
+        return [self.regional(service, base), self.regional(service, f"{base}-*")]
+
+    @property
+    def iam_path(self) -> str:
+        return f"hipaa-aws/{self.stack}/"
+
+    def state_object(self, key: str) -> str:
+        return f"arn:{self.p}:s3:::{self.backend.bucket}/{key}"
+
+    @property
+    def state_objects(self) -> list[str]:
+        """Everything the DIY backend keeps for this stack (state, history, backups, journal, lock)."""
+        project, stack = PROGRAM_PROJECT, self.stack
+        return [self.state_object(k) for k in (
+            f".pulumi/stacks/{project}/{stack}.*", f".pulumi/history/{project}/{stack}/*",
+            f".pulumi/backups/{project}/{stack}/*", f".pulumi/journal/{project}/{stack}/*",
+            f".pulumi/locks/{DIY_ORGANIZATION}/{project}/{stack}/*")]
+
+    def key_with_alias(self, alias: str) -> tuple[str, dict]:
+        """(Resource, Condition) naming the key an alias points to: its ARN is unknown before it exists."""
+        return (f"arn:{self.p}:kms:{self.aws.region}:{self.account}:key/*",
+                {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}})
+
+
+def _actions(service: str, names: str) -> list[str]:
+    """`service:Name` for each whitespace-separated name."""
+    return [f"{service}:{name}" for name in names.split()]
+
+
+BUCKET_CONFIGURATION = _actions("s3", """
+    CreateBucket ListBucket GetBucket* PutBucketTagging PutBucketPolicy PutBucketPublicAccessBlock
+    PutBucketOwnershipControls PutBucketVersioning PutBucketLogging PutBucketObjectLockConfiguration
+    GetEncryptionConfiguration PutEncryptionConfiguration GetLifecycleConfiguration PutLifecycleConfiguration
+    GetReplicationConfiguration GetAccelerateConfiguration""")
+
+
+def _state_statements(scope: _Scope, write: bool) -> list[dict]:
+    """The DIY backend: this stack's state objects, the state key through S3, the secrets key."""
+    backend = scope.backend
+    objects = (scope.state_objects if write else
+               [scope.state_object(f".pulumi/stacks/{PROGRAM_PROJECT}/{scope.stack}.*"),
+                scope.state_object(f".pulumi/journal/{PROGRAM_PROJECT}/{scope.stack}/*")])
+    state_key, state_key_alias = scope.key_with_alias(backend.state_key_alias)
+    secrets_key, secrets_key_alias = scope.key_with_alias(backend.secrets_key_alias)
+    return [
+        # Listing answers "not found" (not "access denied") for a missing object, which the CLI expects.
+        _statement("ListStateBucket", ["s3:ListBucket"], [f"arn:{scope.p}:s3:::{backend.bucket}"]),
+        _statement("ReadBackendVersion", ["s3:GetObject"], [scope.state_object(".pulumi/meta.yaml")]),
+        _statement("WriteStackState", _actions("s3", "GetObject PutObject DeleteObject"), objects) if write
+        else _statement("ReadStackState", ["s3:GetObject"], objects),
+        _statement("StateKeyThroughS3", _actions("kms", "Decrypt GenerateDataKey" if write else "Decrypt"),
+                   [state_key],
+                   {**state_key_alias, "StringEquals": {"kms:ViaService": scope.aws.service_host("s3")}}),
+        # The awskms:// secrets provider decrypts the stack's data key; nothing is encrypted in CI.
+        _statement("StackSecrets", ["kms:Decrypt"], [secrets_key], secrets_key_alias),
+    ]
+
+
+def preview_policy(aws_ctx: AwsContext, stack: str, backend: StateBackend) -> dict:
+    """What `pulumi preview` of `stack` needs: read its state and secrets, run the data sources."""
+    scope = _Scope(aws_ctx, stack, backend)
+    return _document(
+        *_state_statements(scope, write=False),
+        # Provider credential check and the data sources the program calls at preview.
+        _statement("ProgramDataSources", ["sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones"], "*"),
+    )
+
+
+def _iam_document(scope: _Scope, owns_account_layer: bool) -> dict:
+    managed = [f"arn:{scope.p}:iam::aws:policy/{name}" for name in AWS_MANAGED_POLICIES]
+    roles, policies = scope.iam(f"role/{scope.iam_path}*"), scope.iam(f"policy/{scope.iam_path}*")
+    linked = STACK_SERVICE_LINKED_ROLES + (ACCOUNT_SERVICE_LINKED_ROLES if owns_account_layer else ())
+    statements = [
+        _statement("StackRoles", _actions("iam", """
+            CreateRole DeleteRole GetRole UpdateRole UpdateRoleDescription UpdateAssumeRolePolicy TagRole
+            UntagRole ListRoleTags ListAttachedRolePolicies ListRolePolicies DeleteRolePolicy
+            ListInstanceProfilesForRole"""), [roles]),
+        _statement("StackPolicies", _actions("iam", """
+            CreatePolicy DeletePolicy GetPolicy GetPolicyVersion ListPolicyVersions CreatePolicyVersion
+            DeletePolicyVersion SetDefaultPolicyVersion TagPolicy UntagPolicy ListPolicyTags
+            ListEntitiesForPolicy"""), [policies]),
+        _statement("AttachOnlyStackAndServicePolicies", _actions("iam", "AttachRolePolicy DetachRolePolicy"),
+                   [roles], {"ArnLike": {"iam:PolicyARN": [policies, *managed]}}),
+        _statement("PassStackRolesToTheirServices", ["iam:PassRole"], [roles],
+                   {"StringEquals": {"iam:PassedToService": list(PASSED_TO_SERVICES)}}),
+        _statement("CreateServiceLinkedRoles", ["iam:CreateServiceLinkedRole"],
+                   [scope.iam("role/aws-service-role/*")],
+                   {"StringEquals": {"iam:AWSServiceName": list(linked)}}),
+        _statement("ReadServiceLinkedRoles", ["iam:GetRole"], [scope.iam("role/aws-service-role/*")]),
+        # Nothing the deploy session creates may be assumed by the session itself.
+        _statement("NeverAssumeRoles", ["sts:AssumeRole"], "*", effect="Deny"),
+    ]
+    if owns_account_layer:
+        statements += [
+            _statement("AutoScalingServiceLinkedRole",
+                       _actions("iam", "TagRole UntagRole ListRoleTags UpdateRoleDescription"),
+                       [scope.iam("role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")]),
+            _statement("AccountPasswordPolicy",
+                       _actions("iam", "GetAccountPasswordPolicy UpdateAccountPasswordPolicy"), "*"),
+        ]
+    return _document(*statements)
+
+
+def _network_document() -> dict:
+    return _document(_statement("Network", _actions("ec2", """
+        DescribeAvailabilityZones DescribeAccountAttributes DescribeTags CreateTags DeleteTags
+        CreateVpc DeleteVpc DescribeVpcs DescribeVpcAttribute ModifyVpcAttribute
+        CreateSubnet DeleteSubnet DescribeSubnets ModifySubnetAttribute
+        CreateInternetGateway DeleteInternetGateway DescribeInternetGateways AttachInternetGateway
+        DetachInternetGateway
+        AllocateAddress ReleaseAddress DescribeAddresses DescribeAddressesAttribute DisassociateAddress
+        CreateNatGateway DeleteNatGateway DescribeNatGateways
+        CreateRouteTable DeleteRouteTable DescribeRouteTables CreateRoute DeleteRoute ReplaceRoute
+        AssociateRouteTable DisassociateRouteTable ReplaceRouteTableAssociation DescribeNetworkAcls
+        CreateSecurityGroup DeleteSecurityGroup DescribeSecurityGroups DescribeSecurityGroupRules
+        AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress
+        RevokeSecurityGroupEgress ModifySecurityGroupRules UpdateSecurityGroupRuleDescriptionsIngress
+        UpdateSecurityGroupRuleDescriptionsEgress
+        CreateVpcEndpoint DeleteVpcEndpoints ModifyVpcEndpoint DescribeVpcEndpoints
+        DescribeVpcEndpointServices DescribePrefixLists DescribeNetworkInterfaces
+        CreateFlowLogs DeleteFlowLogs DescribeFlowLogs"""), "*"))
+
+
+def _data_document(scope: _Scope) -> dict:
+    key = scope.regional("kms", "key/*")
+    via = {"StringLike": {"kms:ViaService": [f"{s}.*.{scope.aws.dns_suffix}" for s in KEY_USING_SERVICES]}}
+    return _document(
+        _statement("Database", _actions("rds", """
+            CreateDBInstance DeleteDBInstance ModifyDBInstance DescribeDBInstances
+            RestoreDBInstanceToPointInTime CreateDBSnapshot DescribeDBSnapshots CreateDBParameterGroup
+            DeleteDBParameterGroup
+            ModifyDBParameterGroup DescribeDBParameterGroups DescribeDBParameters CreateDBSubnetGroup
+            DeleteDBSubnetGroup ModifyDBSubnetGroup DescribeDBSubnetGroups AddTagsToResource
+            RemoveTagsFromResource ListTagsForResource"""), [scope.regional("rds", "*")]),
+        _statement("NeverPublicDatabases",
+                   _actions("rds", "CreateDBInstance ModifyDBInstance RestoreDBInstanceToPointInTime"), "*",
+                   {"Bool": {"rds:PubliclyAccessible": "true"}}, effect="Deny"),
+        # RDS keeps the master password in Secrets Manager for the caller; reading it is not needed.
+        _statement("DatabaseManagedSecret", _actions("secretsmanager", """
+            CreateSecret DeleteSecret DescribeSecret RotateSecret TagResource UpdateSecret"""),
+                   [scope.regional("secretsmanager", "secret:rds!*")]),
+        _statement("StackBuckets", [*BUCKET_CONFIGURATION, "s3:DeleteBucket", "s3:DeleteBucketPolicy"],
+                   [f"arn:{scope.p}:s3:::hipaa-aws-{scope.stack}-*"]),
+        _statement("BackupVaults", _actions("backup", """
+            CreateBackupVault DeleteBackupVault DescribeBackupVault PutBackupVaultLockConfiguration
+            TagResource UntagResource ListTags"""), scope.named("backup", "backup-vault", ":")),
+        _statement("BackupPlans", _actions("backup", """
+            CreateBackupPlan UpdateBackupPlan DeleteBackupPlan GetBackupPlan CreateBackupSelection
+            DeleteBackupSelection GetBackupSelection TagResource UntagResource ListTags"""),
+                   [scope.regional("backup", "backup-plan:*")]),
+        _statement("BackupVaultStorage", ["backup-storage:MountCapsule"], "*"),
+        _statement("CreateKeys", _actions("kms", "CreateKey ListAliases"), "*"),
+        # Tags go with CreateKey, before a key policy exists; afterwards the key policies (which name
+        # this role an administrator) govern the keys.
+        _statement("TagNewKeys", ["kms:TagResource"], [key]),
+        _statement("StackKeyAliases", _actions("kms", "CreateAlias DeleteAlias UpdateAlias"),
+                   [scope.regional("kms", f"alias/hipaa-aws-{scope.stack}-*")]),
+        _statement("UseKeysThroughServices",
+                   _actions("kms", "Decrypt GenerateDataKey GenerateDataKeyWithoutPlaintext DescribeKey"),
+                   [key], via),
+        _statement("GrantsForServices", _actions("kms", "CreateGrant RetireGrant"), [key],
+                   {**via, "Bool": {"kms:GrantIsForAWSResource": "true"}}),
+        _statement("KeepKeyPolicyLockoutCheck", _actions("kms", "CreateKey PutKeyPolicy"), "*",
+                   {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}, effect="Deny"),
+    )
+
+
+def _monitoring_document(scope: _Scope) -> dict:
+    log_groups = [scope.regional("logs", f"log-group:/hipaa-aws/{scope.stack}/*"),
+                  scope.regional("logs", f"log-group:/aws/rds/instance/hipaa-aws-{scope.stack}/*")]
+    tagging = "TagResource UntagResource ListTagsForResource"
+    return _document(
+        _statement("StackLogGroups", _actions("logs", f"""
+            CreateLogGroup DeleteLogGroup PutRetentionPolicy DeleteRetentionPolicy AssociateKmsKey
+            DisassociateKmsKey TagLogGroup UntagLogGroup ListTagsLogGroup PutMetricFilter DeleteMetricFilter
+            {tagging}"""), log_groups),
+        _statement("DescribeMonitoring", [
+            *_actions("logs", "DescribeLogGroups DescribeMetricFilters"),
+            *_actions("cloudwatch", "DescribeAlarms DescribeInsightRules"),
+            "cloudtrail:DescribeTrails"], "*"),
+        _statement("StackAlarms", _actions("cloudwatch", f"PutMetricAlarm DeleteAlarms {tagging}"),
+                   scope.named("cloudwatch", "alarm", ":")),
+        _statement("StackInsightRules", _actions("cloudwatch", f"""
+            PutInsightRule DeleteInsightRules EnableInsightRules DisableInsightRules {tagging}"""),
+                   scope.named("cloudwatch", "insight-rule")),
+        _statement("StackEventRules", _actions("events", f"""
+            PutRule DeleteRule DescribeRule EnableRule DisableRule PutTargets RemoveTargets ListTargetsByRule
+            {tagging}"""), scope.named("events", "rule")),
+        _statement("StackTopics", _actions("sns", f"""
+            CreateTopic DeleteTopic GetTopicAttributes SetTopicAttributes Subscribe Unsubscribe
+            ListSubscriptionsByTopic GetSubscriptionAttributes SetSubscriptionAttributes {tagging}"""),
+                   scope.named("sns", "", "")),
+        # No StopLogging or DeleteTrail: switching the audit trail off is a person's decision.
+        _statement("StackTrail", _actions("cloudtrail", """
+            CreateTrail UpdateTrail StartLogging GetTrail GetTrailStatus GetEventSelectors PutEventSelectors
+            GetInsightSelectors PutInsightSelectors AddTags RemoveTags ListTags"""),
+                   scope.named("cloudtrail", "trail")),
+    )
+
+
+def _account_layer_document(scope: _Scope) -> dict:
+    """The account layer's create and update actions; none that deletes, disables or stops it."""
+    tagging = "TagResource UntagResource ListTagsForResource"
+    return _document(
+        _statement("AccountControls", [
+            *_actions("guardduty", f"CreateDetector GetDetector UpdateDetector ListDetectors {tagging}"),
+            *_actions("securityhub", f"""
+                EnableSecurityHub DescribeHub UpdateSecurityHubConfiguration BatchEnableStandards
+                GetEnabledStandards DescribeStandards {tagging}"""),
+            *_actions("access-analyzer", f"CreateAnalyzer GetAnalyzer ListAnalyzers {tagging}"),
+            *_actions("config", f"""
+                PutConfigurationRecorder DescribeConfigurationRecorders DescribeConfigurationRecorderStatus
+                StartConfigurationRecorder PutDeliveryChannel DescribeDeliveryChannels PutConformancePack
+                DescribeConformancePacks DescribeConformancePackStatus {tagging}"""),
+            *_actions("ec2", """
+                EnableEbsEncryptionByDefault GetEbsEncryptionByDefault ModifyEbsDefaultKmsKeyId
+                GetEbsDefaultKmsKeyId"""),
+            *_actions("s3", "GetAccountPublicAccessBlock PutAccountPublicAccessBlock")], "*"),
+        _statement("AccountLayerBuckets", BUCKET_CONFIGURATION, [f"arn:{scope.p}:s3:::hipaa-aws-account-*"]),
+        _statement("AccountLayerKeyAliases", _actions("kms", "CreateAlias UpdateAlias"),
+                   [scope.regional("kms", "alias/hipaa-aws-account-*")]),
+    )
+
+
+def deploy_policies(aws_ctx: AwsContext, stack: str, backend: StateBackend,
+                    owns_account_layer: bool) -> dict[str, dict]:
+    """The deploy role's managed policies by purpose (each within IAM's 6,144-character limit)."""
+    scope = _Scope(aws_ctx, stack, backend)
+    policies = {
+        "state": _document(*_state_statements(scope, write=True)),
+        "iam": _iam_document(scope, owns_account_layer),
+        "network": _network_document(),
+        "data": _data_document(scope),
+        "monitoring": _monitoring_document(scope),
+    }
+    if owns_account_layer:
+        policies["account-layer"] = _account_layer_document(scope)
+    return policies
+
+
+def github_trust_policy(aws_ctx: AwsContext, repository: str, subject: str) -> dict:
+    """Only GitHub Actions tokens for `repo:<repository>:<subject>` with the STS audience."""
+    return _document({
+        "Sid": "GitHubActions",
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn(aws_ctx)},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
+            f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:{subject}",
+        }},
+    })
+
+
+def oidc_provider_arn(aws_ctx: AwsContext) -> str:
+    return f"arn:{aws_ctx.partition}:iam::{aws_ctx.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+
+
+def preview_variable(stack: str) -> str:
+    """The repository variable pull-request.yml reads the stack's preview role from."""
+    return f"AWS_PREVIEW_ROLE_ARN_{stack.upper()}"
+
+
+DEPLOY_VARIABLE = "AWS_DEPLOY_ROLE_ARN"
+"""The environment variable pulumi-up.yml reads the deploy role from (one per GitHub environment)."""
+
+
+@dataclass(frozen=True)
+class CiRolesArgs:
+    aws: AwsContext
+    repository: str
+    """OWNER/REPO whose workflows may assume the roles."""
+    stacks: Sequence[str]
+    """The program's stacks; each is also the name of its GitHub environment."""
+    backend: StateBackend
+    account_layer_stack: Optional[str] = None
+    """The stack that owns the account layer (None: none of them)."""
+
+
+class CiRoles(pulumi.ComponentResource):
+    provider_arn: pulumi.Output[str]
+    """The GitHub Actions OIDC identity provider."""
+    preview_role_arns: dict[str, pulumi.Output[str]]
+    """Each stack's preview role."""
+    deploy_role_arns: dict[str, pulumi.Output[str]]
+    """Each stack's deploy role."""
+
+    def __init__(self, name: str, args: CiRolesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:bootstrap:CiRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # AWS validates GitHub's certificate against its own trusted CAs, so no thumbprint is given.
+        provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-github", url=f"https://{GITHUB_OIDC_HOST}", client_id_lists=[STS_AUDIENCE], opts=child)
+        self.provider_arn = provider.arn
+        after_provider = pulumi.ResourceOptions(parent=self, depends_on=[provider])
+        self.preview_role_arns, self.deploy_role_arns = {}, {}
+        for stack in args.stacks:
+            self.preview_role_arns[stack] = self._role(
+                f"{name}-{stack}-preview", f"hipaa-aws-{stack}-preview",
+                f"pulumi preview of stack {stack} from pull requests (read-only)",
+                github_trust_policy(args.aws, args.repository, "pull_request"),
+                {"preview": preview_policy(args.aws, stack, args.backend)}, after_provider)
+            self.deploy_role_arns[stack] = self._role(
+                f"{name}-{stack}-deploy", f"hipaa-aws-{stack}-deploy",
+                f"pulumi up of stack {stack} from its GitHub environment",
+                github_trust_policy(args.aws, args.repository, f"environment:{stack}"),
+                deploy_policies(args.aws, stack, args.backend, stack == args.account_layer_stack),
+                after_provider)
+        self.register_outputs({"provider_arn": self.provider_arn, "preview_role_arns": self.preview_role_arns,
+                               "deploy_role_arns": self.deploy_role_arns})
+
+    def _role(self, resource_name: str, role_name: str, description: str, trust: dict,
+              policies: dict[str, dict], opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        role = aws.iam.Role(resource_name, name=role_name, path=CI_PATH, description=description,
+                            assume_role_policy=json.dumps(trust), max_session_duration=MAX_SESSION_SECONDS,
+                            opts=opts)
+        for purpose, document in policies.items():
+            suffix = "" if purpose == "preview" else f"-{purpose}"
+            policy = aws.iam.Policy(f"{resource_name}{suffix}", name=f"{role_name}{suffix}", path=CI_PATH,
+                                    description=f"{description}: {purpose}", policy=json.dumps(document),
+                                    opts=pulumi.ResourceOptions(parent=self))
+            aws.iam.RolePolicyAttachment(f"{resource_name}{suffix}", role=role.name, policy_arn=policy.arn,
+                                         opts=pulumi.ResourceOptions(parent=self))
+        return role.arn

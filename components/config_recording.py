@@ -1,0 +1,128 @@
+"""AWS Config for the account and region: a recorder of every resource type, an encrypted
+delivery bucket, and the HIPAA Security conformance pack.
+
+The recorder (one per account and region; its name defaults to `default`) and the delivery
+channel are last-writer-wins: a second stack would silently take them over. Only the account
+layer's owner creates them, and keeps them (and their evidence) when it is destroyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .aws_context import AwsContext
+from .conformance_pack import template_body
+from .policy_documents import policy_json, service_trust_policy
+from .role_policy import attach_policy, iam_path
+from .secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
+
+s3 = aws.s3
+
+
+def config_delivery(ctx: AwsContext):
+    """Bucket policy statements letting AWS Config deliver for this account only."""
+    def statements(bucket_arn: str) -> list[dict]:
+        this_account = {"StringEquals": {"aws:SourceAccount": ctx.account_id}}
+        return [
+            {"Sid": "ConfigAclCheck", "Effect": "Allow",
+             "Principal": {"Service": "config.amazonaws.com"},
+             "Action": ["s3:GetBucketAcl", "s3:ListBucket"], "Resource": bucket_arn,
+             "Condition": this_account},
+            {"Sid": "ConfigWrite", "Effect": "Allow",
+             "Principal": {"Service": "config.amazonaws.com"},
+             "Action": "s3:PutObject",
+             "Resource": f"{bucket_arn}/AWSLogs/{ctx.account_id}/Config/*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id,
+                                            "s3:x-amz-acl": "bucket-owner-full-control"}}},
+        ]
+    return statements
+
+
+@dataclass(frozen=True)
+class ConfigRecordingArgs:
+    stack: str
+    """The owner stack (its deploy role manages the recorder's role)."""
+    aws: AwsContext
+    config_key_arn: pulumi.Input[str]
+    """The account layer's key for Config delivery."""
+    authorized_vpc_id: pulumi.Input[str]
+    """The one VPC allowed an internet gateway (conformance rule parameter)."""
+    bucket_scope: str
+    """Middle part of the account layer's bucket names."""
+
+
+class ConfigRecording(pulumi.ComponentResource):
+    bucket: SecureBucket
+    """Where AWS Config delivers configuration history and snapshots (audit evidence)."""
+
+    def __init__(self, name: str, args: ConfigRecordingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hipaa:components:ConfigRecording", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        ctx = args.aws
+
+        # The evidence outlives any one stack, so its access logs have their own bucket too
+        # (S3 log delivery requires SSE-S3 on the target).
+        access_logs = SecureBucket(f"{name}-access-logs", access_log_target(
+            ctx, args.stack, name_scope=args.bucket_scope, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.bucket = SecureBucket(f"{name}-delivery", SecureBucketArgs(
+            aws=ctx, stack=args.stack, name_scope=args.bucket_scope, purpose="config-delivery",
+            kms_key_arn=args.config_key_arn, access_log_bucket=access_logs.bucket_name,
+            retain_on_delete=True,
+            lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
+                id="archive", status="Enabled",
+                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    storage_class="GLACIER", days=90)],
+                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=365),
+            )],
+            extra_policy_statements=config_delivery(ctx),
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+        role = aws.iam.Role(
+            f"{name}-recorder", description="AWS Config recorder", path=iam_path(args.stack),
+            assume_role_policy=service_trust_policy("config.amazonaws.com", ctx), opts=child)
+        managed = aws.iam.RolePolicyAttachment(
+            f"{name}-recorder", role=role.name,
+            policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWS_ConfigRole", opts=child)
+        # Built from the known bucket name and the key ARN: the key ARN is unknown at preview.
+        bucket_arn = ctx.bucket_arn(ctx.bucket_name(args.bucket_scope, "config-delivery"))
+        delivery = attach_policy(
+            f"{name}-delivery", role, "AWS Config delivers to its encrypted bucket",
+            pulumi.Output.from_input(args.config_key_arn).apply(lambda key_arn: policy_json(
+                {"Effect": "Allow", "Action": "s3:PutObject",
+                 "Resource": f"{bucket_arn}/AWSLogs/{ctx.account_id}/Config/*"},
+                {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
+                {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                 "Resource": key_arn},
+            )),
+            child, path=iam_path(args.stack))
+        recorder = aws.cfg.Recorder(
+            name, name=f"hipaa-aws-{args.stack}", role_arn=role.arn,
+            recording_group=aws.cfg.RecorderRecordingGroupArgs(
+                all_supported=True, include_global_resource_types=True),
+            opts=child)
+        channel = aws.cfg.DeliveryChannel(
+            name, name=f"hipaa-aws-{args.stack}",
+            s3_bucket_name=self.bucket.bucket_name, s3_kms_key_arn=args.config_key_arn,
+            snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
+                delivery_frequency="TwentyFour_Hours"),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[
+                recorder, self.bucket.policy, delivery]))
+        # Recording starts here: only once the role holds all its permissions.
+        status = aws.cfg.RecorderStatus(
+            name, name=recorder.name, is_enabled=True,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True,
+                                        depends_on=[channel, managed, delivery]))
+        aws.cfg.ConformancePack(
+            f"{name}-hipaa",
+            name="hipaa-security",
+            template_body=pulumi.Output.from_input(args.authorized_vpc_id).apply(lambda vpc_id: template_body(
+                {"internet-gateway-authorized-vpc-only": {"AuthorizedVpcIds": vpc_id}})),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[status]))
+        self.register_outputs({"bucket_name": self.bucket.bucket_name})

@@ -1,0 +1,879 @@
+"""Authoritative AWS reference data for tests/test_aws_api_models.py.
+
+Three kinds of source, each named where it is used:
+
+- AWS's managed-policy list as shipped by the PyPI package `moto` (`moto/iam/aws_managed_policies.py`,
+  the data moto's IAM backend loads when `MOTO_IAM_LOAD_MANAGED_POLICIES=true`; moto refreshes it
+  from the real account list with `make aws_managed_policies`).
+- botocore's service models (the API models every AWS SDK is generated from): enums, length and
+  range limits, patterns, and the "Valid Values:" lines of their documentation.
+- Dated tables for values AWS documents only in prose (page title and URL beside each table,
+  checked on CHECKED_ON with the search tool). Where botocore's documentation repeats the prose,
+  a test compares the table with it, so a change on AWS's side shows up as a test failure here.
+
+The tables map pulumi-aws 7.x resource type tokens and camelCase input paths (`rules[].status`:
+`[]` marks every element of a list) to botocore services and shapes.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+CHECKED_ON = "2026-11-23"
+
+# ---------------------------------------------------------------------------------------------
+# AWS managed policies (moto)
+# ---------------------------------------------------------------------------------------------
+
+MANAGED_POLICY_SOURCE = ("moto.iam.aws_managed_policies.aws_managed_policies_data (PyPI moto>=5.1,<6): "
+                         "AWS's managed-policy list, keyed by policy name, with each policy's Path")
+# ARNs of AWS managed policies: arn:<partition>:iam::aws:policy<path><name>. IAM names and paths
+# use [\w+=,.@-] (IAM CreatePolicy PolicyName/Path patterns in botocore).
+# A name followed by more path or a wildcard (`policy/service-role/*`) is a pattern, not a policy.
+MANAGED_POLICY_ARN = re.compile(
+    r"arn:(aws(?:-[a-z]+)*):iam::aws:policy(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]+)(?![\w+=,.@/*?-])")
+
+
+@dataclass(frozen=True)
+class ManagedPolicyList:
+    version: str                    # moto's version
+    as_of: str                      # newest UpdateDate in the data
+    paths: Mapping[str, str]        # policy name -> path ("/", "/service-role/", ...)
+
+    def arn(self, name: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::aws:policy{self.paths[name]}{name}"
+
+
+def moto_data_module(relative: str):
+    """A data-only module of moto (`iam/aws_managed_policies.py`), loaded by itself: importing it
+    through its package would load moto's whole IAM backend (seconds) for one constant."""
+    spec = importlib.util.find_spec("moto")
+    assert spec is not None and spec.origin, "moto is not installed (requirements-dev.txt)"
+    path = Path(spec.origin).parent / relative
+    module_spec = importlib.util.spec_from_file_location(f"_moto_data_{path.stem}", path)
+    assert module_spec is not None and module_spec.loader is not None, path
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def managed_policies() -> ManagedPolicyList:
+    """AWS's managed policies, from moto's copy of the list (loaded once per process)."""
+    data = json.loads(moto_data_module("iam/aws_managed_policies.py").aws_managed_policies_data)
+    return ManagedPolicyList(
+        version=importlib.metadata.version("moto"),
+        as_of=max(str(p.get("UpdateDate", "")) for p in data.values())[:10],
+        paths={name: policy["Path"] for name, policy in data.items()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# botocore service models
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _session():
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@functools.cache
+def service_model(service: str):
+    return _session().get_service_model(service)
+
+
+def shape(service: str, name: str):
+    """A named shape of a service model (an operation's input shape or any other shape)."""
+    return service_model(service).shape_for(name)
+
+
+@functools.cache
+def enum_values(service: str, shape_name: str) -> tuple[str, ...]:
+    values = tuple(getattr(shape(service, shape_name), "enum", None) or ())
+    if not values:
+        raise LookupError(f"botocore models {service} {shape_name} without an enum")
+    return values
+
+
+def botocore_version() -> str:
+    import botocore
+
+    return botocore.__version__
+
+
+def plain_documentation(member) -> str:
+    """A member's botocore documentation as plain text (tags dropped, entities decoded)."""
+    text = re.sub(r"<[^>]+>", " ", member.documentation or "")
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+_VALID_VALUES = re.compile(r"Valid Values:\s*((?:[\w.:/-]+\s*\|\s*)+[\w.:/-]+)")
+_VALID_VALUES_PROSE = re.compile(r"Valid values are:?\s*([\w ,-]+?)\s*\.")
+_POSSIBLE_VALUES = re.compile(r"Possible values are:?\s*([\w ,]+?)\s*\.")
+_BULLETED_VALUES = re.compile(r"(?:^|\s)([a-z][a-z0-9-]*) \u2013 ")
+
+
+def documented_valid_values(member) -> Optional[tuple[Any, ...]]:
+    """The closed list of values a member's botocore documentation gives, if it gives one.
+
+    Forms AWS uses: "Valid Values: a | b | c", "Valid values are A and B.", "Possible values are:
+    1, 3, and 5." and a bulleted "name – what it does" list (SNS protocols)."""
+    text = plain_documentation(member)
+    match = _VALID_VALUES.search(text)
+    if match:
+        return tuple(int(v) if v.isdigit() else v for v in (t.strip() for t in match.group(1).split("|")))
+    for pattern in (_VALID_VALUES_PROSE, _POSSIBLE_VALUES):
+        match = pattern.search(text)
+        if match:
+            tokens = [t for t in re.split(r",\s*|\s+and\s+|\s+or\s+", match.group(1).strip()) if t]
+            tokens = [t[4:] if t.startswith("and ") else t for t in tokens]
+            if len(tokens) >= 2 and all(re.fullmatch(r"[A-Z0-9_-]+|\d+", t) for t in tokens):
+                return tuple(int(t) if t.isdigit() else t for t in tokens)
+    bulleted = _BULLETED_VALUES.findall(text)
+    if len(bulleted) >= 2:
+        return tuple(bulleted)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Which botocore input shapes a pulumi-aws resource's inputs end up in
+# ---------------------------------------------------------------------------------------------
+
+# Inputs of every resource that botocore does not see: pulumi-aws 7's per-resource region selects
+# the endpoint; tags travel by TagResource/Tags members shaped differently per service (and are
+# checked by tests/test_stacks.py).
+NOT_SENT_ANYWHERE = {
+    "region": "pulumi-aws 7 per-resource region: selects the endpoint, not an API parameter",
+    "tags": "tags: checked by tests/test_stacks.py; every service shapes them differently",
+    "tagsAll": "provider-computed tags",
+}
+
+
+@dataclass(frozen=True)
+class ApiModel:
+    """Where the provider sends a resource type's inputs.
+
+    `shapes`: botocore input shapes (an operation's request or a structure inside one), tried in
+    order for each input. A pulumi property matches the member of the same name (case and
+    punctuation ignored, singular or plural). `renames` (pulumi path without `[]` -> member path,
+    dotted, relative to the shape reached so far) covers the names that differ. `not_sent`: pulumi
+    paths that no API parameter carries (provider behaviour), with the reason.
+    """
+
+    service: str
+    shapes: tuple[str, ...]
+    renames: Mapping[str, str] = field(default_factory=dict)
+    not_sent: Mapping[str, str] = field(default_factory=dict)
+
+
+_SNS_TOPIC_ATTRIBUTES = {name: "Attributes" for name in (
+    "kmsMasterKeyId", "policy", "displayName", "deliveryPolicy", "fifoTopic", "contentBasedDeduplication",
+    "signatureVersion", "tracingConfig", "archivePolicy", "fifoThroughputScope")}
+_PROVIDER_ONLY_NAMES = "namePrefix: the provider generates the name"
+_LISTENER_RENAMES = {
+    "certificateArn": "Certificates.CertificateArn", "defaultActions.redirect": "RedirectConfig",
+    "defaultActions.forward": "ForwardConfig", "defaultActions.fixedResponse": "FixedResponseConfig",
+    "defaultActions.authenticateCognito": "AuthenticateCognitoConfig",
+    "defaultActions.authenticateOidc": "AuthenticateOidcConfig",
+    "defaultActions.jwtValidation": "JwtValidationConfig",
+    "defaultActions.forward.targetGroups.arn": "TargetGroupArn",
+    "defaultActions.forward.stickiness.duration": "DurationSeconds",
+    "mutualAuthentication.advertiseTrustStoreCaNames": "AdvertiseTrustStoreCaNames",
+}
+
+# Every resource type the program registers must be here (tests/test_aws_api_models.py checks it).
+API_MODELS: dict[str, ApiModel] = {
+    "aws:accessanalyzer/analyzer:Analyzer": ApiModel("accessanalyzer", ("CreateAnalyzerRequest",)),
+    "aws:backup/plan:Plan": ApiModel("backup", ("BackupPlanInput",), renames={
+        "name": "BackupPlanName", "rules.targetVaultName": "TargetBackupVaultName",
+        "rules.schedule": "ScheduleExpression", "rules.startWindow": "StartWindowMinutes",
+        "rules.completionWindow": "CompletionWindowMinutes",
+        "rules.lifecycle.deleteAfter": "DeleteAfterDays",
+        "rules.lifecycle.coldStorageAfter": "MoveToColdStorageAfterDays",
+        "rules.copyActions.lifecycle.deleteAfter": "DeleteAfterDays",
+        "rules.copyActions.lifecycle.coldStorageAfter": "MoveToColdStorageAfterDays",
+        "rules.copyActions.destinationVaultArn": "DestinationBackupVaultArn",
+        "rules.targetLogicallyAirGappedBackupVaultArn": "TargetLogicallyAirGappedBackupVaultArn",
+        "advancedBackupSettings.backupOptions": "BackupOptions",
+    }),
+    "aws:backup/selection:Selection": ApiModel(
+        "backup", ("CreateBackupSelectionInput", "BackupSelection"),
+        renames={"name": "SelectionName", "planId": "BackupPlanId", "selectionTags": "ListOfTags",
+                 "selectionTags.type": "ConditionType",
+                 "selectionTags.key": "ConditionKey", "selectionTags.value": "ConditionValue"}),
+    "aws:backup/vault:Vault": ApiModel(
+        "backup", ("CreateBackupVaultInput",),
+        renames={"name": "BackupVaultName", "kmsKeyArn": "EncryptionKeyArn"},
+        not_sent={"forceDestroy": "provider deletes recovery points before DeleteBackupVault"}),
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": ApiModel(
+        "backup", ("PutBackupVaultLockConfigurationInput",)),
+    "aws:cfg/conformancePack:ConformancePack": ApiModel(
+        "config", ("PutConformancePackRequest",), renames={
+            "name": "ConformancePackName", "inputParameters": "ConformancePackInputParameters"}),
+    "aws:cfg/deliveryChannel:DeliveryChannel": ApiModel(
+        "config", ("DeliveryChannel",),
+        renames={"snapshotDeliveryProperties": "configSnapshotDeliveryProperties"}),
+    "aws:cfg/recorder:Recorder": ApiModel("config", ("ConfigurationRecorder",)),
+    "aws:cfg/recorderStatus:RecorderStatus": ApiModel(
+        "config", ("StartConfigurationRecorderRequest",), renames={"name": "ConfigurationRecorderName"},
+        not_sent={"isEnabled": "provider calls StartConfigurationRecorder or StopConfigurationRecorder"}),
+    "aws:cloudtrail/trail:Trail": ApiModel(
+        "cloudtrail", ("CreateTrailRequest", "PutEventSelectorsRequest", "PutInsightSelectorsRequest"),
+        renames={
+            "cloudWatchLogsGroupArn": "CloudWatchLogsLogGroupArn",
+            "advancedEventSelectors.fieldSelectors.startsWiths": "StartsWith",
+            "advancedEventSelectors.fieldSelectors.endsWiths": "EndsWith",
+            "advancedEventSelectors.fieldSelectors.notStartsWiths": "NotStartsWith",
+            "advancedEventSelectors.fieldSelectors.notEndsWiths": "NotEndsWith",
+            "eventSelectors.dataResources.values": "Values",
+            "insightSelectors": "InsightSelectors",
+        }, not_sent={"enableLogging": "provider calls StartLogging or StopLogging"}),
+    "aws:cloudwatch/contributorInsightRule:ContributorInsightRule": ApiModel(
+        "cloudwatch", ("PutInsightRuleInput",)),
+    "aws:cloudwatch/eventRule:EventRule": ApiModel(
+        "events", ("PutRuleRequest",), not_sent={"namePrefix": _PROVIDER_ONLY_NAMES,
+                                                 "isEnabled": "deprecated alias of state"}),
+    "aws:cloudwatch/eventTarget:EventTarget": ApiModel(
+        "events", ("PutTargetsRequest", "Target"), renames={
+            "targetId": "Id", "ecsTarget": "EcsParameters",
+            "ecsTarget.networkConfiguration": "NetworkConfiguration.awsvpcConfiguration",
+            "ecsTarget.networkConfiguration.assignPublicIp": "AssignPublicIp",
+            "ecsTarget.networkConfiguration.subnets": "Subnets",
+            "ecsTarget.networkConfiguration.securityGroups": "SecurityGroups",
+            "ecsTarget.orderedPlacementStrategies": "PlacementStrategy",
+            "batchTarget": "BatchParameters", "kinesisTarget": "KinesisParameters",
+            "sqsTarget": "SqsParameters",
+            "httpTarget": "HttpParameters", "redshiftTarget": "RedshiftDataParameters",
+            "sagemakerPipelineTarget": "SageMakerPipelineParameters", "appsyncTarget": "AppSyncParameters",
+            "runCommandTargets": "RunCommandParameters.RunCommandTargets",
+            "inputTransformer.inputPaths": "InputPathsMap"},
+        not_sent={"forceDestroy": "provider removes managed-rule targets"}),
+    "aws:cloudwatch/logGroup:LogGroup": ApiModel(
+        "logs", ("CreateLogGroupRequest", "PutRetentionPolicyRequest"), renames={"name": "logGroupName"},
+        not_sent={"skipDestroy": "provider leaves the group on destroy", "namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": ApiModel("logs", ("PutMetricFilterRequest",), renames={
+        "name": "filterName", "pattern": "filterPattern", "metricTransformation.name": "metricName",
+        "metricTransformation.namespace": "metricNamespace", "metricTransformation.value": "metricValue"}),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ApiModel("cloudwatch", ("PutMetricAlarmInput",), renames={
+        "name": "AlarmName", "metricQueries": "Metrics", "metricQueries.metric": "MetricStat",
+        "metricQueries.metric.metricName": "Metric.MetricName",
+        "metricQueries.metric.namespace": "Metric.Namespace",
+        "metricQueries.metric.dimensions": "Metric.Dimensions"}),
+    "aws:ebs/defaultKmsKey:DefaultKmsKey": ApiModel(
+        "ec2", ("ModifyEbsDefaultKmsKeyIdRequest",), renames={"keyArn": "KmsKeyId"}),
+    "aws:ebs/encryptionByDefault:EncryptionByDefault": ApiModel(
+        "ec2", ("EnableEbsEncryptionByDefaultRequest",),
+        not_sent={"enabled": "provider calls EnableEbsEncryptionByDefault or DisableEbsEncryptionByDefault"}),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ApiModel(
+        "ec2", ("CreateSecurityGroupRequest",),
+        not_sent={"revokeRulesOnDelete": "provider behaviour on destroy"}),
+    "aws:ec2/eip:Eip": ApiModel("ec2", ("AllocateAddressRequest",)),
+    "aws:ec2/flowLog:FlowLog": ApiModel("ec2", ("CreateFlowLogsRequest",), renames={
+        "iamRoleArn": "DeliverLogsPermissionArn", "vpcId": "ResourceIds", "subnetId": "ResourceIds",
+        "eniId": "ResourceIds", "transitGatewayId": "ResourceIds",
+        "transitGatewayAttachmentId": "ResourceIds", "logGroupName": "LogGroupName"}),
+    "aws:ec2/internetGateway:InternetGateway": ApiModel(
+        "ec2", ("CreateInternetGatewayRequest", "AttachInternetGatewayRequest")),
+    "aws:ec2/natGateway:NatGateway": ApiModel("ec2", ("CreateNatGatewayRequest",)),
+    "aws:ec2/route:Route": ApiModel("ec2", ("CreateRouteRequest",)),
+    "aws:ec2/routeTable:RouteTable": ApiModel("ec2", ("CreateRouteTableRequest",)),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ApiModel("ec2", ("AssociateRouteTableRequest",)),
+    "aws:ec2/securityGroup:SecurityGroup": ApiModel(
+        "ec2", ("CreateSecurityGroupRequest",), renames={"name": "GroupName"},
+        not_sent={"revokeRulesOnDelete": "provider behaviour on destroy",
+                  "namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:ec2/subnet:Subnet": ApiModel("ec2", ("CreateSubnetRequest", "ModifySubnetAttributeRequest")),
+    "aws:ec2/vpc:Vpc": ApiModel("ec2", ("CreateVpcRequest", "ModifyVpcAttributeRequest")),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ApiModel(
+        "ec2", ("CreateVpcEndpointRequest",), renames={"policy": "PolicyDocument"},
+        not_sent={"autoAccept": "provider accepts the endpoint connection"}),
+    "aws:guardduty/detector:Detector": ApiModel("guardduty", ("CreateDetectorRequest",)),
+    "aws:guardduty/detectorFeature:DetectorFeature": ApiModel(
+        "guardduty", ("DetectorFeatureConfiguration", "UpdateDetectorRequest")),
+    "aws:iam/accountPasswordPolicy:AccountPasswordPolicy": ApiModel(
+        "iam", ("UpdateAccountPasswordPolicyRequest",)),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ApiModel(
+        "iam", ("CreateOpenIDConnectProviderRequest",)),
+    "aws:iam/policy:Policy": ApiModel(
+        "iam", ("CreatePolicyRequest",), renames={"name": "PolicyName", "policy": "PolicyDocument"},
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:iam/role:Role": ApiModel(
+        "iam", ("CreateRoleRequest",),
+        renames={"name": "RoleName", "assumeRolePolicy": "AssumeRolePolicyDocument"},
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES,
+                  "forceDetachPolicies": "provider detaches policies before DeleteRole"}),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ApiModel(
+        "iam", ("AttachRolePolicyRequest",), renames={"role": "RoleName"}),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": ApiModel("iam", ("CreateServiceLinkedRoleRequest",)),
+    "aws:kms/alias:Alias": ApiModel(
+        "kms", ("CreateAliasRequest",), renames={"name": "AliasName"},
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:kms/key:Key": ApiModel(
+        "kms", ("CreateKeyRequest", "EnableKeyRotationRequest", "ScheduleKeyDeletionRequest"),
+        renames={"deletionWindowInDays": "PendingWindowInDays"},
+        not_sent={"enableKeyRotation": "provider calls EnableKeyRotation or DisableKeyRotation",
+                  "isEnabled": "provider calls EnableKey or DisableKey"}),
+    "aws:rds/instance:Instance": ApiModel(
+        "rds", ("CreateDBInstanceMessage", "ModifyDBInstanceMessage", "DeleteDBInstanceMessage"), renames={
+            "identifier": "DBInstanceIdentifier", "instanceClass": "DBInstanceClass",
+            "username": "MasterUsername",
+            "password": "MasterUserPassword", "parameterGroupName": "DBParameterGroupName",
+            "backupWindow": "PreferredBackupWindow", "maintenanceWindow": "PreferredMaintenanceWindow",
+            "iamDatabaseAuthenticationEnabled": "EnableIAMDatabaseAuthentication",
+            "performanceInsightsEnabled": "EnablePerformanceInsights",
+            "enabledCloudwatchLogsExports": "EnableCloudwatchLogsExports",
+            "caCertIdentifier": "CACertificateIdentifier",
+            "finalSnapshotIdentifier": "FinalDBSnapshotIdentifier",
+            "optionGroupName": "OptionGroupName", "port": "Port", "iops": "Iops"},
+        not_sent={"identifierPrefix": _PROVIDER_ONLY_NAMES,
+                  "blueGreenUpdate": "provider orchestrates a blue/green deployment"}),
+    "aws:rds/parameterGroup:ParameterGroup": ApiModel(
+        "rds", ("CreateDBParameterGroupMessage", "ModifyDBParameterGroupMessage"), renames={
+            "name": "DBParameterGroupName", "family": "DBParameterGroupFamily",
+            "parameters.name": "ParameterName", "parameters.value": "ParameterValue"},
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES, "skipDestroy": "provider leaves the group on destroy"}),
+    "aws:rds/subnetGroup:SubnetGroup": ApiModel(
+        "rds", ("CreateDBSubnetGroupMessage",),
+        renames={"name": "DBSubnetGroupName", "description": "DBSubnetGroupDescription"},
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": ApiModel(
+        "s3control", ("PutPublicAccessBlockRequest", "PublicAccessBlockConfiguration")),
+    "aws:s3/bucket:Bucket": ApiModel(
+        "s3", ("CreateBucketRequest",), renames={"objectLockEnabled": "ObjectLockEnabledForBucket"},
+        not_sent={"forceDestroy": "provider empties the bucket before DeleteBucket",
+                  "bucketPrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ApiModel(
+        "s3", ("PutBucketLifecycleConfigurationRequest",), renames={"rules": "LifecycleConfiguration.Rules"}),
+    "aws:s3/bucketLogging:BucketLogging": ApiModel("s3", ("PutBucketLoggingRequest", "LoggingEnabled")),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ApiModel(
+        "s3", ("PutObjectLockConfigurationRequest", "ObjectLockConfiguration")),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ApiModel(
+        "s3", ("PutBucketOwnershipControlsRequest", "OwnershipControls")),
+    "aws:s3/bucketPolicy:BucketPolicy": ApiModel("s3", ("PutBucketPolicyRequest",)),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ApiModel(
+        "s3", ("PutPublicAccessBlockRequest", "PublicAccessBlockConfiguration")),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ApiModel(
+        "s3", ("PutBucketEncryptionRequest", "ServerSideEncryptionConfiguration")),
+    "aws:s3/bucketVersioning:BucketVersioning": ApiModel("s3", ("PutBucketVersioningRequest",)),
+    "aws:securityhub/account:Account": ApiModel(
+        "securityhub", ("EnableSecurityHubRequest", "UpdateSecurityHubConfigurationRequest")),
+    "aws:securityhub/standardsSubscription:StandardsSubscription": ApiModel(
+        "securityhub", ("StandardsSubscriptionRequest",)),
+    "aws:sns/topic:Topic": ApiModel(
+        "sns", ("CreateTopicInput",), renames=_SNS_TOPIC_ATTRIBUTES,
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:sns/topicPolicy:TopicPolicy": ApiModel(
+        "sns", ("SetTopicAttributesInput",), renames={"arn": "TopicArn", "policy": "AttributeValue"}),
+    "aws:sns/topicSubscription:TopicSubscription": ApiModel(
+        "sns", ("SubscribeInput",), renames={"topic": "TopicArn", "rawMessageDelivery": "Attributes",
+                                             "filterPolicy": "Attributes", "redrivePolicy": "Attributes"},
+        not_sent={"endpointAutoConfirms": "provider waits for the endpoint to confirm",
+                  "confirmationTimeoutInMinutes": "provider wait time"}),
+    "aws:ssm/document:Document": ApiModel(
+        "ssm", ("CreateDocumentRequest",), renames={"name": "Name", "documentFormat": "DocumentFormat"}),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ApiModel(
+        "ec2", ("SecurityGroupRuleRequest", "AuthorizeSecurityGroupEgressRequest"),
+        renames={"securityGroupId": "GroupId", "referencedSecurityGroupId": "ReferencedGroupId"}),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ApiModel(
+        "ec2", ("SecurityGroupRuleRequest", "AuthorizeSecurityGroupIngressRequest"),
+        renames={"securityGroupId": "GroupId", "referencedSecurityGroupId": "ReferencedGroupId"}),
+    # Not registered today; the prose tables below cover them when they are.
+    "aws:lb/listener:Listener": ApiModel("elbv2", ("CreateListenerInput",), renames=_LISTENER_RENAMES),
+    "aws:alb/listener:Listener": ApiModel("elbv2", ("CreateListenerInput",), renames=_LISTENER_RENAMES),
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _member(structure, name: str):
+    members = {_norm(k): v for k, v in structure.members.items()}
+    key = _norm(name)
+    for candidate in (key, key + "s", key[:-1] if key.endswith("s") else None, key + "es",
+                      key[:-2] if key.endswith("es") else None,
+                      key[:-3] + "y" if key.endswith("ies") else None,
+                      key[:-1] + "ies" if key.endswith("y") else None):
+        if candidate and candidate in members:
+            return members[candidate]
+    return None
+
+
+def _descend_path(current, member_path: str):
+    for name in member_path.split("."):
+        if current.type_name == "list":
+            current = current.member
+        if current.type_name != "structure":
+            return None
+        current = current.members.get(name)
+        if current is None:
+            return None
+    return current
+
+
+def split_path(path: str) -> list[tuple[str, bool]]:
+    """`rules[].transitions[].storageClass` ->
+    [("rules", True), ("transitions", True), ("storageClass", False)]."""
+    return [(seg[:-2], True) if seg.endswith("[]") else (seg, False) for seg in path.split(".")]
+
+
+def resolve(type_token: str, path: str):
+    """The botocore shape a pulumi input path is sent as, or None when no modelled shape matches."""
+    model = API_MODELS.get(type_token)
+    if model is None:
+        return None
+    segments = split_path(path)
+    for root in model.shapes:
+        current = shape(model.service, root)
+        prefix: list[str] = []
+        for name, is_list in segments:
+            prefix.append(name)
+            if current is None:
+                break
+            if current.type_name == "list":
+                current = current.member
+            if current.type_name == "map":
+                current = current.value
+                continue
+            if current.type_name != "structure":
+                current = None
+                break
+            renamed = model.renames.get(".".join(prefix))
+            current = _descend_path(current, renamed) if renamed else _member(current, name)
+            if current is not None and is_list and current.type_name == "list":
+                current = current.member
+        if current is not None:
+            # A boolean sent as {"Value": b} (EC2 attribute shapes) or a scalar sent as a one-item list.
+            while current.type_name in ("list", "map"):
+                current = current.member if current.type_name == "list" else current.value
+            if current.type_name == "structure" and list(current.members) == ["Value"]:
+                current = current.members["Value"]
+            return current
+    return None
+
+
+def not_sent_reason(type_token: str, path: str) -> Optional[str]:
+    top = split_path(path)[0][0]
+    if top in NOT_SENT_ANYWHERE:
+        return NOT_SENT_ANYWHERE[top]
+    model = API_MODELS.get(type_token)
+    if model is None:
+        return None
+    plain = ".".join(name for name, _ in split_path(path))
+    for key, reason in model.not_sent.items():
+        if plain == key or plain.startswith(key + "."):
+            return reason
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs botocore models as enums: (resource type, input path) -> (service, shape)
+# ---------------------------------------------------------------------------------------------
+# Every enum-valued input of every resource type in API_MODELS, found by walking pulumi-aws's
+# input types and matching them to botocore's members (tests/test_aws_api_models.py checks that
+# this table is complete and that each entry is an enum shape botocore really has).
+ENUM_INPUTS: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _enums(type_token: str, service: str, entries: Mapping[str, str]) -> None:
+    for path, shape_name in entries.items():
+        ENUM_INPUTS[(type_token, path)] = (service, shape_name)
+
+
+_enums("aws:accessanalyzer/analyzer:Analyzer", "accessanalyzer", {
+    "type": "Type",
+    "configuration.internalAccess.analysisRule.inclusions[].resourceTypes[]": "ResourceType",
+})
+_enums("aws:backup/plan:Plan", "backup", {
+    "rules[].scanActions[].malwareScanner": "MalwareScanner",
+    "rules[].scanActions[].scanMode": "ScanMode",
+    "scanSettings[].malwareScanner": "MalwareScanner",
+})
+_enums("aws:backup/selection:Selection", "backup", {"selectionTags[].type": "ConditionType"})
+_enums("aws:cfg/deliveryChannel:DeliveryChannel", "config", {
+    "snapshotDeliveryProperties.deliveryFrequency": "MaximumExecutionFrequency",
+})
+_enums("aws:cfg/recorder:Recorder", "config", {
+    "recordingGroup.resourceTypes[]": "ResourceType",
+    "recordingGroup.exclusionByResourceTypes[].resourceTypes[]": "ResourceType",
+    "recordingGroup.recordingStrategies[].useOnly": "RecordingStrategyType",
+    "recordingMode.recordingFrequency": "RecordingFrequency",
+    "recordingMode.recordingModeOverride.recordingFrequency": "RecordingFrequency",
+    "recordingMode.recordingModeOverride.resourceTypes[]": "ResourceType",
+})
+_enums("aws:cloudtrail/trail:Trail", "cloudtrail", {
+    "eventSelectors[].readWriteType": "ReadWriteType",
+    "insightSelectors[].insightType": "InsightType",
+})
+_enums("aws:cloudwatch/eventRule:EventRule", "events", {"state": "RuleState"})
+_enums("aws:cloudwatch/eventTarget:EventTarget", "events", {
+    "ecsTarget.launchType": "LaunchType",
+    "ecsTarget.networkConfiguration.assignPublicIp": "AssignPublicIp",
+    "ecsTarget.placementConstraints[].type": "PlacementConstraintType",
+    "ecsTarget.orderedPlacementStrategies[].type": "PlacementStrategyType",
+    "ecsTarget.propagateTags": "PropagateTags",
+})
+_enums("aws:cloudwatch/logGroup:LogGroup", "logs", {"logGroupClass": "LogGroupClass"})
+_enums("aws:cloudwatch/logMetricFilter:LogMetricFilter", "logs", {
+    "metricTransformation.unit": "StandardUnit",
+})
+_enums("aws:cloudwatch/metricAlarm:MetricAlarm", "cloudwatch", {
+    "comparisonOperator": "ComparisonOperator",
+    "statistic": "Statistic",
+    "unit": "StandardUnit",
+    "metricQueries[].metric.unit": "StandardUnit",
+})
+_enums("aws:ec2/eip:Eip", "ec2", {"domain": "DomainType"})
+_enums("aws:ec2/flowLog:FlowLog", "ec2", {
+    "trafficType": "TrafficType",
+    "logDestinationType": "LogDestinationType",
+    "destinationOptions.fileFormat": "DestinationFileFormat",
+    "tagFieldSpecifications[].resourceType": "TaggableResourceType",
+})
+_enums("aws:ec2/natGateway:NatGateway", "ec2", {"connectivityType": "ConnectivityType",
+                                                "availabilityMode": "AvailabilityMode"})
+_enums("aws:ec2/subnet:Subnet", "ec2", {"privateDnsHostnameTypeOnLaunch": "HostnameType"})
+_enums("aws:ec2/vpc:Vpc", "ec2", {"instanceTenancy": "Tenancy"})
+_enums("aws:ec2/vpcEndpoint:VpcEndpoint", "ec2", {
+    "vpcEndpointType": "VpcEndpointType",
+    "ipAddressType": "IpAddressType",
+    "dnsOptions.dnsRecordIpType": "DnsRecordIpType",
+})
+_enums("aws:guardduty/detector:Detector", "guardduty", {
+    "findingPublishingFrequency": "FindingPublishingFrequency",
+})
+_enums("aws:guardduty/detectorFeature:DetectorFeature", "guardduty", {
+    "name": "DetectorFeature",
+    "status": "FeatureStatus",
+    "additionalConfigurations[].name": "FeatureAdditionalConfiguration",
+    "additionalConfigurations[].status": "FeatureStatus",
+})
+_enums("aws:kms/key:Key", "kms", {
+    "keyUsage": "KeyUsageType",
+    "customerMasterKeySpec": "CustomerMasterKeySpec",
+})
+_enums("aws:rds/instance:Instance", "rds", {
+    "databaseInsightsMode": "DatabaseInsightsMode",
+    "replicaMode": "ReplicaMode",
+})
+_enums("aws:s3/bucket:Bucket", "s3", {"acl": "BucketCannedACL", "bucketNamespace": "BucketNamespace"})
+_enums("aws:ssm/document:Document", "ssm", {
+    "documentFormat": "DocumentFormat",
+    "documentType": "DocumentType",
+})
+for _listener in ("aws:lb/listener:Listener", "aws:alb/listener:Listener"):
+    _enums(_listener, "elbv2", {
+        "protocol": "ProtocolEnum",
+        "defaultActions[].type": "ActionTypeEnum",
+        "mutualAuthentication.advertiseTrustStoreCaNames": "AdvertiseTrustStoreCaNamesEnum",
+        "defaultActions[].redirect.statusCode": "RedirectActionStatusCodeEnum",
+        "defaultActions[].jwtValidation.additionalClaims[].format":
+            "JwtValidationActionAdditionalClaimFormatEnum",
+        "defaultActions[].authenticateCognito.onUnauthenticatedRequest":
+            "AuthenticateCognitoActionConditionalBehaviorEnum",
+        "defaultActions[].authenticateOidc.onUnauthenticatedRequest":
+            "AuthenticateOidcActionConditionalBehaviorEnum",
+    })
+_enums("aws:rds/parameterGroup:ParameterGroup", "rds", {"parameters[].applyMethod": "ApplyMethod"})
+_enums("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "s3", {
+    "rules[].status": "ExpirationStatus",
+    "rules[].transitions[].storageClass": "TransitionStorageClass",
+    "rules[].noncurrentVersionTransitions[].storageClass": "TransitionStorageClass",
+    "transitionDefaultMinimumObjectSize": "TransitionDefaultMinimumObjectSize",
+})
+_enums("aws:s3/bucketLogging:BucketLogging", "s3", {
+    "targetGrants[].grantee.type": "Type",
+    "targetGrants[].permission": "BucketLogsPermission",
+    "targetObjectKeyFormat.partitionedPrefix.partitionDateSource": "PartitionDateSource",
+})
+_enums("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "s3", {
+    "objectLockEnabled": "ObjectLockEnabled",
+    "rule.defaultRetention.mode": "ObjectLockRetentionMode",
+})
+_enums("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "s3", {
+    "rule.objectOwnership": "ObjectOwnership",
+})
+_enums("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "s3", {
+    "rules[].applyServerSideEncryptionByDefault.sseAlgorithm": "ServerSideEncryption",
+})
+_enums("aws:s3/bucketVersioning:BucketVersioning", "s3", {
+    "versioningConfiguration.status": "BucketVersioningStatus",
+    "versioningConfiguration.mfaDelete": "MFADelete",
+})
+_enums("aws:securityhub/account:Account", "securityhub", {
+    "controlFindingGenerator": "ControlFindingGenerator",
+})
+
+
+# ---------------------------------------------------------------------------------------------
+# Values AWS documents only in prose
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+    checked: str = CHECKED_ON
+    # (service, shape, member) whose botocore documentation states the same rule, if any; a test
+    # compares the table with it (its list of values, or `quotes` found word for word), so that
+    # AWS's changes show up here.
+    botocore_doc: Optional[tuple[str, str, str]] = None
+    quotes: tuple[str, ...] = ()
+
+    def cite(self) -> str:
+        return f"{self.title} <{self.url}> (checked {self.checked})"
+
+
+@dataclass(frozen=True)
+class AllowedValues:
+    """A closed set of values documented in prose."""
+
+    values: tuple[Any, ...]
+    source: Source
+    special: tuple[Any, ...] = ()   # also accepted, with a meaning of their own (see the table)
+
+    def allows(self, value: Any) -> bool:
+        return value in self.values or value in self.special
+
+    def describe(self) -> str:
+        also = f" (or {', '.join(str(v) for v in self.special)})" if self.special else ""
+        return f"one of {', '.join(str(v) for v in self.values)}{also}"
+
+
+@dataclass(frozen=True)
+class AllowedRange:
+    """An inclusive integer range documented in prose."""
+
+    low: Optional[int]
+    high: Optional[int]
+    source: Source
+    special: tuple[int, ...] = ()   # also accepted, with a meaning of their own (see the table)
+
+    def allows(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            return False
+        if value in self.special:
+            return True
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def describe(self) -> str:
+        also = f" (or {', '.join(str(v) for v in self.special)})" if self.special else ""
+        return f"an integer from {self.low if self.low is not None else '-inf'} to " \
+               f"{self.high if self.high is not None else 'inf'}{also}"
+
+
+# CloudWatch Logs retention. botocore models `Days` as a plain integer (no enum); the values are
+# only in the documentation. The provider also takes 0 ("never expire": it then sends no
+# PutRetentionPolicy; pulumi-aws 7.51 LogGroup.retention_in_days docstring).
+LOG_RETENTION_DAYS = AllowedValues(
+    values=(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+            3288, 3653),
+    source=Source("PutRetentionPolicy - Amazon CloudWatch Logs API Reference",
+                  "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
+                  botocore_doc=("logs", "PutRetentionPolicyRequest", "retentionInDays")),
+    special=(0,),  # provider: never expire (no PutRetentionPolicy)
+)
+
+_VAULT_LOCK_SOURCE = "PutBackupVaultLockConfiguration - AWS Backup API Reference"
+_VAULT_LOCK_URL = "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html"
+# "The shortest minimum retention period you can specify is 1 day." / "The longest maximum
+# retention period you can specify is 36500 days (approximately 100 years)." / "you must set
+# ChangeableForDays to 3 or greater. The maximum value you can specify is 36,500 days".
+# The page gives no upper bound for MinRetentionDays by itself (it cannot exceed MaxRetentionDays,
+# checked separately).
+BACKUP_VAULT_LOCK_MIN_RETENTION_DAYS = AllowedRange(1, None, Source(
+    _VAULT_LOCK_SOURCE, _VAULT_LOCK_URL,
+    botocore_doc=("backup", "PutBackupVaultLockConfigurationInput", "MinRetentionDays"),
+    quotes=("The shortest minimum retention period you can specify is 1 day",)))
+BACKUP_VAULT_LOCK_MAX_RETENTION_DAYS = AllowedRange(1, 36500, Source(
+    _VAULT_LOCK_SOURCE, _VAULT_LOCK_URL,
+    botocore_doc=("backup", "PutBackupVaultLockConfigurationInput", "MaxRetentionDays"),
+    quotes=("The longest maximum retention period you can specify is 36500 days",)))
+BACKUP_VAULT_LOCK_CHANGEABLE_FOR_DAYS = AllowedRange(3, 36500, Source(
+    _VAULT_LOCK_SOURCE, _VAULT_LOCK_URL,
+    botocore_doc=("backup", "PutBackupVaultLockConfigurationInput", "ChangeableForDays"),
+    quotes=("you must set ChangeableForDays to 3 or greater",
+            "The maximum value you can specify is 36,500 days")))
+
+# Backup plan lifecycle: "DeleteAfterDays ... must be at least 90 days after the number of days
+# specified in MoveToColdStorageAfterDays". A vault lock also makes every backup or copy job into
+# the vault fail whose retention is outside [MinRetentionDays, MaxRetentionDays]
+# (PutBackupVaultLockConfiguration, above).
+BACKUP_LIFECYCLE_SOURCE = Source("Lifecycle - AWS Backup API Reference",
+                                 "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html",
+                                 botocore_doc=("backup", "Lifecycle", "DeleteAfterDays"),
+                                 quotes=("This value must be at least 90 days after the number of days "
+                                         "specified in MoveToColdStorageAfterDays",))
+BACKUP_COLD_STORAGE_MINIMUM_DAYS = 90
+# "specify -1 for MoveToColdStorageAfterDays and DeleteAfterDays" keeps recovery points indefinitely.
+BACKUP_KEEP_INDEFINITELY = -1
+BACKUP_DELETE_AFTER_DAYS = AllowedRange(1, None, BACKUP_LIFECYCLE_SOURCE, special=(BACKUP_KEEP_INDEFINITELY,))
+
+# ELB TLS security policies (ALB HTTPS and NLB TLS listeners). Page: "Security policies for your
+# Application Load Balancer" (and its Network Load Balancer twin); the policy tables there, as of
+# the check date. The console default is ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09, the API/CLI
+# default ELBSecurityPolicy-2016-08. What the search tool returned of the page confirms the
+# defaults, the recommended PQ policies and the families (TLS13 2021-06, FIPS 2023-04, RFC 9151
+# 2023-07, PQ 2025-09), not every row: the full list comes from a public compilation of the ALB and
+# NLB tables dated 2026-09 (a policy-as-code rule set), cross-checked name by name against moto's
+# elbv2 SSL_POLICIES (all 18 present, a test checks it) and prowler's PQ policy list. Re-check the
+# page before relying on a rarely used name.
+ELB_SSL_POLICIES = AllowedValues(
+    values=(
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-0-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-0-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-3-RFC9151-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-RFC9151-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP1-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP2-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP3-FIPS-2023-07",
+        "ELBSecurityPolicy-TLS13-1-2-RFC9151-INTEROP4-FIPS-2023-07",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10", "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+        "ELBSecurityPolicy-FS-1-2-2019-08", "ELBSecurityPolicy-FS-1-1-2019-08",
+        "ELBSecurityPolicy-FS-2018-06",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06", "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-1-2017-01", "ELBSecurityPolicy-2016-08",
+        "ELBSecurityPolicy-2015-05",  # Network Load Balancer table only
+    ),
+    source=Source("Security policies for your Application Load Balancer - Elastic Load Balancing",
+                  "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html"),
+)
+
+# Plain strings whose allowed values botocore's documentation lists ("Valid Values: a | b").
+RDS_STORAGE_TYPES = AllowedValues(
+    values=("gp2", "gp3", "io1", "io2", "standard"),
+    source=Source("CreateDBInstance - Amazon RDS API Reference",
+                  "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html",
+                  botocore_doc=("rds", "CreateDBInstanceMessage", "StorageType")))
+RDS_MONITORING_INTERVALS = AllowedValues(
+    values=(0, 1, 5, 10, 15, 30, 60),
+    source=Source("CreateDBInstance - Amazon RDS API Reference",
+                  "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html",
+                  botocore_doc=("rds", "CreateDBInstanceMessage", "MonitoringInterval")))
+ALARM_TREAT_MISSING_DATA = AllowedValues(
+    values=("breaching", "notBreaching", "ignore", "missing"),
+    source=Source("PutMetricAlarm - Amazon CloudWatch API Reference",
+                  "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
+                  botocore_doc=("cloudwatch", "PutMetricAlarmInput", "TreatMissingData")))
+INSIGHT_RULE_STATES = AllowedValues(
+    values=("ENABLED", "DISABLED"),
+    source=Source("PutInsightRule - Amazon CloudWatch API Reference",
+                  "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutInsightRule.html",
+                  botocore_doc=("cloudwatch", "PutInsightRuleInput", "RuleState")))
+SNS_PROTOCOLS = AllowedValues(
+    values=("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"),
+    source=Source("Subscribe - Amazon Simple Notification Service API Reference",
+                  "https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html",
+                  botocore_doc=("sns", "SubscribeInput", "Protocol")))
+# KMS: "If you include a value, it must be between 7 and 30, inclusive" (botocore's shape allows 1..365).
+KMS_PENDING_WINDOW_DAYS = AllowedRange(7, 30, Source(
+    "ScheduleKeyDeletion - AWS Key Management Service API Reference",
+    "https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html",
+    botocore_doc=("kms", "ScheduleKeyDeletionRequest", "PendingWindowInDays"),
+    quotes=("If you include a value, it must be between 7 and 30, inclusive",)))
+
+PROSE_INPUTS: dict[tuple[str, str], Any] = {
+    ("aws:cloudwatch/logGroup:LogGroup", "retentionInDays"): LOG_RETENTION_DAYS,
+    ("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "minRetentionDays"):
+        BACKUP_VAULT_LOCK_MIN_RETENTION_DAYS,
+    ("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "maxRetentionDays"):
+        BACKUP_VAULT_LOCK_MAX_RETENTION_DAYS,
+    ("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "changeableForDays"):
+        BACKUP_VAULT_LOCK_CHANGEABLE_FOR_DAYS,
+    ("aws:backup/plan:Plan", "rules[].lifecycle.deleteAfter"): BACKUP_DELETE_AFTER_DAYS,
+    ("aws:backup/plan:Plan", "rules[].copyActions[].lifecycle.deleteAfter"): BACKUP_DELETE_AFTER_DAYS,
+    ("aws:lb/listener:Listener", "sslPolicy"): ELB_SSL_POLICIES,
+    ("aws:alb/listener:Listener", "sslPolicy"): ELB_SSL_POLICIES,
+    ("aws:rds/instance:Instance", "storageType"): RDS_STORAGE_TYPES,
+    ("aws:rds/instance:Instance", "monitoringInterval"): RDS_MONITORING_INTERVALS,
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", "treatMissingData"): ALARM_TREAT_MISSING_DATA,
+    ("aws:cloudwatch/contributorInsightRule:ContributorInsightRule", "ruleState"): INSIGHT_RULE_STATES,
+    ("aws:sns/topicSubscription:TopicSubscription", "protocol"): SNS_PROTOCOLS,
+    ("aws:kms/key:Key", "deletionWindowInDays"): KMS_PENDING_WINDOW_DAYS,
+}
+
+# Members whose botocore documentation has a "Valid Values:" line but that the program may send
+# unchecked, with the reason (the meta-test asks for an entry here or in PROSE_INPUTS).
+DOCUMENTED_VALUES_NOT_CHECKED: dict[tuple[str, str], str] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# pulumi-aws input types (to check the tables' paths and find every enum-valued input)
+# ---------------------------------------------------------------------------------------------
+
+
+def _args_class(type_token: str):
+    """pulumi-aws's Args class for a type token (`aws:s3/bucket:Bucket` -> pulumi_aws.s3.BucketArgs)."""
+    _, module_path, name = type_token.split(":")
+    module_name = module_path.split("/")[0]
+    try:
+        package = importlib.import_module(f"pulumi_aws.{module_name}")
+    except ImportError:
+        package = importlib.import_module(f"pulumi_aws.{module_name}_")
+    # The resource's own module: `BucketVersioningArgs` in the package is a nested input type of
+    # Bucket; the resource's arguments are then `BucketVersioningInitArgs`.
+    resource_module = importlib.import_module(getattr(package, name).__module__)
+    args = getattr(resource_module, f"{name}InitArgs", None) or getattr(resource_module, f"{name}Args")
+    return package, args
+
+
+def _input_properties(cls) -> dict[str, tuple[bool, Any]]:
+    """camelCase property -> (is_list, nested Args class name or None) of a pulumi input type."""
+    props = {}
+    for attr in vars(cls).values():
+        getter = getattr(attr, "fget", None)
+        pulumi_name = getattr(getter, "_pulumi_name", None)
+        if pulumi_name is None:
+            continue
+        annotation = str(getter.__annotations__.get("return", ""))
+        nested = re.search(r"ForwardRef\('(\w+Args)'\)", annotation)
+        props[pulumi_name] = (annotation.startswith("typing.Union[typing.Sequence["),
+                              nested.group(1) if nested else None)
+    return props
+
+
+@functools.cache
+def pulumi_input_paths(type_token: str) -> tuple[str, ...]:
+    """Every scalar input path of a resource type, from pulumi-aws's Python input types."""
+    module, cls = _args_class(type_token)
+    inputs = importlib.import_module(f"{module.__name__}._inputs")
+    paths: list[str] = []
+
+    def walk(current, prefix: str, seen: tuple[str, ...]) -> None:
+        for name, (is_list, nested) in sorted(_input_properties(current).items()):
+            path = f"{prefix}{name}{'[]' if is_list else ''}"
+            if nested and nested not in seen and hasattr(inputs, nested):
+                walk(getattr(inputs, nested), path + ".", seen + (nested,))
+            else:
+                paths.append(path)
+
+    walk(cls, "", ())
+    return tuple(paths)

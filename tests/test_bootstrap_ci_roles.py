@@ -1,0 +1,472 @@
+"""The CI roles the bootstrap creates: who may assume them, and what each may do.
+
+The bootstrap program runs under the mock runtime with its real stack file; the assertions read
+the trust and permission policies as registered, the way an auditor reads them in IAM.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import replace
+from fnmatch import fnmatchcase
+from typing import Any, Optional
+
+import pulumi
+import pytest
+import yaml
+
+from preflight.program_runner import ProgramError, ProgramRun, project_program, run_program
+from preflight.stack_config import PROJECT_DIR, load_stack_config
+
+BOOTSTRAP = PROJECT_DIR / "bootstrap"
+NAMESPACE = "hipaa-aws-state"
+ACCOUNT = "123456789012"
+REPOSITORY = "example-health/hipaa-aws"
+STACKS = ("prod", "staging")
+OIDC_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+AUD, SUB = "token.actions.githubusercontent.com:aud", "token.actions.githubusercontent.com:sub"
+STATE_BUCKET = f"hipaa-aws-state-pulumi-state-{ACCOUNT}"
+SECRETS_ALIAS, STATE_ALIAS = "alias/hipaa-aws-pulumi-secrets", "alias/hipaa-aws-state"
+ROLE, POLICY, ATTACHMENT = ("aws:iam/role:Role", "aws:iam/policy:Policy",
+                            "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+
+sys.path.insert(0, str(BOOTSTRAP))
+import ci_roles  # noqa: E402
+
+
+def run_bootstrap(overrides: Optional[dict[str, Any]] = None, preview: bool = False) -> ProgramRun:
+    config = load_stack_config("state", project_dir=BOOTSTRAP)
+    values = dict(config.values)
+    for key, value in (overrides or {}).items():
+        values[f"{NAMESPACE}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return run_program(project_program(BOOTSTRAP), replace(config, values=values), preview)
+
+
+@functools.cache
+def bootstrap() -> ProgramRun:
+    return run_bootstrap()
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def role(run: ProgramRun, name: str):
+    (match,) = [r for r in run.of_type(ROLE) if r.inputs.get("name") == name]
+    return match
+
+
+def trust(run: ProgramRun, name: str) -> dict:
+    return json.loads(role(run, name).inputs["assumeRolePolicy"])
+
+
+def attached_documents(run: ProgramRun, name: str) -> list[dict]:
+    """The policy documents attached to role `name`, found through the attachments' dependencies."""
+    the_role = role(run, name)
+    documents = []
+    for attachment in run.of_type(ATTACHMENT):
+        if the_role.urn not in attachment.property_dependencies.get("role", []):
+            continue
+        (policy_urn,) = attachment.property_dependencies["policyArn"]
+        documents.append(json.loads(run.by_urn(policy_urn).inputs["policy"]))
+    return documents
+
+
+def allows(documents: list[dict]):
+    for document in documents:
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                yield statement
+
+
+def grants(statement: Mapping, action: str) -> bool:
+    """True when the statement's actions cover `action` (IAM matching: wildcards, any case)."""
+    return any(fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["Action"]))
+
+
+def preview_documents(stack: str) -> list[dict]:
+    return attached_documents(bootstrap(), f"hipaa-aws-{stack}-preview")
+
+
+def deploy_documents(stack: str) -> list[dict]:
+    return attached_documents(bootstrap(), f"hipaa-aws-{stack}-deploy")
+
+
+# ---- who may assume the roles ----
+
+def test_the_github_oidc_provider_trusts_only_the_sts_audience():
+    (provider,) = bootstrap().of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert not provider.inputs.get("thumbprintLists")  # AWS validates GitHub against its own CAs
+    assert bootstrap().stack_outputs["githubOidcProviderArn"] == provider.outputs["arn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_trust_is_exactly_this_repositorys_pull_requests(stack):
+    assert trust(bootstrap(), f"hipaa-aws-{stack}-preview")["Statement"] == [{
+        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": OIDC_PROVIDER},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {AUD: "sts.amazonaws.com", SUB: f"repo:{REPOSITORY}:pull_request"}},
+    }]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_trust_is_exactly_the_stacks_github_environment(stack):
+    assert trust(bootstrap(), f"hipaa-aws-{stack}-deploy")["Statement"] == [{
+        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": OIDC_PROVIDER},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {AUD: "sts.amazonaws.com",
+                                       SUB: f"repo:{REPOSITORY}:environment:{stack}"}},
+    }]
+
+
+def test_no_role_trusts_a_wildcard_subject_or_anything_but_github():
+    roles = bootstrap().of_type(ROLE)
+    expected = {f"hipaa-aws-{s}-{kind}" for s in STACKS for kind in ("preview", "deploy")}
+    assert {r.inputs["name"] for r in roles} == expected
+    for r in roles:
+        for statement in json.loads(r.inputs["assumeRolePolicy"])["Statement"]:
+            assert statement["Principal"] == {"Federated": OIDC_PROVIDER}, r.name
+            condition = statement["Condition"]
+            assert set(condition) == {"StringEquals"}, r.name  # never StringLike
+            assert set(condition["StringEquals"]) == {AUD, SUB}, r.name
+            assert all(not re.search(r"[*?]", str(v)) for v in condition["StringEquals"].values()), r.name
+
+
+def test_roles_live_on_the_ci_path_with_one_hour_sessions():
+    for r in bootstrap().of_type(ROLE):
+        assert r.inputs["path"] == "/hipaa-aws/ci/" and r.inputs["maxSessionDuration"] == 3600
+    for p in bootstrap().of_type(POLICY):
+        assert p.inputs["path"] == "/hipaa-aws/ci/"
+
+
+# ---- what the preview role may do ----
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_only_reads(stack):
+    for statement in allows(preview_documents(stack)):
+        for action in as_list(statement["Action"]):
+            verb = action.split(":", 1)[1]
+            assert re.match(r"(Get|List|Describe|Decrypt)", verb) and "*" not in verb, action
+
+
+# What each data source costs in IAM at preview (getRegion and getPartition are answered from the
+# provider's own configuration, without an API call).
+DATA_SOURCE_ACTIONS = {
+    "aws:index/getCallerIdentity:getCallerIdentity": ["sts:GetCallerIdentity"],
+    "aws:index/getAvailabilityZones:getAvailabilityZones": ["ec2:DescribeAvailabilityZones"],
+    "aws:index/getRegion:getRegion": [],
+    "aws:index/getPartition:getPartition": [],
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_may_call_every_data_source_the_program_calls(stack, monkeypatch):
+    from preflight import program_runner
+    from tests.conftest import stack_config
+
+    called: set[str] = set()
+
+    class Recording(program_runner.AwsMocks):
+        def call(self, args):
+            called.add(args.token)
+            return super().call(args)
+
+    monkeypatch.setattr(program_runner, "AwsMocks", Recording)
+    run_program(project_program(PROJECT_DIR), stack_config(stack), preview=True)
+    assert called and called <= set(DATA_SOURCE_ACTIONS), called - set(DATA_SOURCE_ACTIONS)
+    statements = list(allows(preview_documents(stack)))
+    for token in called:
+        for action in DATA_SOURCE_ACTIONS[token]:
+            assert any(grants(s, action) for s in statements), action
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_reads_no_object_outside_its_stack_state(stack):
+    readable = [s for s in allows(preview_documents(stack)) if grants(s, "s3:GetObject")]
+    assert readable
+    for statement in readable:
+        for resource in as_list(statement["Resource"]):
+            assert resource.startswith(f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/"), resource
+            other = "staging" if stack == "prod" else "prod"
+            assert f"/{other}" not in resource, resource
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_reads_no_secret_and_decrypts_only_the_secrets_key_and_state_through_s3(stack):
+    statements = list(allows(preview_documents(stack)))
+    assert not [s for s in statements if grants(s, "secretsmanager:GetSecretValue")]
+    decrypting = [s for s in statements if grants(s, "kms:Decrypt")]
+    assert decrypting
+    for statement in decrypting:
+        aliases = statement["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
+        if aliases == STATE_ALIAS:  # SSE-KMS state objects are decrypted by S3 on the reader's behalf
+            assert statement["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+        else:
+            assert aliases == SECRETS_ALIAS
+        assert as_list(statement["Resource"]) == [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"]
+
+
+def test_preview_has_no_aws_managed_policy():
+    run = bootstrap()
+    for stack in STACKS:
+        preview = role(run, f"hipaa-aws-{stack}-preview")
+        attachments = [a for a in run.of_type(ATTACHMENT) if preview.urn in a.property_dependencies["role"]]
+        assert len(attachments) == 1
+        assert not preview.inputs.get("managedPolicyArns")
+        for attachment in attachments:
+            assert [run.by_urn(u).type for u in attachment.property_dependencies["policyArn"]] == [POLICY]
+
+
+# ---- what the deploy role may do ----
+
+IAM_READ = re.compile(r"iam:(Get|List)")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_iam_writes_are_scoped_to_the_stacks_path(stack):
+    roles = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/{stack}/*"
+    policies = f"arn:aws:iam::{ACCOUNT}:policy/hipaa-aws/{stack}/*"
+    service_linked = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+    for statement in allows(deploy_documents(stack)):
+        writes = [a for a in as_list(statement["Action"]) if a.startswith("iam:") and not IAM_READ.match(a)]
+        if not writes:
+            continue
+        assert all("*" not in a for a in writes), writes
+        resources = as_list(statement["Resource"])
+        if writes == ["iam:CreateServiceLinkedRole"]:
+            assert resources == [f"{service_linked}*"]
+            assert statement["Condition"]["StringEquals"]["iam:AWSServiceName"]
+        elif writes == ["iam:UpdateAccountPasswordPolicy"]:
+            assert stack == "prod"  # the account layer's owner only
+        elif all(r.startswith(f"{service_linked}autoscaling.amazonaws.com/") for r in resources):
+            assert stack == "prod"
+        else:
+            assert set(resources) <= {roles, policies}, statement
+        if "iam:PassRole" in writes:
+            assert resources == [roles]
+            passed = statement["Condition"]["StringEquals"]["iam:PassedToService"]
+            assert passed and all(s.endswith(".amazonaws.com") for s in passed)
+        if "iam:AttachRolePolicy" in writes:
+            attachable = statement["Condition"]["ArnLike"]["iam:PolicyARN"]
+            assert policies in attachable
+            admin = re.compile(r"(Administrator|PowerUser|IAMFull|FullAccess)")
+            assert not [a for a in attachable if admin.search(a)]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_session_may_never_assume_a_role(stack):
+    denies = [s for d in deploy_documents(stack) for s in d["Statement"] if s["Effect"] == "Deny"]
+    assert [s for s in denies
+            if s["Action"] == ["sts:AssumeRole"] and s["Resource"] == "*" and "Condition" not in s]
+    assert not [s for s in allows(deploy_documents(stack)) if grants(s, "sts:AssumeRole")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_reaches_state_and_secrets_of_its_own_stack_only(stack):
+    statements = list(allows(deploy_documents(stack)))
+    writers = [s for s in statements if grants(s, "s3:PutObject")]
+    assert writers
+    for statement in writers:
+        for resource in as_list(statement["Resource"]):
+            pattern = rf"arn:aws:s3:::{STATE_BUCKET}/\.pulumi/[a-z]+/(organization/)?hipaa-aws/{stack}[./].*"
+            assert re.fullmatch(pattern, resource), resource
+    assert not [s for s in statements
+                if grants(s, "s3:GetObject") and STATE_BUCKET not in str(s["Resource"])]
+    assert not [s for s in statements if grants(s, "secretsmanager:GetSecretValue")]
+    direct = [s for s in statements if grants(s, "kms:Decrypt") and "kms:ViaService" not in json.dumps(s)]
+    aliases = [s["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] for s in direct]
+    assert aliases == [SECRETS_ALIAS]
+
+
+SWITCH_OFFS = ("guardduty:DeleteDetector", "securityhub:DisableSecurityHub",
+               "config:StopConfigurationRecorder", "config:DeleteConfigurationRecorder",
+               "config:DeleteDeliveryChannel", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail",
+               "ec2:DisableEbsEncryptionByDefault", "access-analyzer:DeleteAnalyzer",
+               "backup:DeleteBackupVaultLockConfiguration", "iam:DeleteAccountPasswordPolicy",
+               "s3:DeleteAccountPublicAccessBlock", "kms:ScheduleKeyDeletion", "kms:DisableKey")
+
+
+def test_only_the_account_layer_owner_manages_it_and_nobody_switches_controls_off():
+    declared = yaml.safe_load((BOOTSTRAP / "Pulumi.yaml").read_text())["config"]
+    owner = declared["accountBaselineOwner"]["default"]
+    owned = [s for s in STACKS if yaml.safe_load((PROJECT_DIR / "stacks" / f"Pulumi.{s}.yaml").read_text())
+             ["config"].get("hipaa-aws:accountBaseline") == "owned"]
+    assert owned == [owner] == ["prod"]
+    for stack in STACKS:
+        statements = list(allows(deploy_documents(stack)))
+        assert any(grants(s, "guardduty:CreateDetector") for s in statements) == (stack == owner)
+        assert any(grants(s, "s3:PutAccountPublicAccessBlock") for s in statements) == (stack == owner)
+        assert not [a for a in SWITCH_OFFS if any(grants(s, a) for s in statements)], stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_can_manage_what_the_program_creates_and_pass_what_it_passes(stack):
+    from tests.conftest import cached_run
+
+    program = cached_run(stack)
+    documents = deploy_documents(stack)
+    path = f"/hipaa-aws/{stack}/"
+    attach = next(s for s in allows(documents) if grants(s, "iam:AttachRolePolicy"))
+    attachable = attach["Condition"]["ArnLike"]["iam:PolicyARN"]
+    for r in program.of_type(ROLE) + program.of_type(POLICY):
+        assert r.inputs.get("path") == path, r.name
+    for a in program.of_type(ATTACHMENT):
+        arn = a.inputs["policyArn"]
+        if ":aws:policy/" in arn:
+            assert arn in attachable
+    passed = next(s for s in allows(documents) if grants(s, "iam:PassRole"))["Condition"]["StringEquals"]
+    for r in program.resources:
+        for key, urns in r.property_dependencies.items():
+            for urn in urns:
+                target = program.by_urn(urn)
+                if target.type == ROLE and re.search(r"[rR]ole(Arn)?$", key) and key != "role":
+                    principal = json.loads(target.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
+                    assert principal["Service"] in passed["iam:PassedToService"], (r.type, key)
+    # The program names this role its keys' administrator by default: the ARN must be the one created here.
+    key_admins = {p for k in program.of_type("aws:kms/key:Key")
+                  for s in json.loads(k.inputs["policy"])["Statement"] if s.get("Sid") == "KeyAdministrators"
+                  for p in as_list(s["Principal"]["AWS"])}
+    deploy = role(bootstrap(), f"hipaa-aws-{stack}-deploy").inputs
+    assert key_admins == {f"arn:aws:iam::{ACCOUNT}:role{deploy['path']}{deploy['name']}"}
+
+
+def test_every_aws_managed_policy_the_deploy_role_may_attach_exists():
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    policies = json.loads(aws_managed_policies_data)
+    known = {f"{p.get('Path', '/')}{name}".lstrip("/") for name, p in policies.items()}
+    assert set(ci_roles.AWS_MANAGED_POLICIES) <= known
+
+
+def test_each_policy_fits_iams_limits():
+    run = bootstrap()
+    for policy in run.of_type(POLICY):
+        assert len(re.sub(r"\s", "", policy.inputs["policy"])) <= 6144, policy.name  # managed policy size
+    for r in run.of_type(ROLE):
+        assert len([a for a in run.of_type(ATTACHMENT) if r.urn in a.property_dependencies["role"]]) <= 10
+
+
+def test_the_state_paths_are_the_program_projects():
+    assert yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"] == ci_roles.PROGRAM_PROJECT
+
+
+# ---- outputs the workflows read ----
+
+def test_outputs_are_named_as_the_workflows_variables():
+    workflows = PROJECT_DIR / ".github" / "workflows"
+    pull_request = yaml.safe_load((workflows / "pull-request.yml").read_text())
+    matrix = pull_request["jobs"]["preview"]["strategy"]["matrix"]
+    outputs = bootstrap().stack_outputs
+    for entry in matrix["include"]:
+        preview = role(bootstrap(), f"hipaa-aws-{entry['stack']}-preview")
+        assert outputs[entry["role"]] == preview.outputs["arn"]
+    assert "vars.AWS_DEPLOY_ROLE_ARN" in (workflows / "pulumi-up.yml").read_text()
+    environments = {job["with"]["environment"] for job in
+                    yaml.safe_load((workflows / "deploy.yml").read_text())["jobs"].values() if "with" in job}
+    assert environments == set(outputs["environments"]) == set(STACKS)
+    for stack in STACKS:
+        assert outputs["environments"][stack] == {
+            "AWS_DEPLOY_ROLE_ARN": role(bootstrap(), f"hipaa-aws-{stack}-deploy").outputs["arn"]}
+
+
+# ---- the bootstrap's own keys ----
+
+def test_the_bootstrap_keys_are_administered_by_the_named_roles_not_the_account():
+    values = load_stack_config("state", project_dir=BOOTSTRAP).values
+    admins = json.loads(values[f"{NAMESPACE}:keyAdministratorRoleArns"])
+    keys = bootstrap().of_type("aws:kms/key:Key")
+    assert len(keys) == 2
+    for key in keys:
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        (admin,) = [s for s in statements if "kms:PutKeyPolicy" in s["Action"] or "kms:Put*" in s["Action"]]
+        assert admin["Principal"] == {"AWS": admins}
+
+
+# ---- settings ----
+
+def run_error(overrides: dict[str, Any]) -> str:
+    with pytest.raises(ProgramError) as caught:
+        run_bootstrap(overrides)
+    assert isinstance(caught.value.cause, pulumi.RunError)
+    return str(caught.value.cause)
+
+
+def test_an_invalid_repository_fails_with_one_clear_error():
+    message = run_error({"githubRepository": "example-health/hipaa aws"})
+    problems = message.splitlines()[1:]
+    assert message.startswith("stack 'state': ")
+    assert problems == [f"  {NAMESPACE}:githubRepository = 'example-health/hipaa aws' is not allowed; "
+                        f"expected {ci_roles.ALLOWED['githubRepository']}"]
+    assert "OWNER/REPO" in problems[0]
+
+
+@pytest.mark.parametrize("key,value", [
+    ("githubRepository", "example-health"), ("githubRepository", "-bad/repo"), ("githubRepository", "a/.."),
+    ("githubRepository", "owner/repo/extra"), ("githubRepository", "repo:example-health/hipaa-aws:*"),
+    ("stacks", ["prod", "prod"]), ("stacks", ["prod-eu"]), ("stacks", ["ci"]), ("stacks", []),
+    ("keyAdministratorRoleArns", ["arn:aws:iam::999999999999:role/admin"]),
+    ("keyAdministratorRoleArns", ["arn:aws:iam::123456789012:user/admin"]),
+    ("accountBaselineOwner", "qa"),
+])
+def test_settings_refuse_values_outside_what_is_allowed(key, value):
+    raw = {"githubRepository": REPOSITORY, "stacks": '["prod", "staging"]', "accountBaselineOwner": "prod",
+           "keyAdministratorRoleArns": f'["arn:aws:iam::{ACCOUNT}:role/hipaa-aws-platform-admin"]'}
+    raw[key] = value if isinstance(value, str) else json.dumps(value)
+    with pytest.raises(pulumi.RunError) as caught:
+        ci_roles.parse_bootstrap_settings("state", NAMESPACE, raw, ACCOUNT)
+    (problem,) = str(caught.value).splitlines()[1:]
+    assert f"{NAMESPACE}:{key} = " in problem and ci_roles.ALLOWED[key] in problem
+
+
+def test_valid_settings_parse_and_external_means_no_owner():
+    settings = ci_roles.parse_bootstrap_settings("state", NAMESPACE, {
+        "githubRepository": "Example-Health/hipaa_aws.v2", "stacks": '["prod", "staging", "qa"]',
+        "accountBaselineOwner": "external",
+        "keyAdministratorRoleArns": f'["arn:aws:iam::{ACCOUNT}:role/platform/admin"]'}, ACCOUNT)
+    assert settings.stacks == ("prod", "staging", "qa") and settings.account_layer_stack is None
+
+
+def test_a_missing_setting_is_named():
+    with pytest.raises(pulumi.RunError) as caught:
+        ci_roles.parse_bootstrap_settings("state", NAMESPACE,
+                                          {"stacks": '["prod"]', "accountBaselineOwner": "prod"})
+    message = str(caught.value)
+    assert f"{NAMESPACE}:githubRepository is not set" in message
+    assert f"{NAMESPACE}:keyAdministratorRoleArns is not set" in message
+
+
+# ---- the policy pack, over the real analyzer protocol ----
+
+def preflight(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "preflight", "state", "--project-dir", "bootstrap", *args],
+                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+
+
+def test_the_bootstrap_preflight_has_no_violations_and_judges_everything():
+    result = preflight("--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["project"] == NAMESPACE
+    assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["advisoryViolations"] == 0
+    assert report["summary"]["notJudged"] == 0 and report["summary"]["passed"] is True
+    judged = {urn.rsplit("::", 1)[-1] for s in report["evidence"] for p in s["policies"]
+              for urn in p["compliantResources"]}
+    assert {f"ci-{s}-{k}" for s in STACKS for k in ("preview", "deploy")} <= judged  # the roles were judged
+
+
+def test_a_bad_repository_stops_the_preflight_with_the_message_and_no_traceback(tmp_path):
+    stack_file = tmp_path / "Pulumi.state.yaml"
+    document = yaml.safe_load((BOOTSTRAP / "Pulumi.state.yaml").read_text())
+    document["config"][f"{NAMESPACE}:githubRepository"] = "not a repository"
+    stack_file.write_text(yaml.safe_dump(document))
+    result = preflight("--stack-file", str(stack_file))
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{NAMESPACE}:githubRepository = 'not a repository' is not allowed" in result.stderr
+    assert "Traceback" not in result.stderr
