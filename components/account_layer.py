@@ -22,6 +22,7 @@ from .account_guardrails import AccountGuardrails, AccountGuardrailsArgs
 from .aws_context import AwsContext
 from .config_recording import ConfigRecording, ConfigRecordingArgs
 from .key_ring import ACCOUNT_KEY_PURPOSES, KeyRing, KeyRingArgs
+from .session_manager import SessionManager, SessionManagerArgs
 from .threat_detection import ThreatDetection, ThreatDetectionArgs
 
 
@@ -33,6 +34,7 @@ class AccountLayerArgs:
     key_administrators: Sequence[str]
     authorized_vpc_id: pulumi.Input[str]
     """The owner's VPC: the one VPC the conformance pack allows an internet gateway."""
+    log_retention_days: int
 
 
 class AccountLayer(pulumi.ComponentResource):
@@ -63,5 +65,8 @@ class AccountLayer(pulumi.ComponentResource):
         self.config = ConfigRecording(f"{name}-config", ConfigRecordingArgs(
             stack=args.stack, aws=ctx, config_key_arn=self.keys.arn("config"),
             authorized_vpc_id=args.authorized_vpc_id, bucket_scope=scope),
+            opts=pulumi.ResourceOptions(parent=self))
+        SessionManager(f"{name}-sessions", SessionManagerArgs(
+            session_key_arn=self.keys.arn("session-manager"), log_retention_days=args.log_retention_days),
             opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({})

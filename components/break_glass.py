@@ -2,8 +2,8 @@
 
 The RDS-managed master secret is the `rds_superuser` credential. The application never reads
 it: it connects with IAM database authentication as its own database role (WorkloadRole). Only
-this role may read the secret; people assume it with MFA, for an hour at most, and every
-assumption raises an alarm (SecurityAlarms).
+this role (and the Identity Center break-glass permission set that may assume it) may read the
+secret; sessions last an hour at most, and every assumption raises an alarm (SecurityAlarms).
 """
 
 from __future__ import annotations
@@ -16,35 +16,42 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .policy_documents import policy_json
+from .policy_documents import key_by_alias, policy_json, rds_master_secret
 from .role_policy import attach_policy, iam_path
 
 SESSION_SECONDS = 3600
 
 
-def break_glass_trust(ctx: AwsContext) -> str:
-    """People of this account (with an IAM permission naming this role) who signed in with MFA."""
+def break_glass_trust(ctx: AwsContext, stack: str) -> str:
+    """Only people signed in through IAM Identity Center with the stack's break-glass permission set
+    (WorkforceAccess). Identity Center requires their MFA; a SAML session carries no MFA context into
+    AssumeRole, so an aws:MultiFactorAuthPresent condition here would lock everyone out."""
+    role = f"AWSReservedSSO_hipaa-{stack}-break-glass_*"
+    provisioned = ctx.arn("iam", "role/aws-reserved/sso.amazonaws.com", region=False)
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "PeopleWithMfa",
+            "Sid": "BreakGlassPermissionSet",
             "Effect": "Allow",
             "Principal": {"AWS": ctx.account_root_arn},
             "Action": "sts:AssumeRole",
-            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            # Identity Center provisions the role at .../sso.amazonaws.com/[<region>/]AWSReservedSSO_...
+            "Condition": {"ArnLike": {"aws:PrincipalArn": [f"{provisioned}/{role}", f"{provisioned}/*/{role}"]}},
         }],
     })
 
 
-def break_glass_statements(secret_arn: str, secrets_key_arn: str, secretsmanager_host: str) -> list[dict]:
+def break_glass_statements(ctx: AwsContext, stack: str) -> list[dict]:
+    """The master secret of this stack's database and its key, named before either exists."""
+    secret, this_database = rds_master_secret(ctx, f"hipaa-aws-{stack}")
+    key, by_alias = key_by_alias(ctx, f"alias/hipaa-aws-{stack}-secrets")
     return [
         {"Sid": "MasterSecret", "Effect": "Allow",
          "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-         "Resource": secret_arn},
+         "Resource": secret, "Condition": this_database},
         # Secrets Manager decrypts the secret with the caller's permission on its key.
-        {"Sid": "MasterSecretKey", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": secrets_key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": secretsmanager_host}}},
+        {"Sid": "MasterSecretKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key,
+         "Condition": {**by_alias, "StringEquals": {"kms:ViaService": ctx.service_host("secretsmanager")}}},
     ]
 
 
@@ -52,8 +59,6 @@ def break_glass_statements(secret_arn: str, secrets_key_arn: str, secretsmanager
 class BreakGlassAccessArgs:
     stack: str
     aws: AwsContext
-    database_secret_arn: pulumi.Input[str]
-    secrets_key_arn: pulumi.Input[str]
 
 
 class BreakGlassAccess(pulumi.ComponentResource):
@@ -69,12 +74,10 @@ class BreakGlassAccess(pulumi.ComponentResource):
         role = aws.iam.Role(
             name, name=self.role_name, path=iam_path(args.stack),
             description="Break-glass: read the database master secret (MFA, one hour, alarmed)",
-            assume_role_policy=break_glass_trust(args.aws),
+            assume_role_policy=break_glass_trust(args.aws, args.stack),
             max_session_duration=SESSION_SECONDS, opts=child)
         attach_policy(name, role, "The database master secret and its key, nothing else",
-                      pulumi.Output.all(args.database_secret_arn, args.secrets_key_arn).apply(
-                          lambda v: policy_json(*break_glass_statements(
-                              v[0], v[1], args.aws.service_host("secretsmanager")))),
+                      policy_json(*break_glass_statements(args.aws, args.stack)),
                       child, path=iam_path(args.stack))
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from .aws_context import AwsContext
 from .conformance_pack import template_body
-from .policy_documents import policy_json, service_trust_policy
+from .policy_documents import key_by_alias, policy_json, service_trust_policy
 from .role_policy import attach_policy, iam_path
 from .secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
 
@@ -90,17 +90,18 @@ class ConfigRecording(pulumi.ComponentResource):
         managed = aws.iam.RolePolicyAttachment(
             f"{name}-recorder", role=role.name,
             policy_arn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWS_ConfigRole", opts=child)
-        # Built from the known bucket name and the key ARN: the key ARN is unknown at preview.
+        # Built from names known before creation (bucket, key alias): judged at preview.
         bucket_arn = ctx.bucket_arn(ctx.bucket_name(args.bucket_scope, "config-delivery"))
+        key, by_alias = key_by_alias(ctx, f"alias/hipaa-aws-{args.bucket_scope}-config")
         delivery = attach_policy(
             f"{name}-delivery", role, "AWS Config delivers to its encrypted bucket",
-            pulumi.Output.from_input(args.config_key_arn).apply(lambda key_arn: policy_json(
+            policy_json(
                 {"Effect": "Allow", "Action": "s3:PutObject",
                  "Resource": f"{bucket_arn}/AWSLogs/{ctx.account_id}/Config/*"},
                 {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
                 {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                 "Resource": key_arn},
-            )),
+                 "Resource": key, "Condition": by_alias},
+            ),
             child, path=iam_path(args.stack))
         recorder = aws.cfg.Recorder(
             name, name=f"hipaa-aws-{args.stack}", role_arn=role.arn,

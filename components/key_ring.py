@@ -37,6 +37,8 @@ USE_ACTIONS = [
     "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
 ]
 AUTO_SCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"
+# Where Session Manager logs shell sessions for the whole account (the account layer's document).
+SESSION_LOG_GROUP = "/hipaa-aws/account/session-manager"
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,11 @@ def via_service(ctx: AwsContext, *services: str, sid: str = "UseThroughServices"
     }
 
 
-def log_groups_may_use(ctx: AwsContext, log_group_pattern: str, sid: str) -> dict:
-    """CloudWatch Logs encrypts the log groups matching `log_group_pattern` (a log-group name with
-    wildcards) with this key (CloudWatch Logs guide, "Encrypt log data using AWS KMS")."""
+def log_groups_may_use(ctx: AwsContext, log_group_pattern: str | list[str], sid: str) -> dict:
+    """CloudWatch Logs encrypts the log groups matching `log_group_pattern` (log-group names with
+    wildcards; any of a list) with this key (CloudWatch Logs guide, "Encrypt log data using AWS KMS")."""
+    patterns = [log_group_pattern] if isinstance(log_group_pattern, str) else log_group_pattern
+    arns = [ctx.arn("logs", f"log-group:{p}") for p in patterns]
     return {
         "Sid": sid,
         "Effect": "Allow",
@@ -81,9 +85,7 @@ def log_groups_may_use(ctx: AwsContext, log_group_pattern: str, sid: str) -> dic
         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                    "kms:Describe*"],
         "Resource": "*",
-        "Condition": {"ArnLike": {
-            "kms:EncryptionContext:aws:logs:arn": ctx.arn("logs", f"log-group:{log_group_pattern}"),
-        }},
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": arns[0] if len(arns) == 1 else arns}},
     }
 
 
@@ -105,7 +107,9 @@ def _logs_statements(scope: KeyScope) -> list[dict]:
     return [
         # The trail bucket's objects (SSE-KMS with an S3 Bucket Key) are read through S3.
         via_service(ctx, "s3"),
-        log_groups_may_use(ctx, f"/hipaa-aws/{scope.stack}/*", "StackLogGroups"),
+        # WAF delivers only to groups named aws-waf-logs-* (WAF guide).
+        log_groups_may_use(ctx, [f"/hipaa-aws/{scope.stack}/*", f"aws-waf-logs-hipaa-aws-{scope.stack}"],
+                           "StackLogGroups"),
         # CloudTrail guide, "Configure AWS KMS key policies for CloudTrail".
         {
             "Sid": "CloudTrailEncryptLogs",
@@ -208,6 +212,30 @@ def _ebs_default_statements(scope: KeyScope) -> list[dict]:
     ]
 
 
+def _direct_use(ctx: AwsContext, sid: str) -> dict:
+    """Principals of this account that an IAM policy allows may call KMS directly: Session Manager
+    and ECS Exec encrypt the session between the client and the agent with data keys the user
+    (GenerateDataKey) and the agent's role (Decrypt) ask KMS for themselves (Session Manager guide,
+    "Turn on KMS key encryption of session data")."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": ctx.account_root_arn},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:CallerAccount": ctx.account_id}},
+    }
+
+
+def _stack_sessions_statements(scope: KeyScope) -> list[dict]:
+    return [_direct_use(scope.aws, "SessionEncryption")]
+
+
+def _account_sessions_statements(scope: KeyScope) -> list[dict]:
+    return [_direct_use(scope.aws, "SessionEncryption"),
+            log_groups_may_use(scope.aws, SESSION_LOG_GROUP, "SessionLogGroup")]
+
+
 def _config_statements(scope: KeyScope) -> list[dict]:
     ctx = scope.aws
     return [
@@ -239,21 +267,29 @@ def _only_through(*services: str) -> Callable[[KeyScope], list[dict]]:
 KEY_PURPOSES: tuple[KeyPurpose, ...] = (
     KeyPurpose("database", "RDS storage, snapshots, Performance Insights and PostgreSQL logs",
                _database_statements),
-    KeyPurpose("storage", "S3 objects holding PHI", _only_through("s3")),
+    # ECR stores image layers in S3 and encrypts them through grants it creates (ECR guide,
+    # "Encryption at rest").
+    KeyPurpose("storage", "S3 objects holding PHI and ECR images", _only_through("s3", "ecr")),
     KeyPurpose("logs", "CloudWatch Logs and CloudTrail", _logs_statements),
     KeyPurpose("secrets", "Secrets Manager secrets (database credentials)", _only_through("secretsmanager")),
     KeyPurpose("backup", "AWS Backup vaults", _backup_statements),
     KeyPurpose("alerting", "the SNS security alert topic", _alerting_statements),
 )
+# Keys only the application tier needs (environment.py adds them when `app` / `cache` is set).
+SESSIONS_KEY_PURPOSE = KeyPurpose("sessions", "ECS Exec sessions (operator access)",
+                                  _stack_sessions_statements)
+CACHE_KEY_PURPOSE = KeyPurpose("cache", "the ElastiCache session cache", _only_through("elasticache"))
 # The account layer's keys (one set per account and region, kept when the owner is destroyed).
 ACCOUNT_KEY_PURPOSES: tuple[KeyPurpose, ...] = (
     KeyPurpose("ebs-default", "EBS encryption by default", _ebs_default_statements),
     KeyPurpose("config", "AWS Config delivery", _config_statements),
+    KeyPurpose("session-manager", "Session Manager sessions and their log group",
+               _account_sessions_statements),
 )
 
 
 def purpose(name: str) -> KeyPurpose:
-    return next(p for p in KEY_PURPOSES + ACCOUNT_KEY_PURPOSES if p.name == name)
+    return next(p for p in KEY_PURPOSES + (SESSIONS_KEY_PURPOSE, CACHE_KEY_PURPOSE) if p.name == name)
 
 
 def key_policy(scope: KeyScope, key_purpose: KeyPurpose, administrators: Sequence[str]) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -17,6 +18,7 @@ TIERS = ("public", "app", "data")  # 4th quarter of the VPC is kept in reserve
 AZ_SLOTS_PER_TIER = 8
 POSTGRES_PORT = 5432
 HTTPS_PORT = 443
+HTTP_PORT = 80
 # AWS APIs the workload reaches through interface endpoints, never through the internet.
 INTERFACE_ENDPOINT_SERVICES = ("kms", "secretsmanager", "logs", "sts")
 
@@ -41,6 +43,10 @@ class NetworkArgs:
     logs_key_arn: pulumi.Input[str]
     protect_flow_logs: bool = False
     """Protect the flow-log group (audit evidence in a PHI stack) from deletion."""
+    client_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    """Who may reach the load balancer."""
+    redirect_http: bool = False
+    """Open port 80 to the same clients, for a listener that only redirects to HTTPS."""
 
 
 class Network(pulumi.ComponentResource):
@@ -145,9 +151,15 @@ class Network(pulumi.ComponentResource):
         }
         ingress = aws.vpc.SecurityGroupIngressRule
         egress = aws.vpc.SecurityGroupEgressRule
-        ingress(f"{name}-lb-https-in", security_group_id=groups["lb"].id, ip_protocol="tcp",
-                from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_ipv4="0.0.0.0/0",
-                description="HTTPS from clients", opts=child)
+        client_ports = [(HTTPS_PORT, "https", "HTTPS from clients")]
+        if args.redirect_http:
+            client_ports.append((HTTP_PORT, "http", "HTTP from clients, only redirected to HTTPS"))
+        for port, label, description in client_ports:
+            for i, cidr in enumerate(args.client_cidrs):
+                suffix = "" if i == 0 else f"-{i}"  # the first keeps its original name
+                ingress(f"{name}-lb-{label}-in{suffix}", security_group_id=groups["lb"].id,
+                        ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4=cidr,
+                        description=description, opts=child)
         egress(f"{name}-lb-to-app", security_group_id=groups["lb"].id, ip_protocol="tcp",
                from_port=args.app_port, to_port=args.app_port,
                referenced_security_group_id=groups["app"].id,

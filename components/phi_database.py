@@ -11,12 +11,11 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .policy_documents import service_trust_policy
+from .policy_documents import database_user, service_trust_policy
 from .role_policy import iam_path
 from .settings import DatabaseSettings
 
 MASTER_USERNAME = "app_admin"
-DATABASE_NAME = "app"
 LOG_EXPORTS = ("postgresql", "upgrade")
 MONITORING_INTERVAL_SECONDS = 60
 
@@ -69,18 +68,19 @@ class PhiDatabase(pulumi.ComponentResource):
     """host:port clients connect to (TLS required)."""
     secret_arn: pulumi.Output[str]
     """Secrets Manager secret holding the master credentials (managed by RDS); break-glass only."""
-    iam_user_arn: pulumi.Output[str]
-    """`rds-db:connect` resource for the application's IAM database user."""
+    app_user: str
+    """The application's IAM-authenticated database user (created once by hand, README)."""
     identifier: str
     """The instance identifier."""
 
-    APP_DB_USER = "app_user"
+    DATABASE_NAME = "app"
 
     def __init__(self, name: str, args: PhiDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:PhiDatabase", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         db = args.settings
         self.identifier = f"hipaa-aws-{args.stack}"
+        self.app_user = database_user(args.stack, "app")
 
         subnet_group = aws.rds.SubnetGroup(
             name, description="Data tier subnets (no internet route)",
@@ -134,7 +134,7 @@ class PhiDatabase(pulumi.ComponentResource):
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=args.database_key_arn,
-            db_name=None if (db.snapshot_identifier or restore) else DATABASE_NAME,
+            db_name=None if (db.snapshot_identifier or restore) else self.DATABASE_NAME,
             username=None if (db.snapshot_identifier or restore) else MASTER_USERNAME,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.secrets_key_arn,
@@ -170,6 +170,4 @@ class PhiDatabase(pulumi.ComponentResource):
         )
         self.endpoint = self.instance.endpoint
         self.secret_arn = self.instance.master_user_secrets.apply(_master_secret_arn)
-        self.iam_user_arn = self.instance.resource_id.apply(
-            lambda rid: args.aws.arn("rds-db", f"dbuser:{rid}/{self.APP_DB_USER}"))
         self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})

@@ -58,3 +58,31 @@ def policy_json(*statements: dict) -> str:
 def output_policy(build, *args: pulumi.Input) -> pulumi.Output[str]:
     """A policy document built from resolved outputs: `build(*values) -> list of statements`."""
     return pulumi.Output.all(*args).apply(lambda values: policy_json(*build(*values)))
+
+
+def key_by_alias(ctx: AwsContext, alias: str | list[str]) -> tuple[str, dict]:
+    """The Resource and Condition that name a KMS key of this account by its alias (KMS guide,
+    "Use aliases to control access to KMS keys": kms:ResourceAliases). A key's ARN is known only
+    after creation; its alias is known now, so a policy built this way can be judged at preview."""
+    return (ctx.arn("kms", "key/*"),
+            {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}})
+
+
+def rds_master_secret(ctx: AwsContext, db_identifier: str) -> tuple[str, dict]:
+    """The Resource and Condition that name the secret RDS manages for an instance's master user:
+    RDS names it `rds!db-<random>` and tags it `aws:rds:primaryDBInstanceArn` with the instance's
+    ARN, which is known from the instance identifier before either exists."""
+    return (ctx.arn("secretsmanager", "secret:rds!db-*"),
+            {"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn":
+                              ctx.arn("rds", f"db:{db_identifier}")}})
+
+
+def database_user(stack: str, role: str) -> str:
+    """A PostgreSQL user for IAM authentication whose name carries the stack (`app_prod`), so that an
+    `rds-db:connect` grant on `dbuser:*/<user>` (the instance's DbiResourceId is known only after
+    creation) reaches only this stack's database: no other database has that user."""
+    return f"{role}_{stack.replace('-', '_')}"
+
+
+def database_user_arn(ctx: AwsContext, user: str) -> str:
+    return ctx.arn("rds-db", f"dbuser:*/{user}")

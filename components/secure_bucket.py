@@ -165,9 +165,11 @@ def access_log_delivery(ctx: AwsContext) -> Callable[[str], list[dict]]:
 
 
 def access_log_target(ctx: AwsContext, stack: str, *, name_scope: Optional[str] = None,
-                      force_destroy: bool = False, retain_on_delete: bool = False) -> SecureBucketArgs:
-    """A server-access-log target: SSE-S3 (S3 log delivery requires it, so it carries the one
-    purpose the pack exempts from SSE-KMS), logs kept six years, S3 log delivery may write."""
+                      force_destroy: bool = False, retain_on_delete: bool = False,
+                      delivery: Optional[Callable[[str], list[dict]]] = None) -> SecureBucketArgs:
+    """An access-log target: SSE-S3 (S3 and load balancer log delivery require it, so it carries the
+    one purpose the pack exempts from SSE-KMS), logs kept six years. `delivery` builds the policy
+    statements of the service that writes there (default: S3 server access logging)."""
     return SecureBucketArgs(
         aws=ctx, stack=stack, name_scope=name_scope, purpose="access-logs", kms_key_arn=None,
         force_destroy=force_destroy, retain_on_delete=retain_on_delete,
@@ -180,5 +182,5 @@ def access_log_target(ctx: AwsContext, stack: str, *, name_scope: Optional[str] 
             noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                 noncurrent_days=30),
         )],
-        extra_policy_statements=access_log_delivery(ctx),
+        extra_policy_statements=delivery or access_log_delivery(ctx),
     )

@@ -108,6 +108,12 @@ def break_glass_pattern(ctx: AwsContext) -> str:
             '($.requestParameters.roleArn = "*-db-break-glass") }')
 
 
+def port_forwarding_pattern() -> str:
+    """Every Session Manager port-forwarding session in the account (the path to the database)."""
+    return ('{ ($.eventSource = "ssm.amazonaws.com") && ($.eventName = "StartSession") && '
+            '($.requestParameters.documentName = "AWS-StartPortForwardingSession*") }')
+
+
 @dataclass(frozen=True)
 class SecurityAlarmsArgs:
     stack: str
@@ -162,6 +168,9 @@ class SecurityAlarms(pulumi.ComponentResource):
             trail_alarms["key-administration-by-others"] = (
                 "A KMS key policy was changed, or a grant created, by someone other than the key "
                 "administrators", key_administration_pattern(ctx, list(args.key_administrators)))
+            trail_alarms["port-forwarding-session-started"] = (
+                "An operator opened a port-forwarding session (e.g. to the database); Session Manager "
+                "does not log its content", port_forwarding_pattern())
             trail_alarms["database-break-glass-used"] = (
                 "A database break-glass role was assumed (the master secret may be read)",
                 break_glass_pattern(ctx))

@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from .app_settings import AppSettings, CacheSettings, IdentityCenterSettings
+
 NAMESPACE = "hipaa-aws"
 
 # Values CloudWatch Logs accepts for retentionInDays.
@@ -170,6 +172,10 @@ class Settings(_Strict):
         None, alias="keyAdministrators", min_length=1, max_length=10)
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings.model_validate({}))
     storage: StorageSettings = Field(default_factory=lambda: StorageSettings.model_validate({}))
+    # The application tier; each part is built only when its object is set.
+    app: Optional[AppSettings] = None
+    identity_center: Optional[IdentityCenterSettings] = Field(None, alias="identityCenter")
+    cache: Optional[CacheSettings] = None
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -250,7 +256,7 @@ class Settings(_Strict):
 
 
 # Keys whose stack value is a JSON object rather than a scalar.
-_OBJECT_KEYS = {"database", "storage", "keyAdministrators"}
+_OBJECT_KEYS = {"database", "storage", "keyAdministrators", "app", "identityCenter", "cache"}
 _KNOWN_KEYS = {
     field.alias or name for name, field in Settings.model_fields.items() if name != "stack"
 }

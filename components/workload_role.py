@@ -14,21 +14,23 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_context import AwsContext
-from .policy_documents import policy_json, service_trust_policy
+from .policy_documents import database_user_arn, key_by_alias, policy_json, service_trust_policy
 from .role_policy import attach_policy, iam_path
 
 
-def workload_statements(bucket_arn: str, storage_key: str, database_key: str,
-                        db_user_arn: str) -> list[dict]:
+def workload_statements(ctx: AwsContext, stack: str, bucket_arn: str, db_user: str) -> list[dict]:
+    """Built from names known before creation (keys by alias, the database user by name), so the
+    policy pack judges it at preview."""
+    aliases = [f"alias/hipaa-aws-{stack}-{purpose}" for purpose in ("storage", "database")]
+    keys, by_alias = key_by_alias(ctx, aliases)
     return [
         {"Sid": "PhiObjects", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
          "Resource": f"{bucket_arn}/*"},
         {"Sid": "PhiKeys", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-         "Resource": [storage_key, database_key]},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": keys, "Condition": by_alias},
         {"Sid": "DatabaseIamAuth", "Effect": "Allow", "Action": "rds-db:connect",
-         "Resource": db_user_arn},
+         "Resource": database_user_arn(ctx, db_user)},
     ]
 
 
@@ -36,10 +38,8 @@ def workload_statements(bucket_arn: str, storage_key: str, database_key: str,
 class WorkloadRoleArgs:
     stack: str
     aws: AwsContext
-    phi_bucket_arn: pulumi.Input[str]
-    storage_key_arn: pulumi.Input[str]
-    database_key_arn: pulumi.Input[str]
-    database_user_arn: pulumi.Input[str]
+    phi_bucket_arn: str
+    database_user: str
     service: str = "ecs-tasks.amazonaws.com"
     """The compute service that runs the application and assumes the role."""
 
@@ -47,6 +47,8 @@ class WorkloadRoleArgs:
 class WorkloadRole(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     """ARN of the application's role."""
+    role: aws.iam.Role
+    """The role (other components attach the permissions their part of the application needs)."""
 
     def __init__(self, name: str, args: WorkloadRoleArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:WorkloadRole", name, None, opts)
@@ -57,9 +59,8 @@ class WorkloadRole(pulumi.ComponentResource):
             assume_role_policy=service_trust_policy(args.service, args.aws),
             max_session_duration=3600, opts=child)
         attach_policy(name, role, "PHI bucket objects, PHI keys, the application's database user",
-                      pulumi.Output.all(
-            args.phi_bucket_arn, args.storage_key_arn, args.database_key_arn,
-            args.database_user_arn,
-        ).apply(lambda v: policy_json(*workload_statements(*v))), child, path=iam_path(args.stack))
-        self.role_arn = role.arn
+                      policy_json(*workload_statements(args.aws, args.stack, args.phi_bucket_arn,
+                                                       args.database_user)),
+                      child, path=iam_path(args.stack))
+        self.role, self.role_arn = role, role.arn
         self.register_outputs({"role_arn": self.role_arn})

@@ -83,6 +83,26 @@ class AwsMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:s3/bucket:Bucket":
             state["bucket"] = args.inputs.get("bucket") or f"{args.name}-a1b2c3d"
             state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+        if args.typ == "aws:acm/certificate:Certificate":
+            domain = args.inputs.get("domainName", "example.com")
+            state["arn"] = f"arn:aws:acm:{self.region}:{self.account_id}:certificate/{resource_id}"
+            state["domainValidationOptions"] = [{
+                "domainName": domain, "resourceRecordName": f"_0123456789abcdef.{domain}.",
+                "resourceRecordType": "CNAME", "resourceRecordValue": "_fedcba9876543210.acm-validations.aws.",
+            }]
+        if args.typ == "aws:acm/certificateValidation:CertificateValidation":
+            state["certificateArn"] = args.inputs.get("certificateArn")
+        if args.typ == "aws:route53/record:Record":
+            state["fqdn"] = str(args.inputs.get("name", "")).rstrip(".")
+        if args.typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+            kind = "app" if args.typ.endswith("LoadBalancer") else "targetgroup"
+            lb_name = args.inputs.get("name") or args.name
+            suffix = f"{kind}/{lb_name}/0123456789abcdef" if kind == "app" else f"targetgroup/{lb_name}/0123456789abcdef"
+            prefix = "loadbalancer/" if kind == "app" else ""
+            state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{self.account_id}:{prefix}{suffix}"
+            state["arnSuffix"] = suffix
+            if kind == "app":
+                state["dnsName"] = f"{lb_name}-123456789.{self.region}.elb.amazonaws.com"
         if args.typ == "aws:sns/topic:Topic":
             topic = args.inputs.get("name") or args.name
             state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{topic}"

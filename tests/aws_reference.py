@@ -177,6 +177,14 @@ class ApiModel:
     shapes: tuple[str, ...]
     renames: Mapping[str, str] = field(default_factory=dict)
     not_sent: Mapping[str, str] = field(default_factory=dict)
+    # Pulumi maps (path without `[]`) the provider sends as a list of {Name, Value} structures
+    # (CloudWatch `dimensions`): each map value is checked as that structure's Value.
+    name_value_maps: tuple[str, ...] = ()
+
+
+# A rename to FLATTEN: the pulumi block's members are members of the shape reached so far (the
+# provider flattens `healthCheck { interval }` into `HealthCheckIntervalSeconds`).
+FLATTEN = ""
 
 
 _SNS_TOPIC_ATTRIBUTES = {name: "Attributes" for name in (
@@ -192,6 +200,38 @@ _LISTENER_RENAMES = {
     "defaultActions.forward.targetGroups.arn": "TargetGroupArn",
     "defaultActions.forward.stickiness.duration": "DurationSeconds",
     "mutualAuthentication.advertiseTrustStoreCaNames": "AdvertiseTrustStoreCaNames",
+}
+
+# Load balancer and target group settings the provider sends as ModifyLoadBalancerAttributes /
+# ModifyTargetGroupAttributes key-value pairs (`access_logs.s3.bucket`, `deregistration_delay.timeout_seconds`):
+# each value is an attribute's Value.
+_LOAD_BALANCER_ATTRIBUTES = {
+    **{name: "Attributes.Value" for name in (
+        "clientKeepAlive", "desyncMitigationMode", "dnsRecordClientRoutingPolicy", "dropInvalidHeaderFields",
+        "enableCrossZoneLoadBalancing", "enableDeletionProtection", "enableHttp2",
+        "enableTlsVersionAndCipherSuiteHeaders", "enableWafFailOpen", "enableXffClientPort", "enableZonalShift",
+        "idleTimeout", "preserveHostHeader", "xffHeaderProcessingMode", "secondaryIpsAutoAssignedPerSubnet")},
+    **{block: "Attributes" for block in ("accessLogs", "connectionLogs", "healthCheckLogs")},
+    **{f"{block}.{name}": "Value" for block in ("accessLogs", "connectionLogs", "healthCheckLogs")
+       for name in ("bucket", "enabled", "prefix")},
+}
+_TARGET_GROUP_ATTRIBUTES = {
+    **{name: "Attributes.Value" for name in (
+        "deregistrationDelay", "connectionTermination", "lambdaMultiValueHeadersEnabled",
+        "loadBalancingAlgorithmType", "loadBalancingAnomalyMitigation", "loadBalancingCrossZoneEnabled",
+        "preserveClientIp", "proxyProtocolV2", "slowStart")},
+    **{block: "Attributes" for block in ("stickiness", "targetFailovers", "targetHealthStates")},
+    **{f"stickiness.{name}": "Value" for name in ("cookieDuration", "cookieName", "enabled", "type")},
+    **{f"targetFailovers.{name}": "Value" for name in ("onDeregistration", "onUnhealthy")},
+    **{f"targetHealthStates.{name}": "Value"
+       for name in ("enableUnhealthyConnectionTermination", "unhealthyDrainingInterval")},
+}
+# Metric specifications of Application Auto Scaling policies (pulumi `metricDataQueries`, `metrics`
+# and `dimensions` lists; botocore `MetricDataQueries`, `Metrics`, `Dimensions`).
+_APPAUTOSCALING_METRIC_RENAMES = {
+    f"predictiveScalingPolicyConfiguration.metricSpecifications.{spec}.metricDataQueries": "MetricDataQueries"
+    for spec in ("customizedCapacityMetricSpecification", "customizedLoadMetricSpecification",
+                 "customizedScalingMetricSpecification")
 }
 
 # Every resource type the program registers must be here (tests/test_aws_api_models.py checks it).
@@ -271,7 +311,8 @@ API_MODELS: dict[str, ApiModel] = {
         "name": "AlarmName", "metricQueries": "Metrics", "metricQueries.metric": "MetricStat",
         "metricQueries.metric.metricName": "Metric.MetricName",
         "metricQueries.metric.namespace": "Metric.Namespace",
-        "metricQueries.metric.dimensions": "Metric.Dimensions"}),
+        "metricQueries.metric.dimensions": "Metric.Dimensions"},
+        name_value_maps=("dimensions", "metricQueries.metric.dimensions")),
     "aws:ebs/defaultKmsKey:DefaultKmsKey": ApiModel(
         "ec2", ("ModifyEbsDefaultKmsKeyIdRequest",), renames={"keyArn": "KmsKeyId"}),
     "aws:ebs/encryptionByDefault:EncryptionByDefault": ApiModel(
@@ -390,9 +431,100 @@ API_MODELS: dict[str, ApiModel] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ApiModel(
         "ec2", ("SecurityGroupRuleRequest", "AuthorizeSecurityGroupIngressRequest"),
         renames={"securityGroupId": "GroupId", "referencedSecurityGroupId": "ReferencedGroupId"}),
-    # Not registered today; the prose tables below cover them when they are.
     "aws:lb/listener:Listener": ApiModel("elbv2", ("CreateListenerInput",), renames=_LISTENER_RENAMES),
     "aws:alb/listener:Listener": ApiModel("elbv2", ("CreateListenerInput",), renames=_LISTENER_RENAMES),
+    # The application tier.
+    "aws:acm/certificate:Certificate": ApiModel(
+        "acm", ("RequestCertificateRequest", "ImportCertificateRequest"), renames={
+            "certificateBody": "Certificate", "validationOptions": "DomainValidationOptions"},
+        not_sent={"earlyRenewalDuration": "provider calls RenewCertificate when the time comes"}),
+    "aws:acm/certificateValidation:CertificateValidation": ApiModel(
+        "acm", ("DescribeCertificateRequest",),
+        not_sent={"validationRecordFqdns": "provider compares them with DescribeCertificate's records"}),
+    "aws:appautoscaling/policy:Policy": ApiModel(
+        "application-autoscaling", ("PutScalingPolicyRequest",), renames={
+            "name": "PolicyName",
+            **_APPAUTOSCALING_METRIC_RENAMES,
+        }),
+    "aws:appautoscaling/target:Target": ApiModel(
+        "application-autoscaling", ("RegisterScalableTargetRequest",), renames={"roleArn": "RoleARN"}),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ApiModel(
+        "ecr", ("PutLifecyclePolicyRequest",),
+        renames={"repository": "repositoryName", "policy": "lifecyclePolicyText"}),
+    "aws:ecr/repository:Repository": ApiModel(
+        "ecr", ("CreateRepositoryRequest", "DeleteRepositoryRequest"),
+        renames={"name": "repositoryName", "encryptionConfigurations": "encryptionConfiguration",
+                 "forceDelete": "force"}),
+    "aws:ecs/cluster:Cluster": ApiModel("ecs", ("CreateClusterRequest",), renames={"name": "clusterName"}),
+    "aws:ecs/service:Service": ApiModel(
+        "ecs", ("CreateServiceRequest", "UpdateServiceRequest"), renames={
+            "name": "serviceName", "iamRole": "role",
+            "deploymentCircuitBreaker": "deploymentConfiguration.deploymentCircuitBreaker",
+            "deploymentMaximumPercent": "deploymentConfiguration.maximumPercent",
+            "deploymentMinimumHealthyPercent": "deploymentConfiguration.minimumHealthyPercent",
+            "alarms": "deploymentConfiguration.alarms",
+            "networkConfiguration": "networkConfiguration.awsvpcConfiguration",
+            "orderedPlacementStrategies": "placementStrategy",
+        },
+        not_sent={"waitForSteadyState": "provider waits for the deployment",
+                  "forceNewDeployment": "provider sends forceNewDeployment on update only",
+                  "forceDelete": "provider sends force on DeleteService",
+                  "triggers": "provider redeploys when they change"}),
+    "aws:ecs/taskDefinition:TaskDefinition": ApiModel(
+        "ecs", ("RegisterTaskDefinitionRequest",),
+        not_sent={"skipDestroy": "provider keeps the revision on destroy",
+                  "trackLatest": "provider reads the family's latest revision"}),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ApiModel(
+        "elasticache", ("CreateReplicationGroupMessage", "ModifyReplicationGroupMessage",
+                        "DeleteReplicationGroupMessage"), renames={
+            "description": "ReplicationGroupDescription", "nodeType": "CacheNodeType",
+            "subnetGroupName": "CacheSubnetGroupName", "maintenanceWindow": "PreferredMaintenanceWindow",
+            "multiAzEnabled": "MultiAZEnabled", "parameterGroupName": "CacheParameterGroupName",
+            "notificationTopicArn": "NotificationTopicArn", "preferredCacheClusterAzs": "PreferredCacheClusterAZs",
+            "replicasPerNodeGroup": "ReplicasPerNodeGroup", "numNodeGroups": "NumNodeGroups",
+            "securityGroupNames": "CacheSecurityGroupNames",
+            "logDeliveryConfigurations.destination": "DestinationDetails.CloudWatchLogsDetails.LogGroup",
+        }),
+    "aws:elasticache/subnetGroup:SubnetGroup": ApiModel(
+        "elasticache", ("CreateCacheSubnetGroupMessage",),
+        renames={"name": "CacheSubnetGroupName", "description": "CacheSubnetGroupDescription"}),
+    "aws:elasticache/user:User": ApiModel("elasticache", ("CreateUserMessage",)),
+    "aws:elasticache/userGroup:UserGroup": ApiModel("elasticache", ("CreateUserGroupMessage",)),
+    "aws:lb/loadBalancer:LoadBalancer": ApiModel(
+        "elbv2", ("CreateLoadBalancerInput", "ModifyLoadBalancerAttributesInput"),
+        renames={"loadBalancerType": "Type", "internal": "Scheme", **_LOAD_BALANCER_ATTRIBUTES},
+        not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:lb/targetGroup:TargetGroup": ApiModel(
+        "elbv2", ("CreateTargetGroupInput", "ModifyTargetGroupAttributesInput"), renames={
+            "healthCheck": FLATTEN, "healthCheck.enabled": "HealthCheckEnabled", "healthCheck.protocol": "HealthCheckProtocol",
+            "healthCheck.path": "HealthCheckPath", "healthCheck.port": "HealthCheckPort",
+            "healthCheck.interval": "HealthCheckIntervalSeconds",
+            "healthCheck.timeout": "HealthCheckTimeoutSeconds",
+            "healthCheck.healthyThreshold": "HealthyThresholdCount",
+            "healthCheck.unhealthyThreshold": "UnhealthyThresholdCount",
+            "healthCheck.matcher": "Matcher.HttpCode",
+            **_TARGET_GROUP_ATTRIBUTES,
+        }, not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:route53/record:Record": ApiModel(
+        "route53", ("ChangeResourceRecordSetsRequest", "ResourceRecordSet"),
+        renames={"zoneId": "HostedZoneId", "records": "ResourceRecords.Value"},
+        not_sent={"allowOverwrite": "provider sends UPSERT instead of CREATE"}),
+    "aws:ssm/parameter:Parameter": ApiModel(
+        "ssm", ("PutParameterRequest",), renames={"insecureValue": "Value"},
+        not_sent={"valueWo": "write-only copy of value", "valueWoVersion": "provider trigger"}),
+    "aws:ssoadmin/accountAssignment:AccountAssignment": ApiModel(
+        "sso-admin", ("CreateAccountAssignmentRequest",)),
+    "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment": ApiModel(
+        "sso-admin", ("AttachCustomerManagedPolicyReferenceToPermissionSetRequest",)),
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": ApiModel(
+        "sso-admin", ("AttachManagedPolicyToPermissionSetRequest",)),
+    "aws:ssoadmin/permissionSet:PermissionSet": ApiModel("sso-admin", ("CreatePermissionSetRequest",)),
+    "aws:wafv2/webAcl:WebAcl": ApiModel(
+        "wafv2", ("CreateWebACLRequest",), not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ApiModel(
+        "wafv2", ("AssociateWebACLRequest",)),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ApiModel(
+        "wafv2", ("LoggingConfiguration",)),
 }
 
 
@@ -439,12 +571,17 @@ def resolve(type_token: str, path: str):
     for root in model.shapes:
         current = shape(model.service, root)
         prefix: list[str] = []
+        map_key = False  # this segment is a key of a map sent as {Name, Value} items
         for name, is_list in segments:
             prefix.append(name)
             if current is None:
                 break
             if current.type_name == "list":
                 current = current.member
+            if map_key:
+                current = current.members.get("Value") if current.type_name == "structure" else None
+                map_key = False
+                continue
             if current.type_name == "map":
                 current = current.value
                 continue
@@ -452,7 +589,11 @@ def resolve(type_token: str, path: str):
                 current = None
                 break
             renamed = model.renames.get(".".join(prefix))
-            current = _descend_path(current, renamed) if renamed else _member(current, name)
+            if renamed is None:
+                current = _member(current, name)
+            elif renamed != FLATTEN:
+                current = _descend_path(current, renamed)
+            map_key = ".".join(prefix) in model.name_value_maps
             if current is not None and is_list and current.type_name == "list":
                 current = current.member
         if current is not None:

@@ -27,6 +27,7 @@ from typing import Any, Optional
 from collections.abc import Iterable, Iterator
 
 import pytest
+from pulumi.runtime import rpc
 
 from preflight.program_runner import ProgramRun, project_program, run_program
 from preflight.stack_config import PROJECT_DIR, load_stack_config, stack_names
@@ -75,8 +76,17 @@ def _is_unknown(value: Any) -> bool:
     return type(value).__name__ == "Unknown"
 
 
+def _secret_value(value: Any) -> Any:
+    """The plain value of a secret input as the mocks record it (pulumi's wire form
+    `{<sig key>: <secret sig>, "value": ...}`; the provider sends the plain value to AWS)."""
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return value.get("value")
+    return value
+
+
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """(path, scalar) pairs of an input tree; list elements are `name[]`."""
+    """(path, scalar) pairs of an input tree; list elements are `name[]`; secrets are unwrapped."""
+    value = _secret_value(value)
     if isinstance(value, dict):
         for key, item in value.items():
             yield from leaves(item, f"{path}.{key}" if path else str(key))

@@ -57,15 +57,15 @@ def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resourc
     actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert not any("*" in a for a in actions)
     bucket = any_stack.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["arn"]
-    key = lambda p: arn_of(any_stack, f"hipaa-keys-{p}", "aws:kms/key:Key")
-    db = any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs
+    stack = any_stack.stack
     by_sid = {s["Sid"]: s for s in statements}
     assert by_sid["PhiObjects"]["Resource"] == f"{bucket}/*"
     assert all(a.startswith("s3:") and "Object" in a for a in by_sid["PhiObjects"]["Action"])
     assert by_sid["PhiKeys"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert by_sid["PhiKeys"]["Resource"] == [key("storage"), key("database")]
-    assert by_sid["DatabaseIamAuth"]["Resource"] == (
-        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db['resourceId']}/app_user")
+    # Keys by alias and the database user by its stack-specific name: judged at preview.
+    assert by_sid["PhiKeys"]["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [
+        f"alias/hipaa-aws-{stack}-storage", f"alias/hipaa-aws-{stack}-database"]}}
+    assert by_sid["DatabaseIamAuth"]["Resource"] == f"arn:aws:rds-db:us-east-1:123456789012:dbuser:*/app_{stack}"
     # The application connects as its own database role; it never reads the master secret.
     assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth"}
     assert "secretsmanager" not in json.dumps(statements)
@@ -76,18 +76,27 @@ def test_only_the_break_glass_role_may_read_the_master_secret(any_stack):
     an hour, alarmed."""
     secret = any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
     readers = [p.name for p in any_stack.of_type("aws:iam/policy:Policy")
-               if "secretsmanager:GetSecretValue" in p.inputs["policy"]]
-    assert readers == ["hipaa-break-glass"]
-    by_sid = {s["Sid"]: s for s in _statements(any_stack, "hipaa-break-glass")}
-    assert by_sid["MasterSecret"]["Resource"] == secret
-    assert by_sid["MasterSecretKey"]["Resource"] == arn_of(any_stack, "hipaa-keys-secrets", "aws:kms/key:Key")
-    assert by_sid["MasterSecretKey"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+               if "secretsmanager:GetSecretValue" in p.inputs["policy"]
+               and '"Effect": "Allow"' in p.inputs["policy"]]
+    assert sorted(readers) == ["hipaa-break-glass", "hipaa-workforce-break-glass"]
+    assert secret.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
+    stack = any_stack.stack
+    for policy in ("hipaa-break-glass", "hipaa-workforce-break-glass"):
+        by_sid = {s["Sid"]: s for s in _statements(any_stack, policy)}
+        # Named before the secret exists: RDS tags its managed secret with the instance's ARN.
+        assert by_sid["MasterSecret"]["Resource"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-*"
+        assert by_sid["MasterSecret"]["Condition"] == {"StringEquals": {
+            "aws:ResourceTag/aws:rds:primaryDBInstanceArn": f"arn:aws:rds:us-east-1:123456789012:db:hipaa-aws-{stack}"}}
+        assert by_sid["MasterSecretKey"]["Condition"] == {
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/hipaa-aws-{stack}-secrets"},
+            "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
     role = any_stack.named("hipaa-break-glass", "aws:iam/role:Role").inputs
     assert role["maxSessionDuration"] == 3600
     (trust,) = json.loads(role["assumeRolePolicy"])["Statement"]
-    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-    assert any_stack.stack_outputs["databaseIamUser"] == "app_user"
+    assert trust["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
+        f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_hipaa-{stack}-break-glass_*",
+        f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_hipaa-{stack}-break-glass_*"]
+    assert any_stack.stack_outputs["databaseIamUser"] == f"app_{stack}"
 
 
 def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_stack):

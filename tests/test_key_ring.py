@@ -16,7 +16,7 @@ from tests.conftest import run_stack
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
 ACCOUNT = "123456789012"
-PURPOSES = [p.name for p in KEY_PURPOSES]
+PURPOSES = [p.name for p in KEY_PURPOSES] + ["sessions"]  # both stacks run the application tier
 ACCOUNT_PURPOSES = [p.name for p in ACCOUNT_KEY_PURPOSES]
 LOGS_KEY_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
 
@@ -28,6 +28,12 @@ def _via(*services: str, region: str) -> dict:
             "Condition": {"StringEquals": {
                 "kms:ViaService": [f"{s}.{region}.amazonaws.com" for s in services],
                 "kms:CallerAccount": ACCOUNT}}}
+
+
+def _direct(region: str) -> dict:
+    return {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
+            "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}
 
 
 def _log_groups(pattern: str, region: str) -> dict:
@@ -49,15 +55,18 @@ def expected_statements(name: str, stack: str, region: str) -> list[tuple[str, d
             ("CloudWatch Logs guide, Encrypt log data using AWS KMS",
              _log_groups(f"/aws/rds/instance/hipaa-aws-{stack}/*", region)),
         ],
-        "storage": [("S3 guide, SSE-KMS (kms:ViaService)", _via("s3", region=region))],
+        "storage": [("S3 guide, SSE-KMS; ECR guide, Encryption at rest (kms:ViaService)",
+                     _via("s3", "ecr", region=region))],
         "secrets": [("Secrets Manager guide, Secret encryption (kms:ViaService)",
                      _via("secretsmanager", region=region))],
         "backup": [("AWS Backup guide, Encryption for backups; RDS re-encrypts snapshot copies",
                     _via("backup", "rds", region=region))],
         "logs": [
             ("S3 guide, SSE-KMS with an S3 Bucket Key (trail log files)", _via("s3", region=region)),
-            ("CloudWatch Logs guide, Encrypt log data using AWS KMS",
-             _log_groups(f"/hipaa-aws/{stack}/*", region)),
+            ("CloudWatch Logs guide, Encrypt log data using AWS KMS (and WAF's aws-waf-logs- group)",
+             {**_log_groups("", region), "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
+                 f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/hipaa-aws/{stack}/*",
+                 f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-waf-logs-hipaa-aws-{stack}"]}}}),
             ("CloudTrail guide, Configure AWS KMS key policies for CloudTrail: encrypt",
              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
               "Action": "kms:GenerateDataKey*", "Resource": "*",
@@ -94,6 +103,14 @@ def expected_statements(name: str, stack: str, region: str) -> list[tuple[str, d
              {"Effect": "Allow", "Principal": {"AWS": auto_scaling}, "Action": "kms:CreateGrant",
               "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}}),
         ],
+        "sessions": [("Session Manager guide, Turn on KMS key encryption of session data (the client "
+                      "and the agent call KMS themselves, as their IAM policies allow)", _direct(region))],
+        "cache": [("ElastiCache guide, At-rest encryption (kms:ViaService)", _via("elasticache", region=region))],
+        "session-manager": [
+            ("Session Manager guide, Turn on KMS key encryption of session data", _direct(region)),
+            ("CloudWatch Logs guide, Encrypt log data using AWS KMS",
+             _log_groups("/hipaa-aws/account/session-manager", region)),
+        ],
         "config": [
             ("S3 guide, SSE-KMS (delivered snapshots)", _via("s3", region=region)),
             ("AWS Config guide, Permissions for the KMS key",
@@ -110,7 +127,7 @@ def _without_sid(statement: dict) -> dict:
 
 
 def test_every_purpose_has_its_guide_statements():
-    for name in PURPOSES + ACCOUNT_PURPOSES:
+    for name in PURPOSES + ACCOUNT_PURPOSES + ["cache"]:
         assert expected_statements(name, "s", "us-east-1")
 
 
@@ -127,7 +144,9 @@ def test_each_key_rotates_yearly_with_an_alias(any_stack, key_purpose):
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_each_service_gets_exactly_what_its_guide_documents(stack):
     region = "eu-central-1"  # not the stack default: proves nothing is hard-coded
-    run = run_stack(stack, overrides={"aws:region": region})
+    certificate = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/0b5a4f34-1c7e-4d6b-9a1f-3e2d5c6b7a80"
+    run = run_stack(stack, overrides={"aws:region": region, **(
+        {"app": {"certificateArn": certificate}} if stack == "staging" else {})})
     names = [(f"hipaa-keys-{p}", p) for p in PURPOSES]
     if stack == "prod":  # the account owner also has the account layer's keys
         names += [(f"hipaa-account-keys-{p}", p) for p in ACCOUNT_PURPOSES]

@@ -82,7 +82,8 @@ def test_flow_logs_capture_all_traffic_into_an_encrypted_six_year_log_group(any_
 def test_aws_api_calls_stay_on_private_endpoints(any_stack):
     endpoints = {r.inputs["serviceName"].rsplit(".", 1)[1]: r
                  for r in any_stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
-    assert set(endpoints) == {"s3", "kms", "secretsmanager", "logs", "sts"}
+    # ssm and ssmmessages come with the application tier's operator access (Session Manager).
+    assert set(endpoints) == {"s3", "kms", "secretsmanager", "logs", "sts", "ssm", "ssmmessages"}
     s3 = endpoints.pop("s3")
     assert s3.inputs["vpcEndpointType"] == "Gateway"
     private_tables = route_tables_of(any_stack, subnet_ids(any_stack, "app") | subnet_ids(any_stack, "data"))
@@ -100,9 +101,12 @@ def _rules(run, type_token, group_name):
 
 
 def test_only_the_load_balancer_accepts_internet_traffic_and_only_https(any_stack):
-    internet = [r.inputs for r in any_stack.of_type(SG_IN) if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
+    clients = {"prod": ["0.0.0.0/0"], "staging": ["203.0.113.0/24", "198.51.100.0/24"]}[any_stack.stack]
+    outside = [r.inputs for r in any_stack.of_type(SG_IN) if "cidrIpv4" in r.inputs]
     lb_id = id_of(any_stack, "hipaa-network-lb", "aws:ec2/securityGroup:SecurityGroup")
-    assert [(r["securityGroupId"], r["fromPort"], r["toPort"]) for r in internet] == [(lb_id, 443, 443)]
+    # HTTPS, and port 80 whose listener only redirects to HTTPS (test_application_tier.py).
+    assert sorted((r["securityGroupId"], r["cidrIpv4"], r["fromPort"], r["toPort"]) for r in outside) == sorted(
+        (lb_id, cidr, port, port) for cidr in clients for port in (443, 80))
 
 
 @pytest.mark.parametrize("group,source,port", [

@@ -182,7 +182,8 @@ def test_staging_with_a_phi_resource_or_a_restore_is_blocked(pack):
     from tests.conftest import run_stack
     pack.configure(json.loads((POLICY_DIR / "config" / "staging.json").read_text()))
     run = run_stack("staging", preview=True, overrides={"dataClassification": "phi", "availabilityZoneCount": 3,
-                                                        "database": {"multiAz": True, "deletionProtection": True}})
+                                                        "database": {"multiAz": True, "deletionProtection": True},
+                                                        "cache": {"nodeCount": 2}})
     blocked = {d.policy for d in judge(run, pack).mandatory}
     assert "hipaa-no-phi-in-synthetic-stack" in blocked  # the pack config, not the tags, decides
     pack.configure({})
@@ -229,3 +230,31 @@ def test_an_unknown_storage_class_is_not_judged(pack):
     verdict = pack.analyze_stack(_phi_bucket_with_transition(UNKNOWN))
     assert messages(verdict, POLICY_READABLE) == []
     assert [d.policy for d in verdict.not_judged] == [POLICY_READABLE]
+
+
+def _listener(certificate, linked_to=None):
+    listener = res("aws:lb/listener:Listener", "https", {
+        "protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "certificateArn": certificate},
+        property_dependencies={"certificateArn": [linked_to.urn]} if linked_to else None)
+    return [listener] + ([linked_to] if linked_to else [])
+
+
+ACM_POLICY = "aws-lb-listener-acm-certificate"
+
+
+@pytest.mark.parametrize("resources,expected", [
+    (_listener("arn:aws:acm:us-east-1:123456789012:certificate/abc"), []),
+    (_listener("arn:aws:iam::123456789012:server-certificate/x"), [("Set certificateArn to an ACM certificate.", "https")]),
+    # issued in the same stack: unknown at preview, but provably ACM through its dependency
+    (_listener(UNKNOWN, res("aws:acm/certificateValidation:CertificateValidation", "cert", {"certificateArn": UNKNOWN})), []),
+], ids=["acm", "iam-server-certificate", "issued-in-stack"])
+def test_https_listeners_use_acm_certificates(pack, resources, expected):
+    pack.configure({})
+    assert messages(pack.analyze_stack(resources), ACM_POLICY) == expected
+
+
+def test_an_unknown_certificate_from_anything_else_is_not_judged(pack):
+    pack.configure({})
+    verdict = pack.analyze_stack(_listener(UNKNOWN, res("aws:iam/serverCertificate:ServerCertificate", "iam", {})))
+    assert messages(verdict, ACM_POLICY) == []
+    assert [d.policy for d in verdict.not_judged] == [ACM_POLICY]

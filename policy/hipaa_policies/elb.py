@@ -48,19 +48,38 @@ def _tls_policy(r: Resource) -> Iterable[str]:
         return
     if r.props.get("sslPolicy") not in r.config["allowedSslPolicies"]:
         yield "Set sslPolicy to a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06."
-    certificate = r.props.get("certificateArn")
-    if not isinstance(certificate, str) or ":acm:" not in certificate:
-        yield "Set certificateArn to an ACM certificate."
+
+
+ACM = ("aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation")
+CERTIFICATE_MESSAGE = "Set certificateArn to an ACM certificate."
+
+
+def _acm_certificates(stack: Stack) -> Iterable[tuple[str, str]]:
+    """A certificate issued in the same stack is known only after creation; the listener's property
+    dependency on the ACM certificate (or its validation) is what proves it is ACM at preview."""
+    for listener in stack.of_type(*LISTENER):
+        def check(listener=listener) -> Iterable[str]:
+            if listener.props.get("protocol") not in ("HTTPS", "TLS"):
+                return
+            if listener.props.is_unknown("certificateArn"):
+                sources = listener.property_dependencies.get("certificateArn", [])
+                if sources and all(source.type in ACM for source in sources):
+                    return
+            certificate = listener.props.get("certificateArn")  # unknown and unlinked: not judged
+            if not isinstance(certificate, str) or ":acm:" not in certificate:
+                yield CERTIFICATE_MESSAGE
+        yield from stack.judge(listener, check)
 
 
 def _lb_settings(r: Resource) -> Iterable[str]:
+    protect = r.config["requireDeletionProtection"]
     if r.props.get("loadBalancerType") == "gateway":
-        if r.props.bool("enableDeletionProtection") is not True:
+        if protect and r.props.bool("enableDeletionProtection") is not True:
             yield "Set enableDeletionProtection to true."
         return  # gateway load balancers have no access logs or HTTP headers
     if r.props.bool("accessLogs", "enabled") is not True or not r.props.is_set("accessLogs", "bucket"):
         yield "Set accessLogs with enabled=true and the access-log bucket."
-    if r.props.bool("enableDeletionProtection") is not True:
+    if protect and r.props.bool("enableDeletionProtection") is not True:
         yield "Set enableDeletionProtection to true."
     if r.props.get("loadBalancerType") in (None, "application") and \
             r.props.bool("dropInvalidHeaderFields") is not True:
@@ -94,13 +113,22 @@ POLICIES = [
                           TRANSMISSION_SECURITY, "Use HTTPS/TLS listeners; make HTTP listeners redirect to HTTPS.",
                           ["alb-http-to-https-redirection-check", "elb-tls-https-listeners-only"]),
                     LISTENER, _https_only),
-    resource_policy(_meta("aws-lb-listener-modern-tls", "HTTPS listeners must use a TLS 1.2+ policy and an ACM certificate.",
-                          TRANSMISSION_SECURITY, "Set sslPolicy from allowedSslPolicies and certificateArn to an ACM ARN.",
-                          ["elb-predefined-security-policy-ssl-check", "elbv2-acm-certificate-required"],
+    resource_policy(_meta("aws-lb-listener-modern-tls", "HTTPS listeners must use a TLS 1.2+ policy.",
+                          TRANSMISSION_SECURITY, "Set sslPolicy from allowedSslPolicies.",
+                          ["elb-predefined-security-policy-ssl-check"],
                           config={"allowedSslPolicies": TLS_POLICIES}), LISTENER, _tls_policy),
+    stack_policy(_meta("aws-lb-listener-acm-certificate", "HTTPS listeners must use an ACM certificate.",
+                       TRANSMISSION_SECURITY, "Set certificateArn to an ACM certificate ARN (or to an aws.acm "
+                       "certificate issued in the stack).", ["elbv2-acm-certificate-required"]),
+                 _acm_certificates),
     resource_policy(_meta("aws-lb-logging-and-protection", "Load balancers must log requests, resist deletion and drop invalid headers.",
                           AUDIT_CONTROLS, "Set accessLogs, enableDeletionProtection and dropInvalidHeaderFields.",
-                          ["elb-logging-enabled", "elb-deletion-protection-enabled"]), LB, _lb_settings),
+                          ["elb-logging-enabled", "elb-deletion-protection-enabled"],
+                          config={"requireDeletionProtection": {
+                              "type": "boolean", "default": True,
+                              "description": "Require deletion protection (a stack without PHI that "
+                                             "`pulumi destroy` must remove sets false)."}}),
+                    LB, _lb_settings),
     resource_policy(_meta("aws-elb-classic-secure", "Classic load balancers must use HTTPS/SSL with ACM certificates, cross-zone balancing and access logs.",
                           TRANSMISSION_SECURITY, "Prefer an Application Load Balancer; otherwise fix listeners, crossZoneLoadBalancing and accessLogs.",
                           ["elb-tls-https-listeners-only", "elb-acm-certificate-required",
