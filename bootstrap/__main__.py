@@ -23,7 +23,8 @@ import pulumi_aws as aws
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's components/
 
 from ci_roles import (  # noqa: E402
-    DEPLOY_VARIABLE, CiRoles, CiRolesArgs, StateBackend, load_bootstrap_settings, preview_variable,
+    DEPLOY_VARIABLE, CiRoles, CiRolesArgs, StateBackend, load_bootstrap_settings, load_program_facts,
+    preview_variable,
 )
 from components.aws_context import lookup_aws_context  # noqa: E402
 from components.key_ring import (  # noqa: E402
@@ -79,9 +80,13 @@ state = SecureBucket("state", SecureBucketArgs(
             noncurrent_days=365))]),
     opts=pulumi.ResourceOptions(protect=True))
 
+# The program's stack files say which optional tiers each deploy role manages (the application
+# tier, the session cache, Identity Center) and which hosted zone and domain its certificate uses:
+# re-run the bootstrap after changing them.
 ci = CiRoles("ci", CiRolesArgs(
     aws=ctx, repository=settings.github_repository, stacks=settings.stacks,
     account_layer_stack=settings.account_layer_stack,
+    programs=load_program_facts(Path(__file__).resolve().parent.parent / "stacks", settings.stacks),
     backend=StateBackend(bucket=ctx.bucket_name(STACK, "pulumi-state"), state_key_alias=f"alias/{STATE_KEY}",
                          secrets_key_alias=f"alias/{SECRETS_KEY}")))
 

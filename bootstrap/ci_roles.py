@@ -24,8 +24,10 @@ one-hour session of exactly one role, at IAM path /hipaa-aws/ci/.
   service-linked roles only for the services that create them. The program's key policies name
   this role their administrator, which is how it manages the keys it creates. Only the stack named
   by `accountBaselineOwner` may touch the account layer (GuardDuty, Security Hub, AWS Config,
-  Access Analyzer, password policy, EBS and S3 account defaults), and even it may not switch any
-  of it off: no delete, disable or stop action for them, no cloudtrail:StopLogging or DeleteTrail,
+  Access Analyzer, password policy, EBS and S3 account defaults, the Session Manager preferences
+  document `SSM-SessionManagerRunShell` and its `/hipaa-aws/account/` log group), and even it may
+  not switch any of it off (nor delete the preferences document or its log group): no delete,
+  disable or stop action for them, no cloudtrail:StopLogging or DeleteTrail,
   no backup:DeleteBackupVaultLockConfiguration. Deny statements refuse public databases and
   bypassing KMS's key-policy lockout check.
 
@@ -42,8 +44,36 @@ and the IAM-policy-change alarm. A permissions-boundary requirement (`iam:Permis
 CreateRole) would close the gap only once the program sets that boundary on every role it creates;
 requiring it before then would fail every deploy, so it is not required here.
 
+The application tier, the session cache and Identity Center follow the program's stack files
+(`stacks/Pulumi.<stack>.yaml`, read by the bootstrap: re-run it after changing them). With `app`:
+ECS (cluster `hipaa-aws-<stack>`, its services, task definition families `hipaa-aws-<stack>-*`), ECR
+(`hipaa-aws-<stack>-*`), Application Auto Scaling only of an ECS service's desired count (scalable
+targets have generated ARNs) and the target-tracking alarms named after the stack's cluster,
+Parameter Store under `/hipaa-aws/<stack>/`, the load balancer, target groups and listeners named
+`hipaa-aws-<stack>-*`, the WAF web ACL `hipaa-aws-<stack>-*` and its `aws-waf-logs-hipaa-aws-<stack>`
+log group; with a hosted zone and domain (no certificateArn), ACM certificates only for that domain
+with DNS validation, and Route 53 changes only of `_*.<domain>` CNAME records in that zone. With
+`cache`: ElastiCache replication group, member clusters, subnet group, users, user group and final
+snapshot named `hipaa-aws-<stack>-*` (and the engine's `default.*` parameter group). With
+`identityCenter`: the instance's permission sets and their assignments to this account only.
+Identity Center is administered only from the organization's management account or its
+delegated administrator: the deploy role of a stack in a member account cannot create permission
+sets or assignments (AccessDenied from sso), so such a stack either runs in the administering
+account or its program gets a provider for that account (WorkforceAccess takes one), with an
+equivalent role there. A delegated administrator cannot assign permission sets to the management
+account. Whoever may create permission sets and assign them to groups can give those groups any
+permissions in this account (there is no condition key on the policies a permission set gets): the
+Identity Center policy is attached only where a stack file names an instance, and the same
+reviewers and policy pack guard it as the IAM writes above.
+
 Also account-scoped rather than named: EC2 network writes and RDS (their requests authorize several
-resources at once, such as a default option group, so a name scope would break deploys). KMS use by
+resources at once, such as a default option group, so a name scope would break deploys); ACM
+certificates after the request (generated ids); the Route 53 zone association of interface
+endpoints with private DNS (a private zone AWS owns, its id unknown beforehand); and the actions the
+Service Authorization Reference lists with no resource type (ELB, WAF and Application Auto Scaling
+reads, elasticloadbalancing:SetWebAcl, ecs:DeregisterTaskDefinition, and the CloudWatch Logs
+delivery and resource-policy actions that WAF logging and ElastiCache log delivery need:
+logs:PutResourcePolicy can rewrite any log resource policy of the account). KMS use by
 the deploy role goes only through the services that encrypt with the stack's keys (kms:ViaService).
 The iam:PassedToService values for VPC flow logs and RDS Enhanced Monitoring appear in no AWS
 managed policy: the ones reported in use (vpc-flow-logs.amazonaws.com; monitoring.rds.amazonaws.com
@@ -56,12 +86,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from pathlib import Path
+from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from components.aws_context import AwsContext
@@ -98,16 +130,26 @@ AWS_MANAGED_POLICIES = (
     "AWSBackupServiceRolePolicyForS3Restore",
 )
 # The services the program passes its roles to (the Config recorder, the trail's log delivery, AWS
-# Backup, VPC flow logs, RDS Enhanced Monitoring).
+# Backup, VPC flow logs, RDS Enhanced Monitoring, ECS tasks: the task and task execution roles).
 PASSED_TO_SERVICES = ("config.amazonaws.com", "cloudtrail.amazonaws.com", "backup.amazonaws.com",
-                      "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "rds.amazonaws.com")
-# Service-linked roles a stack's API calls create on first use (values from AWS's managed policies).
-STACK_SERVICE_LINKED_ROLES = ("rds.amazonaws.com", "backup.amazonaws.com")
+                      "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "rds.amazonaws.com",
+                      "ecs-tasks.amazonaws.com")
+# Service-linked roles a stack's API calls create on first use (values from AWS's managed policies:
+# AmazonECS_FullAccess names ecs.amazonaws.com, ecs.application-autoscaling.amazonaws.com,
+# elasticloadbalancing.amazonaws.com and elasticache.amazonaws.com).
+STACK_SERVICE_LINKED_ROLES = ("rds.amazonaws.com", "backup.amazonaws.com", "ecs.amazonaws.com",
+                              "ecs.application-autoscaling.amazonaws.com",
+                              "elasticloadbalancing.amazonaws.com", "elasticache.amazonaws.com")
 ACCOUNT_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com",
                                 "securityhub.amazonaws.com", "access-analyzer.amazonaws.com",
                                 "config-conforms.amazonaws.com", "autoscaling.amazonaws.com")
 # Services whose resources the stack's keys encrypt, through which the deploy role may use them.
-KEY_USING_SERVICES = ("rds", "backup", "secretsmanager", "ec2")
+KEY_USING_SERVICES = ("rds", "backup", "secretsmanager", "ec2", "ecr", "elasticache")
+# WAF delivers only to log groups whose name starts with this (WAF guide).
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+# The Session Manager preferences document of the account and region (the account layer's).
+SESSION_PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+ACCOUNT_LOG_GROUP_PREFIX = "/hipaa-aws/account/"
 
 ALLOWED = {
     "githubRepository": "OWNER/REPO exactly as GitHub spells it, e.g. example-health/hipaa-aws",
@@ -229,6 +271,55 @@ class StateBackend:
     bucket: str
     state_key_alias: str
     secrets_key_alias: str
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    """What a stack's program settings decide about its deploy role (read from its stack file,
+    `stacks/Pulumi.<stack>.yaml`; the program validates them, this only reads them). A stack with
+    no stack file gets no application-tier, cache or Identity Center permissions."""
+
+    app: bool = False
+    """`hipaa-aws:app` is set: ECS, ECR, Application Auto Scaling, ELB, WAF, ACM, SSM parameters."""
+    hosted_zone_id: Optional[str] = None
+    """The zone the program writes the certificate's DNS validation record into (app.hostedZoneId)."""
+    domain_name: Optional[str] = None
+    """The certificate's domain (app.domainName)."""
+    cache: bool = False
+    """`hipaa-aws:cache` is set: the ElastiCache session cache."""
+    identity_center_instance_arn: Optional[str] = None
+    """identityCenter.instanceArn: the instance whose permission sets and assignments the stack manages."""
+
+
+PROGRAM_NAMESPACE = f"{PROGRAM_PROJECT}:"
+
+
+def program_facts(stack_file_config: Mapping[str, Any]) -> ProgramFacts:
+    """ProgramFacts from the `config` mapping of a program stack file."""
+    def value(key: str) -> Any:
+        return stack_file_config.get(f"{PROGRAM_NAMESPACE}{key}")
+
+    app, identity_center = value("app"), value("identityCenter")
+    app = app if isinstance(app, Mapping) else None
+    identity_center = identity_center if isinstance(identity_center, Mapping) else None
+    return ProgramFacts(
+        app=app is not None,
+        hosted_zone_id=app.get("hostedZoneId") if app and not app.get("certificateArn") else None,
+        domain_name=app.get("domainName") if app and not app.get("certificateArn") else None,
+        cache=value("cache") is not None,
+        identity_center_instance_arn=identity_center.get("instanceArn") if identity_center else None,
+    )
+
+
+def load_program_facts(stacks_dir: Path, stacks: Sequence[str]) -> dict[str, ProgramFacts]:
+    """Each stack's ProgramFacts from `<stacks_dir>/Pulumi.<stack>.yaml` (missing file: none)."""
+    facts = {}
+    for stack in stacks:
+        stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+        if stack_file.is_file():
+            document = yaml.safe_load(stack_file.read_text()) or {}
+            facts[stack] = program_facts(document.get("config") or {})
+    return facts
 
 
 @dataclass(frozen=True)
@@ -360,7 +451,7 @@ def _iam_document(scope: _Scope, owns_account_layer: bool) -> dict:
     return _document(*statements)
 
 
-def _network_document() -> dict:
+def _network_document(scope: _Scope) -> dict:
     return _document(_statement("Network", _actions("ec2", """
         DescribeAvailabilityZones DescribeAccountAttributes DescribeTags CreateTags DeleteTags
         CreateVpc DeleteVpc DescribeVpcs DescribeVpcAttribute ModifyVpcAttribute
@@ -377,7 +468,12 @@ def _network_document() -> dict:
         UpdateSecurityGroupRuleDescriptionsEgress
         CreateVpcEndpoint DeleteVpcEndpoints ModifyVpcEndpoint DescribeVpcEndpoints
         DescribeVpcEndpointServices DescribePrefixLists DescribeNetworkInterfaces
-        CreateFlowLogs DeleteFlowLogs DescribeFlowLogs"""), "*"))
+        CreateFlowLogs DeleteFlowLogs DescribeFlowLogs"""), "*"),
+        # Interface endpoints with private DNS associate the VPC with a private hosted zone AWS owns
+        # (reported by AWS partners' deploy policies; the zone's ARN is not known beforehand).
+        _statement("EndpointPrivateDns",
+                   _actions("route53", "AssociateVPCWithHostedZone DisassociateVPCFromHostedZone"),
+                   [f"arn:{scope.p}:route53:::hostedzone/*"]))
 
 
 def _data_document(scope: _Scope) -> dict:
@@ -425,8 +521,11 @@ def _data_document(scope: _Scope) -> dict:
 
 
 def _monitoring_document(scope: _Scope) -> dict:
+    waf_group = f"log-group:{WAF_LOG_GROUP_PREFIX}hipaa-aws-{scope.stack}"
     log_groups = [scope.regional("logs", f"log-group:/hipaa-aws/{scope.stack}/*"),
-                  scope.regional("logs", f"log-group:/aws/rds/instance/hipaa-aws-{scope.stack}/*")]
+                  scope.regional("logs", f"log-group:/aws/rds/instance/hipaa-aws-{scope.stack}/*"),
+                  scope.regional("logs", waf_group), scope.regional("logs", f"{waf_group}:*"),
+                  scope.regional("logs", f"{waf_group}-*")]
     tagging = "TagResource UntagResource ListTagsForResource"
     return _document(
         _statement("StackLogGroups", _actions("logs", f"""
@@ -438,7 +537,15 @@ def _monitoring_document(scope: _Scope) -> dict:
             *_actions("cloudwatch", "DescribeAlarms DescribeInsightRules"),
             "cloudtrail:DescribeTrails"], "*"),
         _statement("StackAlarms", _actions("cloudwatch", f"PutMetricAlarm DeleteAlarms {tagging}"),
-                   scope.named("cloudwatch", "alarm", ":")),
+                   [*scope.named("cloudwatch", "alarm", ":"),
+                    # The alarms of the ECS service's target-tracking policy (ECS guide, "IAM
+                    # permissions required for Amazon ECS service auto scaling"), named after it.
+                    scope.regional("cloudwatch", f"alarm:TargetTracking-service/hipaa-aws-{scope.stack}/*")]),
+        # WAF logging and ElastiCache log delivery to CloudWatch Logs ("vended logs"): these actions
+        # take no resource; the log groups themselves are the stack's (above).
+        _statement("LogDelivery", _actions("logs", """
+            CreateLogDelivery GetLogDelivery UpdateLogDelivery DeleteLogDelivery ListLogDeliveries
+            PutResourcePolicy DescribeResourcePolicies"""), "*"),
         _statement("StackInsightRules", _actions("cloudwatch", f"""
             PutInsightRule DeleteInsightRules EnableInsightRules DisableInsightRules {tagging}"""),
                    scope.named("cloudwatch", "insight-rule")),
@@ -476,24 +583,173 @@ def _account_layer_document(scope: _Scope) -> dict:
                 GetEbsDefaultKmsKeyId"""),
             *_actions("s3", "GetAccountPublicAccessBlock PutAccountPublicAccessBlock")], "*"),
         _statement("AccountLayerBuckets", BUCKET_CONFIGURATION, [f"arn:{scope.p}:s3:::hipaa-aws-account-*"]),
+        # Session Manager preferences: kept on destroy (retain_on_delete), so no DeleteDocument.
+        _statement("SessionManagerPreferences", _actions("ssm", """
+            CreateDocument UpdateDocument UpdateDocumentDefaultVersion DescribeDocument GetDocument
+            DescribeDocumentPermission AddTagsToResource RemoveTagsFromResource ListTagsForResource"""),
+                   [scope.regional("ssm", f"document/{SESSION_PREFERENCES_DOCUMENT}")]),
+        # The account's session log group: kept on destroy, so no DeleteLogGroup.
+        _statement("AccountLogGroups", _actions("logs", f"""
+            CreateLogGroup PutRetentionPolicy AssociateKmsKey TagLogGroup ListTagsLogGroup {tagging}"""),
+                   [scope.regional("logs", f"log-group:{ACCOUNT_LOG_GROUP_PREFIX}*")]),
         _statement("AccountLayerKeyAliases", _actions("kms", "CreateAlias UpdateAlias"),
                    [scope.regional("kms", "alias/hipaa-aws-account-*")]),
     )
 
 
-def deploy_policies(aws_ctx: AwsContext, stack: str, backend: StateBackend,
-                    owns_account_layer: bool) -> dict[str, dict]:
+def _app_document(scope: _Scope, program: ProgramFacts) -> dict:
+    """The application's containers (ECS, ECR, Application Auto Scaling, Parameter Store) and the
+    session cache (ElastiCache), each by the names the program gives them."""
+    stack, tagging = scope.stack, "TagResource UntagResource ListTagsForResource"
+    statements = []
+    if program.app:
+        statements += [
+            _statement("EcsCluster", _actions("ecs", f"""
+                CreateCluster DeleteCluster DescribeClusters UpdateCluster UpdateClusterSettings
+                {tagging}"""),
+                       scope.named("ecs", "cluster")),
+            # The cluster is hipaa-aws-<stack>: its services are service/hipaa-aws-<stack>/<name>.
+            _statement("EcsServices", _actions("ecs", f"""
+                CreateService UpdateService DeleteService DescribeServices {tagging}"""),
+                       [scope.regional("ecs", f"service/hipaa-aws-{stack}/*")]),
+            _statement("EcsTaskDefinitions", _actions("ecs", f"RegisterTaskDefinition {tagging}"),
+                       [scope.regional("ecs", f"task-definition/hipaa-aws-{stack}-*:*")]),
+            # No resource-level permissions (Service Authorization Reference).
+            _statement("EcsTaskDefinitionRevisions",
+                       _actions("ecs", "DescribeTaskDefinition DeregisterTaskDefinition"), "*"),
+            _statement("ImageRepository", _actions("ecr", f"""
+                CreateRepository DeleteRepository DescribeRepositories PutImageTagMutability
+                PutImageScanningConfiguration PutLifecyclePolicy GetLifecyclePolicy DeleteLifecyclePolicy
+                {tagging}"""), [scope.regional("ecr", f"repository/hipaa-aws-{stack}-*")]),
+            # Scalable targets have generated ARNs: only the ECS service's desired count.
+            _statement("ServiceAutoScaling", _actions("application-autoscaling", """
+                RegisterScalableTarget DeregisterScalableTarget PutScalingPolicy DeleteScalingPolicy"""),
+                       [scope.regional("application-autoscaling", "scalable-target/*")],
+                       {"StringEquals": {
+                           "application-autoscaling:service-namespace": "ecs",
+                           "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}}),
+            _statement("ServiceAutoScalingTags", _actions("application-autoscaling", tagging),
+                       [scope.regional("application-autoscaling", "scalable-target/*")]),
+            _statement("DescribeAutoScaling", _actions("application-autoscaling", """
+                DescribeScalableTargets DescribeScalingPolicies"""), "*"),
+            _statement("AppParameters", _actions("ssm", """
+                PutParameter DeleteParameter GetParameter GetParameters AddTagsToResource
+                RemoveTagsFromResource ListTagsForResource"""),
+                       [scope.regional("ssm", f"parameter/hipaa-aws/{stack}/*")]),
+            _statement("DescribeParameters", ["ssm:DescribeParameters"], "*"),
+        ]
+    if program.cache:
+        cache = [scope.regional("elasticache", f"{kind}:hipaa-aws-{stack}-*")
+                 for kind in ("replicationgroup", "cluster", "subnetgroup", "user", "usergroup", "snapshot")]
+        statements += [
+            _statement("SessionCache", _actions("elasticache", """
+                CreateReplicationGroup ModifyReplicationGroup DeleteReplicationGroup DescribeReplicationGroups
+                DescribeCacheClusters CreateCacheSubnetGroup ModifyCacheSubnetGroup DeleteCacheSubnetGroup
+                DescribeCacheSubnetGroups CreateUser ModifyUser DeleteUser DescribeUsers CreateUserGroup
+                ModifyUserGroup DeleteUserGroup DescribeUserGroups CreateSnapshot DescribeSnapshots
+                AddTagsToResource RemoveTagsFromResource ListTagsForResource"""),
+                       # CreateReplicationGroup also authorizes the engine's default parameter group.
+                       [*cache, scope.regional("elasticache", "parametergroup:default.*")]),
+        ]
+    return _document(*statements)
+
+
+def _ingress_document(scope: _Scope, program: ProgramFacts) -> dict:
+    """The load balancer, its firewall and its certificate, by the names the program gives them."""
+    stack, p = scope.stack, scope.p
+    balancers = [scope.regional("elasticloadbalancing", f"loadbalancer/app/hipaa-aws-{stack}-*/*")]
+    elb = [*balancers, scope.regional("elasticloadbalancing", f"targetgroup/hipaa-aws-{stack}-*/*"),
+           scope.regional("elasticloadbalancing", f"listener/app/hipaa-aws-{stack}-*/*/*")]
+    web_acls = [scope.regional("wafv2", f"regional/webacl/hipaa-aws-{stack}-*/*")]
+    statements = [
+        _statement("LoadBalancer", _actions("elasticloadbalancing", """
+            CreateLoadBalancer DeleteLoadBalancer ModifyLoadBalancerAttributes SetSecurityGroups SetSubnets
+            SetIpAddressType CreateTargetGroup DeleteTargetGroup ModifyTargetGroup ModifyTargetGroupAttributes
+            CreateListener DeleteListener ModifyListener ModifyListenerAttributes AddTags
+            RemoveTags"""), elb),
+        # Read actions and SetWebAcl (which AssociateWebACL calls) take no resource.
+        _statement("DescribeLoadBalancing", _actions("elasticloadbalancing", """
+            DescribeLoadBalancers DescribeLoadBalancerAttributes DescribeTargetGroups
+            DescribeTargetGroupAttributes DescribeTargetHealth DescribeListeners DescribeListenerAttributes
+            DescribeListenerCertificates
+            DescribeCapacityReservation DescribeTags SetWebAcl"""), "*"),
+        _statement("WebAcl", _actions("wafv2", """
+            CreateWebACL UpdateWebACL DeleteWebACL GetWebACL ListResourcesForWebACL PutLoggingConfiguration
+            DeleteLoggingConfiguration GetLoggingConfiguration TagResource UntagResource
+            ListTagsForResource"""),
+                   web_acls),
+        _statement("WebAclAssociation", _actions("wafv2", """
+            AssociateWebACL DisassociateWebACL GetWebACLForResource"""), [*web_acls, *balancers]),
+    ]
+    if program.hosted_zone_id and program.domain_name:
+        domain = program.domain_name.lower().rstrip(".")
+        statements += [
+            # Only DNS-validated certificates for the stack's domain.
+            _statement("RequestCertificate", ["acm:RequestCertificate"], "*", {
+                "ForAllValues:StringEquals": {"acm:DomainNames": [domain]},
+                "StringEquals": {"acm:ValidationMethod": "DNS"}}),
+            _statement("Certificates", _actions("acm", """
+                DescribeCertificate DeleteCertificate AddTagsToCertificate RemoveTagsFromCertificate
+                ListTagsForCertificate UpdateCertificateOptions"""),
+                       [scope.regional("acm", "certificate/*")]),
+            # Only the certificate's validation records (CNAMEs `_<token>.<domain>`) in the stack's zone.
+            _statement("CertificateValidationRecords", ["route53:ChangeResourceRecordSets"],
+                       [f"arn:{p}:route53:::hostedzone/{program.hosted_zone_id}"], {
+                           "ForAllValues:StringLike": {
+                               "route53:ChangeResourceRecordSetsNormalizedRecordNames": [f"_*.{domain}"]},
+                           "ForAllValues:StringEquals": {
+                               "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"]}}),
+            _statement("ReadHostedZone", _actions("route53", "GetHostedZone ListResourceRecordSets"),
+                       [f"arn:{p}:route53:::hostedzone/{program.hosted_zone_id}"]),
+            _statement("DnsChanges", ["route53:GetChange"], [f"arn:{p}:route53:::change/*"]),
+        ]
+    return _document(*statements)
+
+
+def _identity_center_document(scope: _Scope, instance_arn: str) -> dict:
+    """The stack's permission sets and their assignments to this account (IAM Identity Center)."""
+    instance_id = instance_arn.rsplit("/", 1)[-1]
+    instance = instance_arn
+    permission_sets = f"arn:{scope.p}:sso:::permissionSet/{instance_id}/*"
+    account = f"arn:{scope.p}:sso:::account/{scope.account}"
+    return _document(
+        _statement("PermissionSets", _actions("sso", """
+            CreatePermissionSet UpdatePermissionSet DeletePermissionSet DescribePermissionSet
+            AttachManagedPolicyToPermissionSet DetachManagedPolicyFromPermissionSet
+            ListManagedPoliciesInPermissionSet AttachCustomerManagedPolicyReferenceToPermissionSet
+            DetachCustomerManagedPolicyReferenceFromPermissionSet
+            ListCustomerManagedPolicyReferencesInPermissionSet ListAccountsForProvisionedPermissionSet
+            TagResource UntagResource ListTagsForResource"""), [instance, permission_sets]),
+        # Assignments and provisioning only into this account.
+        _statement("AssignmentsToThisAccount", _actions("sso", """
+            CreateAccountAssignment DeleteAccountAssignment ListAccountAssignments ProvisionPermissionSet"""),
+                   [instance, permission_sets, account]),
+        _statement("ProvisioningStatus", _actions("sso", """
+            DescribePermissionSetProvisioningStatus DescribeAccountAssignmentCreationStatus
+            DescribeAccountAssignmentDeletionStatus ListPermissionSets"""), [instance]),
+    )
+
+
+def deploy_policies(aws_ctx: AwsContext, stack: str, backend: StateBackend, owns_account_layer: bool,
+                    program: Optional[ProgramFacts] = None) -> dict[str, dict]:
     """The deploy role's managed policies by purpose (each within IAM's 6,144-character limit)."""
     scope = _Scope(aws_ctx, stack, backend)
+    program = program or ProgramFacts()
     policies = {
         "state": _document(*_state_statements(scope, write=True)),
         "iam": _iam_document(scope, owns_account_layer),
-        "network": _network_document(),
+        "network": _network_document(scope),
         "data": _data_document(scope),
         "monitoring": _monitoring_document(scope),
     }
     if owns_account_layer:
         policies["account-layer"] = _account_layer_document(scope)
+    if program.app or program.cache:
+        policies["app"] = _app_document(scope, program)
+    if program.app:
+        policies["ingress"] = _ingress_document(scope, program)
+    if program.identity_center_instance_arn:
+        policies["identity-center"] = _identity_center_document(scope, program.identity_center_instance_arn)
     return policies
 
 
@@ -534,6 +790,8 @@ class CiRolesArgs:
     backend: StateBackend
     account_layer_stack: Optional[str] = None
     """The stack that owns the account layer (None: none of them)."""
+    programs: Mapping[str, ProgramFacts] = field(default_factory=dict)
+    """What each stack's program settings enable (no entry: none of the optional tiers)."""
 
 
 class CiRoles(pulumi.ComponentResource):
@@ -563,7 +821,8 @@ class CiRoles(pulumi.ComponentResource):
                 f"{name}-{stack}-deploy", f"hipaa-aws-{stack}-deploy",
                 f"pulumi up of stack {stack} from its GitHub environment",
                 github_trust_policy(args.aws, args.repository, f"environment:{stack}"),
-                deploy_policies(args.aws, stack, args.backend, stack == args.account_layer_stack),
+                deploy_policies(args.aws, stack, args.backend, stack == args.account_layer_stack,
+                                args.programs.get(stack)),
                 after_provider)
         self.register_outputs({"provider_arn": self.provider_arn, "preview_role_arns": self.preview_role_arns,
                                "deploy_role_arns": self.deploy_role_arns})

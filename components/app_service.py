@@ -31,9 +31,12 @@ CONTAINER_NAME = "app"
 # A numeric non-root user: the image's USER may be anything, the task always runs unprivileged.
 CONTAINER_USER = "10001:10001"
 # Writable scratch space beside the read-only root filesystem: the application's /tmp and the
-# directories of the SSM agent that ECS Exec injects (ECS guide, "Monitor Amazon ECS containers
-# with ECS Exec": with readonlyRootFilesystem the agent needs these writable).
-WRITABLE_PATHS = {"tmp": "/tmp", "ssm-agent-state": "/var/lib/amazon", "ssm-agent-logs": "/var/log/amazon"}
+# state and log directories of the SSM agent that ECS Exec injects. AWS's ECS Exec guide calls a
+# read-only root filesystem unsupported because the agent writes there; these volumes are the
+# workaround reported to work (aws/containers-roadmap issue 1359). If ECS Exec fails to start, the
+# application still runs; only operator sessions are affected.
+WRITABLE_PATHS = {"tmp": "/tmp", "ssm-agent-state": "/var/lib/amazon/ssm",
+                  "ssm-agent-logs": "/var/log/amazon/ssm"}
 CPU_TARGET_PERCENT = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60

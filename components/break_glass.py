@@ -36,7 +36,8 @@ def break_glass_trust(ctx: AwsContext, stack: str) -> str:
             "Principal": {"AWS": ctx.account_root_arn},
             "Action": "sts:AssumeRole",
             # Identity Center provisions the role at .../sso.amazonaws.com/[<region>/]AWSReservedSSO_...
-            "Condition": {"ArnLike": {"aws:PrincipalArn": [f"{provisioned}/{role}", f"{provisioned}/*/{role}"]}},
+            "Condition": {"ArnLike": {"aws:PrincipalArn": [f"{provisioned}/{role}",
+                                                           f"{provisioned}/*/{role}"]}},
         }],
     })
 

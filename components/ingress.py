@@ -38,28 +38,16 @@ MANAGED_RULE_GROUPS = (
 # Requests one client IP may send in the evaluation window before it is blocked.
 RATE_LIMIT_PER_IP = 2000
 RATE_WINDOW_SECONDS = 300
-# Regions that predate August 2022 deliver ALB access logs as the region's Elastic Load Balancing
-# account; newer regions as the log delivery service principal (ELB guide, "Enable access logs
-# for your Application Load Balancer", step "Attach a policy to your S3 bucket").
-ELB_ACCOUNT_BY_REGION = {
-    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
-    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
-    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450",
-    "ap-southeast-2": "783225319266", "ap-northeast-1": "582318560864",
-    "ca-central-1": "985666609251", "eu-central-1": "054676820928", "eu-west-1": "156460612806",
-    "eu-west-2": "652711504416", "eu-south-1": "635631232127", "eu-west-3": "009996457667",
-    "eu-north-1": "897822967062", "me-south-1": "076674570225", "sa-east-1": "507241528517",
-}
 LOG_PREFIX = "alb"
 
 
 def alb_log_delivery(ctx: AwsContext):
     """Bucket policy statements letting this region's load balancers deliver this account's logs."""
     def statements(bucket_arn: str) -> list[dict]:
-        elb_account = ELB_ACCOUNT_BY_REGION.get(ctx.region)
-        principal = ({"AWS": f"arn:{ctx.partition}:iam::{elb_account}:root"} if elb_account
-                     else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})
+        # ELB guide, "Enable access logs for your Application Load Balancer": the log delivery
+        # service principal, recommended in every region (the older per-region ELB accounts are
+        # only still supported, and only in regions that predate August 2022).
+        principal = {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
         return [{
             "Sid": "LoadBalancerLogDelivery",
             "Effect": "Allow",

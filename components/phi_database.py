@@ -47,9 +47,10 @@ class PhiDatabaseArgs:
 
 
 def final_snapshot_name(identifier: str, now: Optional[datetime] = None) -> str:
-    """A final-snapshot name unique to this creation: a fixed name fails the second delete
-    (DBSnapshotAlreadyExists), e.g. after a replacement. The instance ignores later changes to
-    it, so the name chosen at creation is the one used at deletion."""
+    """A final-snapshot name unique to the first creation: a fixed name fails the second
+    delete-and-create cycle (DBSnapshotAlreadyExists). The instance ignores later changes to it, so
+    the name chosen then is the one used at deletion (a replacement would reuse it, but a PHI
+    instance is protected and deletion-protected, so it is never replaced by `pulumi up`)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
     return f"{identifier}-final-{stamp}"
 
@@ -95,8 +96,9 @@ class PhiDatabase(pulumi.ComponentResource):
         )
         # Created here (not by RDS) so they are KMS-encrypted and kept six years. pgAudit puts
         # statement text, which can hold PHI, into the postgresql log: these groups are
-        # encrypted with the database key (only the database's readers can read them) and
-        # classified like the database itself.
+        # encrypted with the database key and classified like the database itself. CloudWatch
+        # Logs decrypts for anyone allowed logs:GetLogEvents, so readers are limited by IAM: no
+        # workload role may read logs, and the workforce read-only set is denied log contents.
         log_groups = [
             aws.cloudwatch.LogGroup(
                 f"{name}-{export}", name=f"/aws/rds/instance/{self.identifier}/{export}",

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from .aws_context import AwsContext
 from .policy_documents import policy_json
+from .trail_patterns import break_glass_pattern, key_administration_pattern, port_forwarding_pattern
 
 METRIC_NAMESPACE = "HipaaAws/Security"
 PHI_READ_WINDOW_SECONDS = 300
@@ -90,30 +91,6 @@ FINDING_RULES = {
 }
 
 
-def key_administration_pattern(ctx: AwsContext, administrators: list[str]) -> str:
-    """Key policy changes, and grants made directly (not by an AWS service on a caller's behalf),
-    by anyone but the named key administrators or a CI deploy role (bootstrap/ci_roles.py)."""
-    expected = [*administrators, ctx.arn("iam", "role/hipaa-aws/ci/*", region=False)]
-    not_expected = " && ".join(f'($.userIdentity.sessionContext.sessionIssuer.arn != "{arn}")'
-                               for arn in expected)
-    return ('{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "PutKeyPolicy") || '
-            '(($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS))) && '
-            f"{not_expected} }}")
-
-
-def break_glass_pattern(ctx: AwsContext) -> str:
-    """Any assumption of a stack's database break-glass role in this account."""
-    return ('{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && '
-            f'($.requestParameters.roleArn = "{ctx.arn("iam", "role/hipaa-aws/*", region=False)}") && '
-            '($.requestParameters.roleArn = "*-db-break-glass") }')
-
-
-def port_forwarding_pattern() -> str:
-    """Every Session Manager port-forwarding session in the account (the path to the database)."""
-    return ('{ ($.eventSource = "ssm.amazonaws.com") && ($.eventName = "StartSession") && '
-            '($.requestParameters.documentName = "AWS-StartPortForwardingSession*") }')
-
-
 @dataclass(frozen=True)
 class SecurityAlarmsArgs:
     stack: str
@@ -167,13 +144,14 @@ class SecurityAlarms(pulumi.ComponentResource):
         if args.account_wide:
             trail_alarms["key-administration-by-others"] = (
                 "A KMS key policy was changed, or a grant created, by someone other than the key "
-                "administrators", key_administration_pattern(ctx, list(args.key_administrators)))
+                "administrators", key_administration_pattern(
+                    args.key_administrators, ci_roles=ctx.arn("iam", "role/hipaa-aws/ci/*", region=False)))
             trail_alarms["port-forwarding-session-started"] = (
                 "An operator opened a port-forwarding session (e.g. to the database); Session Manager "
                 "does not log its content", port_forwarding_pattern())
             trail_alarms["database-break-glass-used"] = (
                 "A database break-glass role was assumed (the master secret may be read)",
-                break_glass_pattern(ctx))
+                break_glass_pattern(ctx.arn("iam", "role/hipaa-aws/*", region=False)))
         for key, (description, pattern) in trail_alarms.items():
             metric = "".join(part.capitalize() for part in key.split("-"))
             aws.cloudwatch.LogMetricFilter(

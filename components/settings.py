@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .app_settings import AppSettings, CacheSettings, IdentityCenterSettings
+from .trail_patterns import METRIC_FILTER_PATTERN_LIMIT, key_administration_pattern
 
 NAMESPACE = "hipaa-aws"
 
@@ -177,6 +178,18 @@ class Settings(_Strict):
     identity_center: Optional[IdentityCenterSettings] = Field(None, alias="identityCenter")
     cache: Optional[CacheSettings] = None
 
+    @field_validator("stack")
+    @classmethod
+    def _usable_stack_name(cls, value: str) -> str:
+        # The stack name goes into bucket, role, database-user and permission-set names: a letter,
+        # then lower-case letters, digits or hyphens, 13 characters at most (Identity Center's 32-
+        # character limit on `hipaa-<stack>-phi-operator`); no underscores, so `a-b` and `a_b`
+        # never map to the same database user.
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,12}", value):
+            raise ValueError("the stack name must start with a letter and have at most 13 lower-case "
+                             "letters, digits or hyphens")
+        return value
+
     @field_validator("vpc_cidr")
     @classmethod
     def _private_and_big_enough(cls, value: str) -> str:
@@ -226,6 +239,20 @@ class Settings(_Strict):
             if accounts and match["account"] not in accounts:
                 raise ValueError(f"{arn!r} is a role of account {match['account']}, not of this "
                                  f"stack's account ({', '.join(accounts)}, aws:allowedAccountIds)")
+        if value is None:
+            return value
+        # KMS refuses a key policy that would lock out its creator: CI creates the keys as the
+        # stack's deploy role, so that role must be one of the administrators.
+        deploy_role = f":role/hipaa-aws/ci/hipaa-aws-{info.data.get('stack')}-deploy"
+        if not any(arn.endswith(deploy_role) for arn in value):
+            raise ValueError(f"must include the stack's CI deploy role (arn:aws:iam::<account>"
+                             f"{deploy_role}, created by bootstrap/), which creates the keys: KMS "
+                             f"refuses a key policy that locks out its creator")
+        pattern = key_administration_pattern(value)
+        if len(pattern) > METRIC_FILTER_PATTERN_LIMIT:
+            raise ValueError(f"too many or too long for the alarm on key administration by anyone "
+                             f"else: its CloudWatch filter pattern would be {len(pattern)} characters, "
+                             f"AWS allows {METRIC_FILTER_PATTERN_LIMIT}")
         return value
 
     @field_validator("backup_copy_region")

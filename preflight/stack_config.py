@@ -111,16 +111,18 @@ def load_stack_config(
     return StackConfig(project=name, stack=stack, values=values, secret_keys=secret_keys)
 
 
-def account_layer_owners(project_dir: Path = PROJECT_DIR) -> dict[tuple[str, str], list[str]]:
-    """Which stacks say `accountBaseline: owned`, by (account id, region) they are pinned to.
+def account_layer_owners(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
+    """Which stacks say `accountBaseline: owned`, by the account id they are pinned to.
 
-    A stack that pins no account is listed under account "unpinned".
+    One owner per account, whatever its region: the layer holds account-wide settings too (the
+    password policy, the S3 account public access block, the Auto Scaling service-linked role,
+    the recording of global IAM resources). A stack that pins no account is listed as "unpinned".
     """
-    owners: dict[tuple[str, str], list[str]] = {}
+    owners: dict[str, list[str]] = {}
     for stack in stack_names(project_dir):
         config = load_stack_config(stack, project_dir)
         if config.values.get(f"{config.project}:accountBaseline") != "owned":
             continue
         for account in config.allowed_account_ids or ["unpinned"]:
-            owners.setdefault((account, config.region), []).append(stack)
+            owners.setdefault(account, []).append(stack)
     return owners

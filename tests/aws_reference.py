@@ -121,7 +121,7 @@ def plain_documentation(member) -> str:
 
 
 _VALID_VALUES = re.compile(r"Valid Values:\s*((?:[\w.:/-]+\s*\|\s*)+[\w.:/-]+)")
-_VALID_VALUES_PROSE = re.compile(r"Valid values are:?\s*([\w ,-]+?)\s*\.")
+_VALID_VALUES_PROSE = re.compile(r"Valid (?:values|settings) are:?\s*([\w ,-]+?)\s*\.")
 _POSSIBLE_VALUES = re.compile(r"Possible values are:?\s*([\w ,]+?)\s*\.")
 _BULLETED_VALUES = re.compile(r"(?:^|\s)([a-z][a-z0-9-]*) \u2013 ")
 
@@ -129,7 +129,8 @@ _BULLETED_VALUES = re.compile(r"(?:^|\s)([a-z][a-z0-9-]*) \u2013 ")
 def documented_valid_values(member) -> Optional[tuple[Any, ...]]:
     """The closed list of values a member's botocore documentation gives, if it gives one.
 
-    Forms AWS uses: "Valid Values: a | b | c", "Valid values are A and B.", "Possible values are:
+    Forms AWS uses: "Valid Values: a | b | c", "Valid values are A and B." (or "Valid settings are
+    60, 120, 300, and 600."), "Possible values are:
     1, 3, and 5." and a bulleted "name – what it does" list (SNS protocols)."""
     text = plain_documentation(member)
     match = _VALID_VALUES.search(text)
@@ -203,14 +204,15 @@ _LISTENER_RENAMES = {
 }
 
 # Load balancer and target group settings the provider sends as ModifyLoadBalancerAttributes /
-# ModifyTargetGroupAttributes key-value pairs (`access_logs.s3.bucket`, `deregistration_delay.timeout_seconds`):
-# each value is an attribute's Value.
+# ModifyTargetGroupAttributes key-value pairs (`access_logs.s3.bucket`,
+# `deregistration_delay.timeout_seconds`): each value is an attribute's Value.
 _LOAD_BALANCER_ATTRIBUTES = {
     **{name: "Attributes.Value" for name in (
         "clientKeepAlive", "desyncMitigationMode", "dnsRecordClientRoutingPolicy", "dropInvalidHeaderFields",
         "enableCrossZoneLoadBalancing", "enableDeletionProtection", "enableHttp2",
-        "enableTlsVersionAndCipherSuiteHeaders", "enableWafFailOpen", "enableXffClientPort", "enableZonalShift",
-        "idleTimeout", "preserveHostHeader", "xffHeaderProcessingMode", "secondaryIpsAutoAssignedPerSubnet")},
+        "enableTlsVersionAndCipherSuiteHeaders", "enableWafFailOpen", "enableXffClientPort",
+        "enableZonalShift", "idleTimeout", "preserveHostHeader", "xffHeaderProcessingMode",
+        "secondaryIpsAutoAssignedPerSubnet")},
     **{block: "Attributes" for block in ("accessLogs", "connectionLogs", "healthCheckLogs")},
     **{f"{block}.{name}": "Value" for block in ("accessLogs", "connectionLogs", "healthCheckLogs")
        for name in ("bucket", "enabled", "prefix")},
@@ -480,7 +482,8 @@ API_MODELS: dict[str, ApiModel] = {
             "description": "ReplicationGroupDescription", "nodeType": "CacheNodeType",
             "subnetGroupName": "CacheSubnetGroupName", "maintenanceWindow": "PreferredMaintenanceWindow",
             "multiAzEnabled": "MultiAZEnabled", "parameterGroupName": "CacheParameterGroupName",
-            "notificationTopicArn": "NotificationTopicArn", "preferredCacheClusterAzs": "PreferredCacheClusterAZs",
+            "notificationTopicArn": "NotificationTopicArn",
+            "preferredCacheClusterAzs": "PreferredCacheClusterAZs",
             "replicasPerNodeGroup": "ReplicasPerNodeGroup", "numNodeGroups": "NumNodeGroups",
             "securityGroupNames": "CacheSecurityGroupNames",
             "logDeliveryConfigurations.destination": "DestinationDetails.CloudWatchLogsDetails.LogGroup",
@@ -496,7 +499,8 @@ API_MODELS: dict[str, ApiModel] = {
         not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
     "aws:lb/targetGroup:TargetGroup": ApiModel(
         "elbv2", ("CreateTargetGroupInput", "ModifyTargetGroupAttributesInput"), renames={
-            "healthCheck": FLATTEN, "healthCheck.enabled": "HealthCheckEnabled", "healthCheck.protocol": "HealthCheckProtocol",
+            "healthCheck": FLATTEN, "healthCheck.enabled": "HealthCheckEnabled",
+            "healthCheck.protocol": "HealthCheckProtocol",
             "healthCheck.path": "HealthCheckPath", "healthCheck.port": "HealthCheckPort",
             "healthCheck.interval": "HealthCheckIntervalSeconds",
             "healthCheck.timeout": "HealthCheckTimeoutSeconds",
@@ -527,6 +531,21 @@ API_MODELS: dict[str, ApiModel] = {
         "wafv2", ("LoggingConfiguration",)),
 }
 
+
+# Inputs that pulumi-aws takes as JSON text and sends to the API as the structure the text
+# describes (the provider unmarshals an ECS task definition's containerDefinitions into
+# RegisterTaskDefinition's containerDefinitions list). The checks parse them and walk their
+# values like other inputs: `containerDefinitions[].logConfiguration.logDriver`.
+JSON_INPUTS: dict[tuple[str, str], str] = {
+    ("aws:ecs/taskDefinition:TaskDefinition", "containerDefinitions"):
+        "RegisterTaskDefinitionRequest.containerDefinitions (a list of ContainerDefinition)",
+}
+
+
+def json_document_of(type_token: str, path: str) -> Optional[str]:
+    """The JSON input a path lies inside, if any (`containerDefinitions[].image` -> containerDefinitions)."""
+    top = split_path(path)[0][0]
+    return top if (type_token, top) in JSON_INPUTS and path != top else None
 
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -759,6 +778,152 @@ _enums("aws:securityhub/account:Account", "securityhub", {
 })
 
 
+# The application tier.
+_enums("aws:acm/certificate:Certificate", "acm", {
+    "keyAlgorithm": "KeyAlgorithm",
+    "validationMethod": "ValidationMethod",
+    "options.certificateTransparencyLoggingPreference": "CertificateTransparencyLoggingPreference",
+    "options.export": "CertificateExport",
+})
+for _target in ("aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy"):
+    _enums(_target, "application-autoscaling", {
+        "serviceNamespace": "ServiceNamespace", "scalableDimension": "ScalableDimension"})
+_enums("aws:appautoscaling/policy:Policy", "application-autoscaling", {
+    "policyType": "PolicyType",
+    "predictiveScalingPolicyConfiguration.maxCapacityBreachBehavior":
+        "PredictiveScalingMaxCapacityBreachBehavior",
+    "predictiveScalingPolicyConfiguration.mode": "PredictiveScalingMode",
+    "stepScalingPolicyConfiguration.adjustmentType": "AdjustmentType",
+    "stepScalingPolicyConfiguration.metricAggregationType": "MetricAggregationType",
+    "targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.statistic": "MetricStatistic",
+    "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType":
+        "MetricType",
+})
+_enums("aws:ecr/repository:Repository", "ecr", {
+    "encryptionConfigurations[].encryptionType": "EncryptionType",
+    "imageTagMutability": "ImageTagMutability",
+    "imageTagMutabilityExclusionFilters[].filterType": "ImageTagMutabilityExclusionFilterType",
+})
+_enums("aws:ecs/cluster:Cluster", "ecs", {
+    "configuration.executeCommandConfiguration.logging": "ExecuteCommandLogging",
+    "settings[].name": "ClusterSettingName",
+})
+_enums("aws:ecs/service:Service", "ecs", {
+    "availabilityZoneRebalancing": "AvailabilityZoneRebalancing",
+    "deploymentConfiguration.lifecycleHooks[].lifecycleStages[]": "DeploymentLifecycleHookStage",
+    "deploymentConfiguration.lifecycleHooks[].targetType": "DeploymentLifecycleHookTargetType",
+    "deploymentConfiguration.lifecycleHooks[].timeoutConfiguration.action": "DeploymentLifecycleHookAction",
+    "deploymentConfiguration.strategy": "DeploymentStrategy",
+    "deploymentController.type": "DeploymentControllerType",
+    "launchType": "LaunchType",
+    "networkConfiguration.assignPublicIp": "AssignPublicIp",
+    "orderedPlacementStrategies[].type": "PlacementStrategyType",
+    "placementConstraints[].type": "PlacementConstraintType",
+    "propagateTags": "PropagateTags",
+    "schedulingStrategy": "SchedulingStrategy",
+    "serviceConnectConfiguration.accessLogConfiguration.format": "ServiceConnectAccessLoggingFormat",
+    "serviceConnectConfiguration.accessLogConfiguration.includeQueryParameters":
+        "ServiceConnectIncludeQueryParameters",
+    "serviceConnectConfiguration.logConfiguration.logDriver": "LogDriver",
+    "volumeConfiguration.managedEbsVolume.fileSystemType": "TaskFilesystemType",
+    "volumeConfiguration.managedEbsVolume.tagSpecifications[].propagateTags": "PropagateTags",
+    "volumeConfiguration.managedEbsVolume.tagSpecifications[].resourceType": "EBSResourceType",
+})
+_enums("aws:ecs/taskDefinition:TaskDefinition", "ecs", {
+    "ipcMode": "IpcMode",
+    "networkMode": "NetworkMode",
+    "pidMode": "PidMode",
+    "placementConstraints[].type": "TaskDefinitionPlacementConstraintType",
+    "proxyConfiguration.type": "ProxyConfigurationType",
+    "requiresCompatibilities[]": "Compatibility",
+    "runtimePlatform.cpuArchitecture": "CPUArchitecture",
+    "runtimePlatform.operatingSystemFamily": "OSFamily",
+    "volumes[].dockerVolumeConfiguration.scope": "Scope",
+    "volumes[].efsVolumeConfiguration.authorizationConfig.iam": "EFSAuthorizationConfigIAM",
+    "volumes[].efsVolumeConfiguration.transitEncryption": "EFSTransitEncryption",
+    # Inside the containerDefinitions document (JSON_INPUTS): the enums the program sets.
+    "containerDefinitions[].logConfiguration.logDriver": "LogDriver",
+    "containerDefinitions[].portMappings[].protocol": "TransportProtocol",
+})
+_enums("aws:elasticache/replicationGroup:ReplicationGroup", "elasticache", {
+    "authTokenUpdateStrategy": "AuthTokenUpdateStrategyType",
+    "clusterMode": "ClusterMode",
+    "durability": "Durability",
+    "ipDiscovery": "IpDiscovery",
+    "logDeliveryConfigurations[].destinationType": "DestinationType",
+    "logDeliveryConfigurations[].logFormat": "LogFormat",
+    "logDeliveryConfigurations[].logType": "LogType",
+    "networkType": "NetworkType",
+    "transitEncryptionMode": "TransitEncryptionMode",
+})
+_enums("aws:elasticache/user:User", "elasticache", {"authenticationMode.type": "InputAuthenticationType"})
+_enums("aws:lb/loadBalancer:LoadBalancer", "elbv2", {
+    "enablePrefixForIpv6SourceNat": "EnablePrefixForIpv6SourceNatEnum",
+    "internal": "LoadBalancerSchemeEnum",
+    "ipAddressType": "IpAddressType",
+    "loadBalancerType": "LoadBalancerTypeEnum",
+})
+_enums("aws:lb/targetGroup:TargetGroup", "elbv2", {
+    "healthCheck.protocol": "ProtocolEnum",
+    "ipAddressType": "TargetGroupIpAddressTypeEnum",
+    "protocol": "ProtocolEnum",
+    "targetType": "TargetTypeEnum",
+})
+_enums("aws:route53/record:Record", "route53", {"type": "RRType"})
+_enums("aws:ssm/parameter:Parameter", "ssm", {"tier": "ParameterTier", "type": "ParameterType"})
+_enums("aws:ssoadmin/accountAssignment:AccountAssignment", "sso-admin", {
+    "principalType": "PrincipalType", "targetType": "TargetType"})
+_enums("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "wafv2", {
+    "loggingFilter.defaultBehavior": "FilterBehavior",
+    "loggingFilter.filters[].behavior": "FilterBehavior",
+    "loggingFilter.filters[].conditions[].actionCondition.action": "ActionValue",
+    "loggingFilter.filters[].requirement": "FilterRequirement",
+})
+_enums("aws:wafv2/webAcl:WebAcl", "wafv2", {
+    "scope": "Scope",
+    "dataProtectionConfig.dataProtections[].action": "DataProtectionAction",
+    "dataProtectionConfig.dataProtections[].field.fieldType": "FieldToProtectType",
+    "monetizationConfig.cryptoConfig.paymentNetworks[].chain": "BlockchainChain",
+    "monetizationConfig.cryptoConfig.paymentNetworks[].prices.currency": "CryptoCurrency",
+    "monetizationConfig.currencyMode": "CurrencyMode",
+    **{f"associationConfig.requestBodies[].{kind}.defaultSizeInspectionLimit": "SizeInspectionLimit"
+       for kind in ("apiGateway", "appRunnerService", "cloudfront", "cognitoUserPool",
+                    "verifiedAccessInstance")},
+})
+
+
+# Enum-valued members that pulumi-aws takes as a boolean and converts (its docstrings: "If true,
+# the LB will be internal", "Assign a public IP address to the ENI ... Valid values are true or
+# false"): the enum value the provider sends for each. A false `internal` sends no Scheme at all,
+# which AWS takes as internet-facing (CreateLoadBalancer, Scheme: "The default is an Internet-facing
+# load balancer").
+BOOLEAN_ENUM_INPUTS: dict[tuple[str, str], Mapping[bool, str]] = {
+    ("aws:lb/loadBalancer:LoadBalancer", "internal"): {True: "internal", False: "internet-facing"},
+    ("aws:ecs/service:Service", "networkConfiguration.assignPublicIp"): {True: "ENABLED", False: "DISABLED"},
+    ("aws:cloudwatch/eventTarget:EventTarget", "ecsTarget.networkConfiguration.assignPublicIp"):
+        {True: "ENABLED", False: "DISABLED"},
+}
+
+
+def sent_enum_value(type_token: str, path: str, value: Any) -> Any:
+    """The value the provider sends for an enum-valued input (booleans converted)."""
+    converted = BOOLEAN_ENUM_INPUTS.get((type_token, path))
+    if converted is not None and isinstance(value, bool):
+        return converted[value]
+    return value
+
+def _enums_wherever(type_token: str, service: str, endings: Mapping[str, str], under: str) -> None:
+    """Every pulumi input path of the type below `under` that ends with one of `endings` (the last
+    segments, `[]` included) is botocore enum `endings[ending]`. WAF statements repeat the same
+    match settings at every nesting level (hundreds of paths); each ending must match at least one."""
+    paths = [p for p in pulumi_input_paths(type_token) if p.startswith(under)]
+    for ending, shape_name in endings.items():
+        matched = [p for p in paths if p == ending or p.endswith("." + ending)]
+        if not matched:
+            raise LookupError(f"{type_token}: no input under {under} ends with {ending}")
+        _enums(type_token, service, {p: shape_name for p in matched})
+
+
 # ---------------------------------------------------------------------------------------------
 # Values AWS documents only in prose
 # ---------------------------------------------------------------------------------------------
@@ -940,6 +1105,89 @@ KMS_PENDING_WINDOW_DAYS = AllowedRange(7, 30, Source(
     "https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html",
     botocore_doc=("kms", "ScheduleKeyDeletionRequest", "PendingWindowInDays"),
     quotes=("If you include a value, it must be between 7 and 30, inclusive",)))
+# ELB target groups: "deregistration_delay.timeout_seconds - ... The range is 0-3600 seconds."
+ELB_DEREGISTRATION_DELAY_SECONDS = AllowedRange(0, 3600, Source(
+    "TargetGroupAttribute - Elastic Load Balancing API Reference",
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html",
+    botocore_doc=("elbv2", "TargetGroupAttribute", "Key"),
+    quotes=("deregistration_delay.timeout_seconds - The amount of time, in seconds, for Elastic Load "
+            "Balancing to wait before changing the state of a deregistering target from draining to unused",
+            "The range is 0-3600 seconds. The default value is 300 seconds.")))
+
+
+@dataclass(frozen=True)
+class AllowedDuration:
+    """An ISO-8601 duration of hours and minutes (`PT4H`, `PT1H30M`) within a documented range."""
+
+    low_minutes: int
+    high_minutes: int
+    source: Source
+
+    @staticmethod
+    def minutes(value: Any) -> Optional[int]:
+        match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", value) if isinstance(value, str) else None
+        if not match or not any(match.groups()):
+            return None
+        return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+    def allows(self, value: Any) -> bool:
+        minutes = self.minutes(value)
+        return minutes is not None and self.low_minutes <= minutes <= self.high_minutes
+
+    def describe(self) -> str:
+        return f"an ISO-8601 duration (PT<h>H<m>M) from {self.low_minutes} to {self.high_minutes} minutes"
+
+
+# "The minimum session duration is 1 hour, and can be set to a maximum of 12 hours." botocore's
+# Duration shape gives only an ISO-8601 pattern.
+IDENTITY_CENTER_SESSION_DURATION = AllowedDuration(60, 720, Source(
+    "Set session duration - AWS IAM Identity Center User Guide",
+    "https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html"))
+
+
+@dataclass(frozen=True)
+class TaskSizes:
+    """Fargate task sizes: the memory values (MiB) allowed with each task CPU value (CPU units)."""
+
+    memory_by_cpu: Mapping[int, tuple[int, ...]]
+    source: Source
+
+
+# RegisterTaskDefinition memory: "If using the Fargate launch type, this field is required and you
+# must use one of the following values. This determines your range of supported values for the
+# cpu parameter." A test compares each row's sentence with botocore's documentation.
+FARGATE_TASK_SIZES = TaskSizes(
+    memory_by_cpu={
+        256: (512, 1024, 2048),
+        512: tuple(range(1024, 4096 + 1, 1024)),
+        1024: tuple(range(2048, 8192 + 1, 1024)),
+        2048: tuple(range(4096, 16384 + 1, 1024)),
+        4096: tuple(range(8192, 30720 + 1, 1024)),
+        8192: tuple(range(16384, 61440 + 1, 4096)),
+        16384: tuple(range(32768, 122880 + 1, 8192)),
+    },
+    source=Source(
+        "RegisterTaskDefinition - Amazon Elastic Container Service API Reference",
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html",
+        botocore_doc=("ecs", "RegisterTaskDefinitionRequest", "memory"),
+        quotes=(
+            "512 (0.5 GB), 1024 (1 GB), 2048 (2 GB) - Available cpu values: 256 (.25 vCPU)",
+            "1024 (1 GB), 2048 (2 GB), 3072 (3 GB), 4096 (4 GB) - Available cpu values: 512 (.5 vCPU)",
+            "2048 (2 GB), 3072 (3 GB), 4096 (4 GB), 5120 (5 GB), 6144 (6 GB), 7168 (7 GB), 8192 (8 GB) - "
+            "Available cpu values: 1024 (1 vCPU)",
+            "Between 4096 (4 GB) and 16384 (16 GB) in increments of 1024 (1 GB) - Available cpu values: "
+            "2048 (2 vCPU)",
+            "Between 8192 (8 GB) and 30720 (30 GB) in increments of 1024 (1 GB) - Available cpu values: "
+            "4096 (4 vCPU)",
+            "Between 16 GB and 60 GB in 4 GB increments - Available cpu values: 8192 (8 vCPU)",
+            "Between 32GB and 120 GB in 8 GB increments - Available cpu values: 16384 (16 vCPU)",
+        )))
+
+WAF_RATE_EVALUATION_WINDOW_SECONDS = AllowedValues(
+    values=(60, 120, 300, 600),
+    source=Source("RateBasedStatement - AWS WAFV2 API Reference",
+                  "https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html",
+                  botocore_doc=("wafv2", "RateBasedStatement", "EvaluationWindowSec")))
 
 PROSE_INPUTS: dict[tuple[str, str], Any] = {
     ("aws:cloudwatch/logGroup:LogGroup", "retentionInDays"): LOG_RETENTION_DAYS,
@@ -959,6 +1207,10 @@ PROSE_INPUTS: dict[tuple[str, str], Any] = {
     ("aws:cloudwatch/contributorInsightRule:ContributorInsightRule", "ruleState"): INSIGHT_RULE_STATES,
     ("aws:sns/topicSubscription:TopicSubscription", "protocol"): SNS_PROTOCOLS,
     ("aws:kms/key:Key", "deletionWindowInDays"): KMS_PENDING_WINDOW_DAYS,
+    ("aws:lb/targetGroup:TargetGroup", "deregistrationDelay"): ELB_DEREGISTRATION_DELAY_SECONDS,
+    ("aws:ssoadmin/permissionSet:PermissionSet", "sessionDuration"): IDENTITY_CENTER_SESSION_DURATION,
+    ("aws:wafv2/webAcl:WebAcl", "rules[].statement.rateBasedStatement.evaluationWindowSec"):
+        WAF_RATE_EVALUATION_WINDOW_SECONDS,
 }
 
 # Members whose botocore documentation has a "Valid Values:" line but that the program may send
@@ -1018,3 +1270,27 @@ def pulumi_input_paths(type_token: str) -> tuple[str, ...]:
 
     walk(cls, "", ())
     return tuple(paths)
+
+
+# WAFv2 rule statements (botocore wafv2 Statement and what it holds); needs pulumi_input_paths.
+_enums_wherever("aws:wafv2/webAcl:WebAcl", "wafv2", {
+    "oversizeHandling": "OversizeHandling",
+    "cookies.matchScope": "MapMatchScope",
+    "headers[].matchScope": "MapMatchScope",
+    "jsonBody.matchScope": "JsonMatchScope",
+    "jsonBody.invalidFallbackBehavior": "BodyParsingFallbackBehavior",
+    "fallbackBehavior": "FallbackBehavior",
+    "ipSetForwardedIpConfig.position": "ForwardedIPPosition",
+    "textTransformations[].type": "TextTransformationType",
+    "positionalConstraint": "PositionalConstraint",
+    "comparisonOperator": "ComparisonOperator",
+    "sensitivityLevel": "SensitivityLevel",
+    "countryCodes[]": "CountryCode",
+    "labelMatchStatement.scope": "LabelMatchScope",
+    "aggregateKeyType": "RateBasedStatementAggregateKeyType",
+    "payloadType": "PayloadType",
+    "inspectionLevel": "InspectionLevel",
+    "sensitivityToBlock": "SensitivityToAct",
+    "challenge.sensitivity": "SensitivityToAct",
+    "challenge.usageOfAction": "UsageOfAction",
+}, under="rules[]")

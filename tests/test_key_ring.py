@@ -161,16 +161,23 @@ def test_each_service_gets_exactly_what_its_guide_documents(stack):
         assert "us-east-1" not in json.dumps(policy)
 
 
+def test_without_key_administrators_the_deploy_role_administers():
+    run = run_stack("staging", removed=("keyAdministrators",))
+    admin = json.loads(run.named("hipaa-keys-storage", KEY).inputs["policy"])["Statement"][0]
+    assert admin["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/ci/hipaa-aws-staging-deploy"]}
+
+
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_named_roles_administer_every_key_never_the_whole_account(stack):
     """Whoever may put a key policy or create grants can give itself use: so the administrators
     are named roles (the stack's CI deploy role by default), never the account root."""
     run = run_stack(stack)
     deploy_role = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/ci/hipaa-aws-{stack}-deploy"
+    platform_admin = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws-platform-admin"
     for key in run.of_type(KEY):
         admin = json.loads(key.inputs["policy"])["Statement"][0]
         assert admin["Sid"] == "KeyAdministrators"
-        assert admin["Principal"] == {"AWS": [deploy_role]}, key.name
+        assert admin["Principal"] == {"AWS": [deploy_role, platform_admin]}, key.name
         assert admin["Action"] == ADMIN_ACTIONS
         assert not {"kms:Decrypt", "kms:Encrypt", "kms:*", "kms:GenerateDataKey*"} & set(admin["Action"])
         grants_to_root = [s for s in json.loads(key.inputs["policy"])["Statement"]
@@ -180,7 +187,7 @@ def test_named_roles_administer_every_key_never_the_whole_account(stack):
 
 def test_key_administrators_come_from_settings():
     admins = [f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/ci/hipaa-aws-staging-deploy",
-              f"arn:aws:iam::{ACCOUNT}:role/BreakGlassAdmin"]
+              f"arn:aws:iam::{ACCOUNT}:role/BreakGlassAdmin", f"arn:aws:iam::{ACCOUNT}:role/Recovery"]
     run = run_stack("staging", overrides={"keyAdministrators": admins})
     for key in run.of_type(KEY):
         assert json.loads(key.inputs["policy"])["Statement"][0]["Principal"] == {"AWS": admins}

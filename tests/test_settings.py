@@ -74,6 +74,12 @@ REJECTIONS = [
     ("staging", {"keyAdministrators": ["arn:aws:iam::999999999999:role/x"]}, "keyAdministrators",
      '["arn:aws:iam::999999999999:role/x"]', "not of this stack's account (123456789012, aws:allowedAccountIds)"),
     ("staging", {"keyAdministrators": []}, "keyAdministrators", "[]", "at least 1 item"),
+    ("staging", {"keyAdministrators": ["arn:aws:iam::123456789012:role/admin"]}, "keyAdministrators",
+     '["arn:aws:iam::123456789012:role/admin"]', "must include the stack's CI deploy role"),
+    ("staging", {"keyAdministrators": ["arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-staging-deploy"]
+                 + [f"arn:aws:iam::123456789012:role/people/platform-administrator-{i}" for i in range(9)]},
+     "keyAdministrators", '["arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-staging-deploy", "arn...',
+     "too many or too long for the alarm"),
 ]
 
 
@@ -140,3 +146,11 @@ def test_a_stack_that_does_not_pin_its_account_is_refused():
 def test_a_stack_must_say_who_owns_the_account_layer():
     message = config_error("staging", removed=("accountBaseline",))
     assert "hipaa-aws:accountBaseline: required but not set" in message
+
+
+@pytest.mark.parametrize("stack", ["Prod", "prod_1", "1prod", "a-very-long-stack"])
+def test_a_stack_name_that_cannot_name_its_resources_is_refused(stack):
+    """The stack name is part of bucket, role, database-user and permission-set names."""
+    with pytest.raises(pulumi.RunError, match="the stack name must start with a letter"):
+        parse_settings(stack, {"dataClassification": "synthetic", "owner": "a@b.co", "costCenter": "x",
+                               "alertEmail": "sec@b.co", "accountBaseline": "external"})

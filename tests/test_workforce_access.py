@@ -1,18 +1,22 @@
 """IAM Identity Center workforce access (issue 11), read as an auditor reads it: what each permission
 set may do in this account, for how long, and who hears about break-glass use.
 
-The component runs alone under the mock runtime (tests/fixtures/programs/workforce_access.py) until
-the environment wires it. Each permission set's effective grants are evaluated with a small IAM
-evaluator over the policies actually registered, AWS's ViewOnlyAccess included (moto's copy of AWS's
-managed-policy list)."""
+The component runs alone under the mock runtime (tests/fixtures/programs/workforce_access.py), with
+a test Identity Center configuration; the environment wires it too (its own grants are checked
+against the keys, database and bucket the stack creates). Each permission set's effective grants are
+evaluated with a small IAM evaluator over the policies actually registered, AWS's ViewOnlyAccess
+included (moto's copy of AWS's managed-policy list), on request contexts the tests supply: every
+document is known at preview, so keys are named by alias, the master secret by the tag RDS puts on
+it and the database by its user name, and only conditions tell a grant on this stack's key, secret or
+database from a grant on another's."""
 
 from __future__ import annotations
 
 import functools
 import json
 import re
-from fnmatch import fnmatchcase
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Optional, cast
 
 import botocore.session
@@ -43,14 +47,18 @@ IDENTITY_CENTER = {"instanceArn": INSTANCE, "groups": GROUPS}
 
 # What the fixture passes in (the values the environment's outputs resolve to).
 PHI_BUCKET = f"arn:aws:s3:::hipaa-aws-prod-phi-documents-{ACCOUNT}"
-STORAGE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
-SECRETS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/22222222-2222-2222-2222-222222222222"
-MASTER_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-0123abcd-AbCdEf"
-DB_RESOURCE_ID = "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:hipaa-aws-prod-security-alerts"
 TRAIL_LOG_GROUP = "/hipaa-aws/prod/cloudtrail"
-VIA_S3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
-VIA_SECRETS_MANAGER = {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
+
+# What requests name once the stack exists: key ARNs and the secret's and database's random ids,
+# none of which the policies may depend on (they are unknown at preview).
+STORAGE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-1111-1111-1111-111111111111"
+SECRETS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/22222222-2222-2222-2222-222222222222"
+STORAGE_ALIAS, SECRETS_ALIAS = "alias/hipaa-aws-prod-storage", "alias/hipaa-aws-prod-secrets"
+MASTER_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-0123abcd-AbCdEf"
+THIS_DATABASE = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:hipaa-aws-prod"
+DB_RESOURCE_ID = "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+PHI_OPERATOR_USER = "phi_operator_prod"
 PORT_FORWARD_DOCUMENT = f"arn:aws:ssm:{REGION}::document/AWS-StartPortForwardingSessionToRemoteHost"
 SHELL_DOCUMENT = f"arn:aws:ssm:{REGION}:{ACCOUNT}:document/SSM-SessionManagerRunShell"
 CLUSTER = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/hipaa-aws-prod"
@@ -64,6 +72,10 @@ ASSIGNMENT = f"{T}accountAssignment:AccountAssignment"
 IAM_POLICY = "aws:iam/policy:Policy"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+KMS_KEY, KMS_ALIAS = "aws:kms/key:Key", "aws:kms/alias:Alias"
+DB_INSTANCE = "aws:rds/instance:Instance"
+BUCKET_ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:"
+                     "BucketServerSideEncryptionConfiguration")
 
 
 @functools.cache
@@ -77,52 +89,210 @@ def of(run: ProgramRun, type_token: str) -> list[RecordedResource]:
 
 
 # ---------------------------------------------------------------------------------------------
-# A small IAM evaluator: explicit Deny wins, then any Allow; conditions evaluated on a request
-# context (a missing key fails every operator except the ...IfExists ones).
+# Request contexts
 # ---------------------------------------------------------------------------------------------
+
+
+def key_use(aliases: str | list[str], via: Optional[str] = None) -> dict:
+    """A request on a KMS key: the aliases the key carries (kms:ResourceAliases, multivalued) and,
+    when a service calls KMS on the caller's behalf, that service's endpoint (kms:ViaService)."""
+    context: dict[str, Any] = {"kms:ResourceAliases": _listed(aliases)}
+    if via:
+        context["kms:ViaService"] = f"{via}.{REGION}.amazonaws.com"
+    return context
+
+
+def master_secret_of(database_arn: Optional[str]) -> dict:
+    """A request on a secret RDS manages: RDS tags it with its instance's ARN (None: no such tag)."""
+    return {} if database_arn is None else {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": database_arn}
+
+
+def db_user(user: str, resource_id: str = DB_RESOURCE_ID, account: str = ACCOUNT,
+            region: str = REGION) -> str:
+    """What rds-db:connect authorizes: the instance's DbiResourceId and the database user."""
+    return f"arn:aws:rds-db:{region}:{account}:dbuser:{resource_id}/{user}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A small IAM evaluator: explicit Deny wins, then any Allow. Actions match case-insensitively,
+# resources and ARN conditions component by component (`*` and `?` never cross a colon), condition
+# keys case-insensitively and string values case-sensitively; policy variables (`${aws:userid}`)
+# come from the request context. A missing key fails every operator but the ...IfExists ones, and
+# `ForAnyValue:` fails on a missing or empty set. Anything else (another operator, a set operator
+# other than ForAnyValue, a single-valued operator on a multivalued key, NotAction/NotResource)
+# stops the test: reading it as a match or as a non-match would each let some assertion pass on a
+# policy the evaluator cannot read.
+# ---------------------------------------------------------------------------------------------
+
+
+class UnsupportedPolicy(NotImplementedError):
+    """A policy element this evaluator does not evaluate."""
 
 
 def _listed(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _glob(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM wildcards: `*` any run of characters, `?` one character, nothing else special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
+
+
+def _arn_like(pattern: str, value: str) -> bool:
+    """ArnLike/ArnEquals and Resource: each of the six colon-separated parts matched on its own."""
+    wanted, actual = pattern.split(":", 5), value.split(":", 5)
+    return len(wanted) == len(actual) == 6 and all(_glob(w, a) for w, a in zip(wanted, actual, strict=True))
+
+
+def _resolve(value: str, context: dict) -> Optional[str]:
+    """Policy variables replaced from the context; None when one is missing (nothing matches)."""
+    missing = False
+
+    def variable(match: re.Match) -> str:
+        nonlocal missing
+        if match[1].lower() not in context:
+            missing = True
+            return ""
+        return str(context[match[1].lower()])
+    resolved = re.sub(r"\$\{([^}]+)\}", variable, value)
+    return None if missing else resolved
+
+
+_MATCHERS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": lambda wanted, actual: wanted == actual,
+    "StringLike": _glob,
+    "ArnEquals": _arn_like,  # IAM treats ArnEquals as ArnLike
+    "ArnLike": _arn_like,
+    "Bool": lambda wanted, actual: wanted.lower() == actual.lower(),
+}
+_SET_OPERATORS = ("", "ForAnyValue")
+
+
+def _operator(operator: str) -> tuple[str, str, bool]:
+    """(set operator, base operator, IfExists), or UnsupportedPolicy."""
+    qualifier, _, base = operator.rpartition(":")
+    if_exists = base.endswith("IfExists")
+    base = base.removesuffix("IfExists")
+    if qualifier not in _SET_OPERATORS or base not in _MATCHERS:
+        raise UnsupportedPolicy(f"condition operator {operator}")
+    return qualifier, base, if_exists
+
+
+def _check_supported(statement: dict) -> None:
+    unsupported = {"NotAction", "NotResource", "NotPrincipal"} & set(statement)
+    if unsupported or statement.get("Effect") not in ("Allow", "Deny"):
+        raise UnsupportedPolicy(f"statement {statement}")
+    for operator in statement.get("Condition", {}):
+        _operator(operator)
+
+
 def _condition_holds(condition: dict, context: dict) -> bool:
+    context = {key.lower(): value for key, value in context.items()}
     for operator, pairs in condition.items():
+        qualifier, base, if_exists = _operator(operator)
+        match = _MATCHERS[base]
         for key, wanted in pairs.items():
-            present = key in context
-            if operator.endswith("IfExists") and not present:
-                continue
-            if not present:
+            values = [v for v in (_resolve(str(w), context) for w in _listed(wanted)) if v is not None]
+            if key.lower() not in context:
+                if if_exists:
+                    continue
                 return False
-            base = operator.removesuffix("IfExists")
-            values = [str(v).lower() for v in _listed(wanted)] if base == "Bool" else _listed(wanted)
-            actual = str(context[key]).lower() if base == "Bool" else context[key]
-            if base in ("StringEquals", "ArnEquals", "Bool"):
-                ok = actual in values
-            elif base in ("StringLike", "ArnLike"):
-                ok = any(fnmatchcase(actual, v) for v in values)
+            actual = context[key.lower()]
+            if qualifier == "ForAnyValue":
+                ok = any(match(v, str(a)) for a in _listed(actual) for v in values)
+            elif isinstance(actual, list):
+                raise UnsupportedPolicy(f"single-valued {operator} on the multivalued key {key}")
             else:
-                raise NotImplementedError(operator)
+                ok = any(match(v, str(actual)) for v in values)
             if not ok:
                 return False
     return True
 
 
 def _applies(statement: dict, action: str, resource: str, context: dict) -> bool:
-    actions = _listed(statement.get("Action", []))
-    if not any(fnmatchcase(action.lower(), a.lower()) for a in actions):
+    if not any(_glob(a, action, ignore_case=True) for a in _listed(statement["Action"])):
         return False
-    if not any(fnmatchcase(resource, r) for r in _listed(statement.get("Resource", []))):
+    if not any(r == "*" or _arn_like(r, resource) for r in _listed(statement["Resource"])):
         return False
     return _condition_holds(statement.get("Condition", {}), context)
 
 
 def allowed(documents: list[dict], action: str, resource: str, context: Optional[dict] = None) -> bool:
     statements = [s for d in documents for s in _listed(d["Statement"])]
+    for statement in statements:
+        _check_supported(statement)
     context = context or {}
     if any(s["Effect"] == "Deny" and _applies(s, action, resource, context) for s in statements):
         return False
     return any(s["Effect"] == "Allow" and _applies(s, action, resource, context) for s in statements)
+
+
+def statement(condition: Optional[dict] = None, action: str = "x:Do", resource: str = "*") -> list[dict]:
+    return [{"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource,
+                            **({"Condition": condition} if condition else {})}]}]
+
+
+def test_the_evaluator_reads_the_conditions_these_policies_use_as_iam_does():
+    """The evaluator is what every assertion below stands on: its own negative cases."""
+    aliases = statement({"ForAnyValue:StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS}})
+    assert allowed(aliases, "x:Do", "*", key_use(STORAGE_ALIAS))
+    assert allowed(aliases, "x:Do", "*", key_use(["alias/other", STORAGE_ALIAS]))  # any of the key's aliases
+    assert allowed(aliases, "x:Do", "*", {"KMS:resourcealiases": [STORAGE_ALIAS]})  # key names: any case
+    for context in (key_use("alias/other"), key_use([]), key_use(STORAGE_ALIAS.upper()), {}):
+        assert not allowed(aliases, "x:Do", "*", context), context
+
+    tag = statement({"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": THIS_DATABASE}})
+    assert allowed(tag, "x:Do", "*", master_secret_of(THIS_DATABASE))
+    for database in (THIS_DATABASE + "-2", THIS_DATABASE.replace("prod", "staging"), None):
+        assert not allowed(tag, "x:Do", "*", master_secret_of(database)), database
+    with pytest.raises(UnsupportedPolicy, match="multivalued"):  # StringEquals on a set: not IAM's reading
+        allowed(statement({"StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS}}), "x:Do", "*",
+                key_use(STORAGE_ALIAS))
+
+    via = statement({"ForAnyValue:StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS},
+                     "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}})
+    assert allowed(via, "x:Do", "*", key_use(STORAGE_ALIAS, "s3"))  # every operator must hold
+    assert not allowed(via, "x:Do", "*", key_use(STORAGE_ALIAS, "secretsmanager"))
+    assert not allowed(via, "x:Do", "*", key_use(STORAGE_ALIAS))
+    assert not allowed(via, "x:Do", "*", key_use("alias/other", "s3"))
+
+    arn = statement({"ArnEquals": {"ecs:cluster": f"arn:aws:ecs:*:{ACCOUNT}:cluster/c"}})
+    assert allowed(arn, "x:Do", "*", {"ecs:cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c"})
+    for other in (f"arn:aws:ecs:{REGION}:999999999999:cluster/c",
+                  f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c2",
+                  f"arn:aws:ecs:{REGION}:x:{ACCOUNT}:cluster/c", "c"):
+        assert not allowed(arn, "x:Do", "*", {"ecs:cluster": other}), other
+    # A wildcard in one part of an ARN never reaches into the next.
+    tasks = statement(resource=f"arn:aws:ecs:*:{ACCOUNT}:task/c/*")
+    assert allowed(tasks, "x:Do", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c/t")
+    assert not allowed(tasks, "x:Do", f"arn:aws:ecs:{REGION}:999999999999:x:{ACCOUNT}:task/c/t")
+    assert allowed(statement(resource="arn:aws:s3:::b/*"), "X:DO", "arn:aws:s3:::b/k:with:colons")
+    assert not allowed(statement(resource="arn:aws:s3:::b/*"), "x:Do", "arn:aws:s3:::B/k")
+
+    own = statement({"StringLike": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}})
+    alice = {"ssm:resourceTag/aws:ssmmessages:session-id": "AROAEXAMPLE:alice",
+             "aws:userid": "AROAEXAMPLE:alice"}
+    assert allowed(own, "x:Do", "*", alice)
+    assert not allowed(own, "x:Do", "*", {**alice, "aws:userid": "AROAEXAMPLE:bob"})
+    assert not allowed(own, "x:Do", "*", {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"})
+    like = statement({"StringLike": {"k": "a?c*"}})
+    assert allowed(like, "x:Do", "*", {"k": "abcdef"}) and not allowed(like, "x:Do", "*", {"k": "ac"})
+
+    checked = statement({"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}})
+    assert allowed(checked, "x:Do", "*", {"ssm:SessionDocumentAccessCheck": "TRUE"})
+    assert allowed(checked, "x:Do", "*")  # ...IfExists: an absent key does not fail
+    assert not allowed(checked, "x:Do", "*", {"ssm:SessionDocumentAccessCheck": "false"})
+
+    # Deny wins; unknown operators and elements stop the test wherever they are.
+    deny = {"Statement": [{"Effect": "Deny", "Action": "x:*", "Resource": "*"}]}
+    assert not allowed([*statement(), deny], "x:Do", "*")
+    for operator in ("StringNotEquals", "ForAllValues:StringEquals", "Null", "NumericLessThan",
+                     "StringEqualsIgnoreCase", "ArnNotLike", "ForAnyValue:StringNotLike"):
+        with pytest.raises(UnsupportedPolicy, match="condition operator"):
+            allowed([*statement(), *statement({operator: {"k": "v"}}, action="y:Other")], "x:Do", "*")
+    with pytest.raises(UnsupportedPolicy):
+        allowed([{"Statement": [{"Effect": "Allow", "NotAction": "x:Do", "Resource": "*"}]}], "y:Do", "*")
 
 
 @functools.cache
@@ -131,12 +301,12 @@ def view_only_access() -> dict:
     return data["ViewOnlyAccess"]["Document"]
 
 
-def grants(run: ProgramRun) -> dict[str, list[dict]]:
+def grants(run: ProgramRun, stack: str = "prod") -> dict[str, list[dict]]:
     """Each permission set's policy documents, followed from the set through its attachments to the
     customer-managed policy of that name and path (and to AWS managed policies by ARN)."""
     sets = {r.inputs["name"]: r for r in of(run, PERMISSION_SET)}
     by_reference = {(p.inputs["name"], p.inputs["path"]): json.loads(p.inputs["policy"])
-                    for p in of(run, IAM_POLICY)}
+                    for p in of(run, IAM_POLICY) if "name" in p.inputs}  # others are not referenced by name
     arns = {r.outputs["arn"]: name for name, r in sets.items()}
     out: dict[str, list[dict]] = {name: [] for name in sets}
     for attachment in of(run, CUSTOMER_POLICY_ATTACHMENT):
@@ -146,12 +316,19 @@ def grants(run: ProgramRun) -> dict[str, list[dict]]:
     for attachment in of(run, MANAGED_POLICY_ATTACHMENT):
         assert attachment.inputs["managedPolicyArn"] == "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
         out[arns[attachment.inputs["permissionSetArn"]]].append(view_only_access())
-    return {key: out[f"hipaa-prod-{key}"] for key in PERMISSION_SETS}
+    return {key: out[f"hipaa-{stack}-{key}"] for key in PERMISSION_SETS}
 
 
-def allowed_pairs(documents: list[dict]) -> set[tuple[str, str]]:
-    return {(action, resource) for d in documents for s in d["Statement"] if s["Effect"] == "Allow"
+def allowed_grants(documents: list[dict]) -> set[tuple[str, str, Optional[str]]]:
+    """Every (action, resource, condition) an Allow names: the condition is part of the grant, since
+    resources named before creation are wildcards that only the condition narrows."""
+    return {grant(action, resource, s.get("Condition"))
+            for d in documents for s in d["Statement"] if s["Effect"] == "Allow"
             for action in _listed(s["Action"]) for resource in _listed(s["Resource"])}
+
+
+def grant(action: str, resource: str, condition: Optional[dict] = None) -> tuple[str, str, Optional[str]]:
+    return action, resource, json.dumps(condition, sort_keys=True) if condition else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,14 +406,38 @@ def test_ssoadmin_inputs_fit_the_sso_admin_api_model():
 
 def test_only_break_glass_can_read_the_database_master_secret():
     sets = grants(workforce_run())
+    this = master_secret_of(THIS_DATABASE)
     can_read = {key for key, docs in sets.items()
-                if allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET)}
+                if allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, this)}
     assert can_read == {BREAK_GLASS}
-    # Secrets Manager decrypts with the caller's permission on the secrets key, and only that way.
-    assert allowed(sets[BREAK_GLASS], "kms:Decrypt", SECRETS_KEY, VIA_SECRETS_MANAGER)
-    assert not allowed(sets[BREAK_GLASS], "kms:Decrypt", SECRETS_KEY)
+    docs = sets[BREAK_GLASS]
+    assert allowed(docs, "secretsmanager:DescribeSecret", MASTER_SECRET, this)
+    # The secret of THIS stack's database only: RDS's tag names the instance, and the secret's name
+    # (rds!db-<random>) does not. Another stack's, account's or region's instance, a look-alike
+    # identifier, or a secret without the tag: refused.
+    for database in (THIS_DATABASE.replace("hipaa-aws-prod", "hipaa-aws-staging"),
+                     THIS_DATABASE + "-restored", THIS_DATABASE.replace(ACCOUNT, "999999999999"),
+                     THIS_DATABASE.replace(REGION, "us-west-2"),
+                     f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:hipaa-aws-prod", None):
+        for action in ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"):
+            assert not allowed(docs, action, MASTER_SECRET, master_secret_of(database)), (action, database)
+    # No other secret, whatever its tags; no other secret operation.
+    app_secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:hipaa-aws-prod-app-AbCdEf"
+    assert not allowed(docs, "secretsmanager:GetSecretValue", app_secret, this)
+    for action in ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
+                   "secretsmanager:DeleteSecret", "secretsmanager:RotateSecret",
+                   "secretsmanager:PutResourcePolicy"):
+        assert not allowed(docs, action, MASTER_SECRET, this), action
+    # Secrets Manager decrypts with the caller's permission on the secrets key, and only that way:
+    # not directly, not through another service, not another key (another stack's, or unaliased).
+    assert allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "secretsmanager"))
+    assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS))
+    assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "s3"))
+    for aliases in (STORAGE_ALIAS, "alias/hipaa-aws-staging-secrets", "alias/aws/secretsmanager", []):
+        assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(aliases, "secretsmanager")), aliases
     for key in (READ_ONLY, PHI_OPERATOR):
-        assert not allowed(sets[key], "kms:Decrypt", SECRETS_KEY, VIA_SECRETS_MANAGER), key
+        assert not allowed(sets[key], "kms:Decrypt", SECRETS_KEY,
+                           key_use(SECRETS_ALIAS, "secretsmanager")), key
 
 
 def test_phi_operator_reads_only_the_phi_bucket_and_connects_only_as_phi_operator():
@@ -249,43 +450,113 @@ def test_phi_operator_reads_only_the_phi_bucket_and_connects_only_as_phi_operato
         assert not allowed(docs, action, PHI_BUCKET)
     other = f"arn:aws:s3:::hipaa-aws-staging-phi-documents-{ACCOUNT}"
     assert not allowed(docs, "s3:GetObject", f"{other}/x") and not allowed(docs, "s3:ListBucket", other)
-    # The storage key, through S3 only.
-    assert allowed(docs, "kms:Decrypt", STORAGE_KEY, VIA_S3)
-    assert not allowed(docs, "kms:Decrypt", STORAGE_KEY)
-    assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, VIA_S3)
-    db_user = f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:{DB_RESOURCE_ID}/"
-    assert allowed(docs, "rds-db:connect", db_user + "phi_operator")
-    for user in ("app_user", "postgres", "rds_superuser", "*"):
-        assert not allowed(docs, "rds-db:connect", db_user + user), user
-    other_database = f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:db-OTHER/phi_operator"
-    assert not allowed(docs, "rds-db:connect", other_database)
-    assert not allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET)
+    # This stack's storage key, through S3 only: not directly, not through another service, not the
+    # secrets key, not another stack's storage key, not a key without aliases; decrypt only.
+    assert allowed(docs, "kms:Decrypt", STORAGE_KEY, key_use(STORAGE_ALIAS, "s3"))
+    assert not allowed(docs, "kms:Decrypt", STORAGE_KEY, key_use(STORAGE_ALIAS))
+    assert not allowed(docs, "kms:Decrypt", STORAGE_KEY, key_use(STORAGE_ALIAS, "secretsmanager"))
+    for aliases in (SECRETS_ALIAS, "alias/hipaa-aws-staging-storage", "alias/hipaa-aws-prod-database", []):
+        assert not allowed(docs, "kms:Decrypt", STORAGE_KEY, key_use(aliases, "s3")), aliases
+    for action in ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"):
+        assert not allowed(docs, action, STORAGE_KEY, key_use(STORAGE_ALIAS, "s3")), action
+    # The database as phi_operator_prod only. The instance's DbiResourceId is unknown before it
+    # exists, so the user name, which carries the stack, is what confines the grant to this stack's
+    # database: any resource id connects as phi_operator_prod, no user name but it connects anywhere.
+    assert allowed(docs, "rds-db:connect", db_user(PHI_OPERATOR_USER))
+    assert allowed(docs, "rds-db:connect", db_user(PHI_OPERATOR_USER, "db-RESTOREDFROMSNAPSHOT"))
+    for user in ("phi_operator_staging", "phi_operator", "app_prod", "app_staging", "app_admin", "postgres",
+                 "rds_superuser", "*", "phi_operator_prod2", "x_phi_operator_prod", "PHI_OPERATOR_PROD"):
+        assert not allowed(docs, "rds-db:connect", db_user(user)), user
+    assert not allowed(docs, "rds-db:connect", db_user("phi_operator_staging", "db-OTHER"))
+    assert not allowed(docs, "rds-db:connect", db_user(PHI_OPERATOR_USER, account="999999999999"))
+    assert not allowed(docs, "rds-db:connect", db_user(PHI_OPERATOR_USER, region="us-west-2"))
+    assert not allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, master_secret_of(THIS_DATABASE))
+
+
+def test_the_staging_sets_name_staging_keys_database_and_user():
+    """The names in the policies follow the stack: staging's sets reach staging's, not prod's."""
+    sets = grants(workforce_run("staging"), "staging")
+    operator, break_glass = sets[PHI_OPERATOR], sets[BREAK_GLASS]
+    assert allowed(operator, "rds-db:connect", db_user("phi_operator_staging"))
+    assert not allowed(operator, "rds-db:connect", db_user(PHI_OPERATOR_USER))
+    assert allowed(operator, "kms:Decrypt", STORAGE_KEY, key_use("alias/hipaa-aws-staging-storage", "s3"))
+    assert not allowed(operator, "kms:Decrypt", STORAGE_KEY, key_use(STORAGE_ALIAS, "s3"))
+    read = "secretsmanager:GetSecretValue"
+    staging_database = THIS_DATABASE.replace("hipaa-aws-prod", "hipaa-aws-staging")
+    assert allowed(break_glass, read, MASTER_SECRET, master_secret_of(staging_database))
+    assert not allowed(break_glass, read, MASTER_SECRET, master_secret_of(THIS_DATABASE))
+    staging_secrets = key_use("alias/hipaa-aws-staging-secrets", "secretsmanager")
+    assert allowed(break_glass, "kms:Decrypt", SECRETS_KEY, staging_secrets)
+    assert not allowed(break_glass, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "secretsmanager"))
+
+
+def test_the_names_the_policies_use_are_the_names_the_stack_creates():
+    """In the stack's own program (the environment wires the component): the PHI bucket's key carries
+    the alias the phi-operator set names, the master secret's key the alias break-glass names, and
+    the database is the instance the secret's tag names. Every other key of the stack stays shut."""
+    run = cached_run("prod")
+    sets = grants(run)
+    key_ids = {k.outputs["arn"]: k.outputs["keyId"] for k in of(run, KMS_KEY)}
+
+    def aliases(key_arn: str) -> list[str]:
+        return [a.inputs["name"] for a in of(run, KMS_ALIAS)
+                if a.inputs["targetKeyId"] in (key_arn, key_ids[key_arn])]
+
+    encryption = run.named("hipaa-phi-documents", BUCKET_ENCRYPTION).inputs["rules"]
+    storage_key = encryption[0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    [database] = of(run, DB_INSTANCE)
+    secrets_key = database.inputs["masterUserSecretKmsKeyId"]
+    database_arn = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:{database.inputs['identifier']}"
+    assert aliases(storage_key) and aliases(secrets_key)
+
+    this_secret = master_secret_of(database_arn)
+    assert {key for key, docs in sets.items()
+            if allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, this_secret)} == {BREAK_GLASS}
+    for key_arn in key_ids:
+        for via in ("s3", "secretsmanager", "rds", "logs"):
+            context = key_use(aliases(key_arn), via)
+            for key, docs in sets.items():
+                expected = ((key, key_arn, via) in {(PHI_OPERATOR, storage_key, "s3"),
+                                                    (BREAK_GLASS, secrets_key, "secretsmanager")})
+                assert allowed(docs, "kms:Decrypt", key_arn, context) == expected, (key, key_arn, via)
 
 
 def test_phi_operator_may_do_nothing_else():
-    """The complete list of grants, so any new one is a reviewed change."""
+    """The complete list of grants, conditions included, so any new one is a reviewed change."""
+    sessions = f"arn:aws:ssm:{REGION}:{ACCOUNT}:session/*"
+    tasks = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/hipaa-aws-prod/*"
+    checked = {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
+    own = {"StringLike": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}}
     tunnel = {
-        ("ssm:StartSession", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/hipaa-aws-prod/*"),
-        ("ssm:StartSession", PORT_FORWARD_DOCUMENT),
-        ("ssm:TerminateSession", f"arn:aws:ssm:{REGION}:{ACCOUNT}:session/*"),
-        ("ssm:ResumeSession", f"arn:aws:ssm:{REGION}:{ACCOUNT}:session/*"),
-        ("ssmmessages:OpenDataChannel", f"arn:aws:ssm:{REGION}:{ACCOUNT}:session/*"),
-        ("ecs:ListTasks", "*"),
-        ("ecs:DescribeTasks", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/hipaa-aws-prod/*"),
-        ("rds:DescribeDBInstances", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:*"),
+        grant("ssm:StartSession", tasks, checked),
+        grant("ssm:StartSession", PORT_FORWARD_DOCUMENT, checked),
+        grant("ssm:TerminateSession", sessions, own),
+        grant("ssm:ResumeSession", sessions, own),
+        grant("ssmmessages:OpenDataChannel", sessions),
+        grant("ecs:ListTasks", "*", {"ArnEquals": {"ecs:cluster": CLUSTER}}),
+        grant("ecs:DescribeTasks", tasks),
+        grant("rds:DescribeDBInstances", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:*"),
     }
+    keys = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"
+    master_secrets = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-*"
+    this_database = {"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": THIS_DATABASE}}
+
+    def through(alias: str, service: str) -> dict:
+        return {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias},
+                "StringEquals": {"kms:ViaService": f"{service}.{REGION}.amazonaws.com"}}
+
     sets = grants(workforce_run())
-    assert allowed_pairs(sets[PHI_OPERATOR]) == tunnel | {
-        ("s3:ListBucket", PHI_BUCKET),
-        ("s3:GetObject", f"{PHI_BUCKET}/*"),
-        ("s3:GetObjectVersion", f"{PHI_BUCKET}/*"),
-        ("kms:Decrypt", STORAGE_KEY),
-        ("rds-db:connect", f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:{DB_RESOURCE_ID}/phi_operator"),
+    assert allowed_grants(sets[PHI_OPERATOR]) == tunnel | {
+        grant("s3:ListBucket", PHI_BUCKET),
+        grant("s3:GetObject", f"{PHI_BUCKET}/*"),
+        grant("s3:GetObjectVersion", f"{PHI_BUCKET}/*"),
+        grant("kms:Decrypt", keys, through(STORAGE_ALIAS, "s3")),
+        grant("rds-db:connect", f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:*/{PHI_OPERATOR_USER}"),
     }
-    assert allowed_pairs(sets[BREAK_GLASS]) == tunnel | {
-        ("secretsmanager:GetSecretValue", MASTER_SECRET),
-        ("secretsmanager:DescribeSecret", MASTER_SECRET),
-        ("kms:Decrypt", SECRETS_KEY),
+    assert allowed_grants(sets[BREAK_GLASS]) == tunnel | {
+        grant("secretsmanager:GetSecretValue", master_secrets, this_database),
+        grant("secretsmanager:DescribeSecret", master_secrets, this_database),
+        grant("kms:Decrypt", keys, through(SECRETS_ALIAS, "secretsmanager")),
     }
 
 
@@ -298,7 +569,8 @@ def test_the_tunnel_is_port_forwarding_only_never_a_shell(key):
     # Without the document access check, Session Manager would open the default shell document.
     assert not allowed(docs, "ssm:StartSession", ECS_TASK, {"ssm:SessionDocumentAccessCheck": "false"})
     for document in (SHELL_DOCUMENT, f"arn:aws:ssm:{REGION}::document/AWS-StartInteractiveCommand",
-                     f"arn:aws:ssm:{REGION}::document/AWS-StartSSHSession"):
+                     f"arn:aws:ssm:{REGION}::document/AWS-StartSSHSession",
+                     f"arn:aws:ssm:{REGION}::document/AWS-StartPortForwardingSession"):
         assert not allowed(docs, "ssm:StartSession", document, checked), document
     instance = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0123456789abcdef0"
     assert not allowed(docs, "ssm:StartSession", instance, checked)
@@ -308,38 +580,48 @@ def test_the_tunnel_is_port_forwarding_only_never_a_shell(key):
         assert not allowed(docs, "ssm:StartSession", task, checked), task  # only the stack's cluster
     assert allowed(docs, "ecs:ListTasks", "*", {"ecs:cluster": CLUSTER})
     assert not allowed(docs, "ecs:ListTasks", "*", {"ecs:cluster": CLUSTER.replace("prod", "staging")})
+    assert not allowed(docs, "ecs:ListTasks", "*")  # no cluster named: not every cluster's tasks
     assert not allowed(docs, "ecs:ExecuteCommand", ECS_TASK)
     assert not allowed(docs, "ssm:SendCommand", ECS_TASK)
     # Others' sessions: the session-id tag is the starter's aws:userid.
     session = f"arn:aws:ssm:{REGION}:{ACCOUNT}:session/alice@example.com-0123456789abcdef0"
-    own = next(s for d in docs for s in d["Statement"] if s.get("Sid") == "OwnSessionsOnly")
-    condition = own["Condition"]
-    assert condition == {"StringLike": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}}
-    assert not allowed(docs, "ssm:TerminateSession", session)  # no tag in the context: no match
+    alice = "AROAEXAMPLEROLEID1234:alice@example.com"
+    mine = {"ssm:resourceTag/aws:ssmmessages:session-id": alice, "aws:userid": alice}
+    theirs = {**mine, "aws:userid": "AROAEXAMPLEROLEID1234:bob@example.com"}
+    for action in ("ssm:TerminateSession", "ssm:ResumeSession"):
+        assert allowed(docs, action, session, mine), action
+        assert not allowed(docs, action, session, theirs), action
+        assert not allowed(docs, action, session, {"aws:userid": alice}), action  # untagged: no match
 
 
 def test_read_only_cannot_read_objects_secrets_keys_logs_or_the_database():
     docs = grants(workforce_run())[READ_ONLY]
+    # Each request in the context most favourable to it (this stack's aliases, tags and services).
+    this_secret = master_secret_of(THIS_DATABASE)
     data_reads = [
-        ("s3:GetObject", f"{PHI_BUCKET}/patients/0001.pdf"), ("s3:GetObjectVersion", f"{PHI_BUCKET}/x"),
-        ("s3:ListBucket", PHI_BUCKET), ("secretsmanager:GetSecretValue", MASTER_SECRET),
-        ("kms:Decrypt", STORAGE_KEY), ("kms:Decrypt", SECRETS_KEY),
-        ("rds-db:connect", f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:{DB_RESOURCE_ID}/phi_operator"),
-        ("ssm:StartSession", ECS_TASK), ("ecs:ExecuteCommand", ECS_TASK),
-        ("logs:GetLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/instance/db/postgresql"),
-        ("logs:FilterLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:x"),
-        ("logs:StartQuery", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:x"),
+        ("s3:GetObject", f"{PHI_BUCKET}/patients/0001.pdf", {}),
+        ("s3:GetObjectVersion", f"{PHI_BUCKET}/x", {}),
+        ("s3:ListBucket", PHI_BUCKET, {}), ("secretsmanager:GetSecretValue", MASTER_SECRET, this_secret),
+        ("kms:Decrypt", STORAGE_KEY, key_use(STORAGE_ALIAS, "s3")),
+        ("kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "secretsmanager")),
+        ("rds-db:connect", db_user(PHI_OPERATOR_USER), {}), ("rds-db:connect", db_user("app_prod"), {}),
+        ("ssm:StartSession", ECS_TASK, {"ssm:SessionDocumentAccessCheck": "true"}),
+        ("ecs:ExecuteCommand", ECS_TASK, {}),
+        ("logs:GetLogEvents",
+         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/rds/instance/db/postgresql", {}),
+        ("logs:FilterLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:x", {}),
+        ("logs:StartQuery", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:x", {}),
     ]
-    for action, resource in data_reads:
-        assert not allowed(docs, action, resource, VIA_S3), (action, resource)
+    for action, resource, context in data_reads:
+        assert not allowed(docs, action, resource, context), (action, resource)
         # AWS's ViewOnlyAccess alone grants none of them but listing object keys, which can carry
         # PHI (moto's copy of the managed policy) ...
-        assert allowed([view_only_access()], action, resource, VIA_S3) == (action == "s3:ListBucket"), action
+        assert allowed([view_only_access()], action, resource, context) == (action == "s3:ListBucket"), action
         # ... and the guardrail denies them even if AWS widened it to everything.
         everything = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-        assert not allowed([*docs, everything], action, resource, VIA_S3), (action, resource)
+        assert not allowed([*docs, everything], action, resource, context), (action, resource)
     # It still sees configuration.
-    assert allowed(docs, "rds:DescribeDBInstances", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:hipaa-aws-prod")
+    assert allowed(docs, "rds:DescribeDBInstances", THIS_DATABASE)
     assert allowed(docs, "ec2:DescribeVpcs", "*")
 
 
@@ -363,32 +645,47 @@ def test_every_aws_managed_policy_arn_exists_and_inputs_fit_aws_limits():
     assert check_managed_policy_arns(wrong), "the check sees a wrong path"
 
 
-def test_policies_live_at_the_stack_path_and_are_known_at_preview_where_their_inputs_are():
-    preview = workforce_run(preview=True)
+WORKFORCE_POLICIES = [f"hipaa-aws-prod-workforce-{key}" for key in PERMISSION_SETS]
+
+
+def test_every_policy_lives_at_the_stack_path_and_is_known_at_preview():
+    preview, update = workforce_run(preview=True), workforce_run()
     policies = {r.inputs["name"]: r for r in of(preview, IAM_POLICY)}
+    assert sorted(policies) == sorted(WORKFORCE_POLICIES)
     assert {p.inputs["path"] for p in policies.values()} == {"/hipaa-aws/prod/"}
-    # The read-only guardrail is built from strings known at preview; the others wait for key,
-    # database and secret ARNs, which the fixture passes as known strings (the environment will not).
-    assert isinstance(policies["hipaa-aws-prod-workforce-read-only"].inputs["policy"], str)
+    # All three documents are plain strings at preview (the pack judges them before creation), and
+    # the very documents the update creates.
+    created = {r.inputs["name"]: r.inputs["policy"] for r in of(update, IAM_POLICY)}
+    for name, policy in policies.items():
+        assert isinstance(policy.inputs["policy"], str), name
+        assert json.loads(policy.inputs["policy"]) == json.loads(created[name]), name
     # Attachments name the policies by known name and path, so the reference is judged at preview too.
     references = [r.inputs["customerManagedPolicyReference"] for r in of(preview, CUSTOMER_POLICY_ATTACHMENT)]
     assert sorted(r["name"] for r in references) == sorted(policies)
+    assert all(isinstance(r["name"], str) and isinstance(r["path"], str) for r in references)
 
 
-def test_unknown_inputs_stay_unknown_at_preview():
+def test_every_policy_is_known_at_preview_whatever_the_environment_leaves_unknown():
+    """The environment's outputs the component takes (the alarm's log group and topic) are unknown at
+    preview; no policy document depends on them."""
     def program() -> None:
-        key = aws.kms.Key("late")  # its ARN is unknown at preview
+        group = aws.cloudwatch.LogGroup("late")  # its name and ARN are unknown at preview
+        topic = aws.sns.Topic("late")
         WorkforceAccess("w", WorkforceAccessArgs(
             stack="prod", aws=context(), settings=settings(), phi_bucket_arn=PHI_BUCKET,
-            storage_key_arn=key.arn, database_resource_id=DB_RESOURCE_ID, database_secret_arn=key.arn,
-            secrets_key_arn=key.arn, alarm_log_group_name=None, alert_topic_arn=TOPIC))
+            alarm_log_group_name=group.name, alert_topic_arn=topic.arn))
 
     run = run_program(program, stack_config("prod"), preview=True)
     documents = {r.inputs["name"]: r.inputs["policy"] for r in of(run, IAM_POLICY)}
-    assert isinstance(documents["hipaa-aws-prod-workforce-read-only"], str)
-    assert type(documents["hipaa-aws-prod-workforce-phi-operator"]).__name__ == "Unknown"
-    assert type(documents["hipaa-aws-prod-workforce-break-glass"]).__name__ == "Unknown"
-    assert of(run, METRIC_FILTER) == []  # no trail of this stack's: no alarm
+    assert sorted(documents) == sorted(WORKFORCE_POLICIES)
+    fixture = {r.inputs["name"]: json.loads(r.inputs["policy"])
+               for r in of(workforce_run(preview=True), IAM_POLICY)}
+    for name, document in documents.items():
+        assert isinstance(document, str), (name, type(document).__name__)
+        assert json.loads(document) == fixture[name], name
+    [metric_filter] = of(run, METRIC_FILTER)  # the alarm is built on the unknown log group
+    assert type(metric_filter.inputs["logGroupName"]).__name__ == "Unknown"
+    assert isinstance(metric_filter.inputs["pattern"], str)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,8 +799,7 @@ def settings() -> IdentityCenterSettings:
 def args(stack: str = "prod", partition: str = "aws") -> WorkforceAccessArgs:
     return WorkforceAccessArgs(
         stack=stack, aws=context(partition), settings=settings(), phi_bucket_arn=PHI_BUCKET,
-        storage_key_arn=STORAGE_KEY, database_resource_id=DB_RESOURCE_ID, database_secret_arn=MASTER_SECRET,
-        secrets_key_arn=SECRETS_KEY, alarm_log_group_name=None, alert_topic_arn=TOPIC)
+        alarm_log_group_name=None, alert_topic_arn=TOPIC)
 
 
 def test_validation_names_the_sets():
@@ -527,13 +823,6 @@ def test_an_instance_of_another_partition_is_refused():
         validate("w", args(partition="aws-us-gov"))
 
 
-def with_environment(stack: str, preview: bool) -> ProgramRun:
-    """The stack's real program plus this component, as the environment will wire it."""
-    mine = workforce_run(stack, preview)
-    return ProgramRun(stack=stack, resources=cached_run(stack, preview).resources + mine.resources,
-                      stack_outputs={}, preview=preview)
-
-
 @pytest.mark.parametrize("stack,preview", [(s, p) for s in ("prod", "staging") for p in (True, False)])
 def test_the_policy_pack_finds_no_mandatory_violation(pack, stack, preview):
     pack.configure(json.loads((POLICY_DIR / "config" / f"{stack}.json").read_text()))
@@ -546,11 +835,17 @@ def test_the_policy_pack_finds_no_mandatory_violation(pack, stack, preview):
         assert {IAM_POLICY, PERMISSION_SET, CUSTOMER_POLICY_ATTACHMENT} <= judged
         if stack == "prod":
             assert {METRIC_FILTER, ALARM} <= judged
-        if not preview:  # every document is known: the pack judged them all, it skipped none
-            assert alone.not_judged == []
-        # ... and with the rest of the stack (whose trail, detectors and backups the stack rules
-        # require of a PHI stack), nothing mandatory fails.
-        together = judge(with_environment(stack, preview), pack, stack_config(stack))
+        # Every document is known, at preview too: the pack judged them all, it skipped none.
+        assert alone.not_judged == []
+        # ... and in the stack's own program, which wires the component with the rest of the stack
+        # (whose trail, detectors and backups the stack rules require of a PHI stack), nothing
+        # mandatory fails and nothing of the component goes unjudged.
+        environment = cached_run(stack, preview)
+        names = {r.inputs.get("name") for r in of(environment, IAM_POLICY)}
+        assert {f"hipaa-aws-{stack}-workforce-{key}" for key in PERMISSION_SETS} <= names
+        assert any("hipaa:components:WorkforceAccess$" in r.urn for r in environment.resources)
+        together = judge(environment, pack, stack_config(stack))
         assert [(d.policy, d.urn, d.violation) for d in together.mandatory] == []
+        assert [d.urn for d in together.not_judged if "hipaa:components:WorkforceAccess$" in d.urn] == []
     finally:
         pack.configure({})

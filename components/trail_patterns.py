@@ -1,0 +1,40 @@
+"""CloudWatch Logs filter patterns over CloudTrail events (the account owner's trail log group).
+
+Syntax: CloudWatch Logs guide, "Filter pattern syntax for metric filters": JSON property
+selectors, `*` wildcards at the start or end of a value (also with `!=`), `NOT EXISTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# PutMetricFilter's filterPattern is at most 1,024 characters (botocore's CloudWatch Logs model).
+METRIC_FILTER_PATTERN_LIMIT = 1024
+# Shape of the CI deploy roles' ARNs (bootstrap/ci_roles.py), for sizing the pattern before the
+# account is known.
+CI_ROLES_EXAMPLE = "arn:aws:iam::123456789012:role/hipaa-aws/ci/*"
+
+
+def key_administration_pattern(administrators: Sequence[str], ci_roles: str = CI_ROLES_EXAMPLE) -> str:
+    """Key policy changes, and grants made directly (not by an AWS service on a caller's behalf),
+    by anyone but the named key administrators or a CI deploy role."""
+    expected = [*administrators, ci_roles]
+    not_expected = " && ".join(f'($.userIdentity.sessionContext.sessionIssuer.arn != "{arn}")'
+                               for arn in expected)
+    return ('{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "PutKeyPolicy") || '
+            '(($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS))) && '
+            f"{not_expected} }}")
+
+
+def break_glass_pattern(stack_roles: str) -> str:
+    """Any assumption of a stack's database break-glass role (`stack_roles`: the ARN prefix of the
+    stacks' roles, ending in `*`)."""
+    return ('{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && '
+            f'($.requestParameters.roleArn = "{stack_roles}") && '
+            '($.requestParameters.roleArn = "*-db-break-glass") }')
+
+
+def port_forwarding_pattern() -> str:
+    """Every Session Manager port-forwarding session in the account (the path to the database)."""
+    return ('{ ($.eventSource = "ssm.amazonaws.com") && ($.eventName = "StartSession") && '
+            '($.requestParameters.documentName = "AWS-StartPortForwardingSession*") }')
