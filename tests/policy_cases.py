@@ -63,6 +63,11 @@ LAUNCH_TEMPLATE = {"metadataOptions": {"httpTokens": "required"},
                    "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]}
 
 CASES: list[Case] = [
+    Case("hipaa-baa-eligible-services", "aws:apprunner/service:Service", None,
+         [({}, "Remove this AWS App Runner resource: AWS App Runner is not on AWS's HIPAA Eligible Services "
+               "Reference (revision of 2026-05-22); if AWS has added it since, add \"AWS App Runner\" to "
+               "approvedServices in this stack's pack config after review.")],
+         config={"holdsPhi": True}),
     Case("hipaa-no-phi-in-synthetic-stack", "aws:dynamodb/table:Table", {"tags": {"DataClassification": "synthetic"}},
          [({"tags.DataClassification": "phi"}, "Remove this PHI-classified resource: this stack's pack config says it holds no PHI (holdsPhi is false).")],
          unknown="tags"),

@@ -25,7 +25,7 @@ DATA_STORES = {
 
 
 def _vault(r: Resource) -> Iterable[str]:
-    if not r.props.is_set("kmsKeyArn"):
+    if not r.props.customer_key("kmsKeyArn"):
         yield "Set kmsKeyArn to the backup key."
 
 

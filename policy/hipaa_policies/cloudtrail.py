@@ -16,7 +16,7 @@ TRAIL = ("aws:cloudtrail/trail:Trail",)
 def _trail(r: Resource) -> Iterable[str]:
     if r.props.bool("enableLogFileValidation") is not True:
         yield "Set enableLogFileValidation to true."
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to the logs key."
     if not r.props.is_set("cloudWatchLogsGroupArn") or not r.props.is_set("cloudWatchLogsRoleArn"):
         yield "Set cloudWatchLogsGroupArn (with the :* suffix) and cloudWatchLogsRoleArn."

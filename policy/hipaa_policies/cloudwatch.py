@@ -13,7 +13,7 @@ ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
 
 
 def _encrypted(r: Resource) -> Iterable[str]:
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to the logs key."
 
 
@@ -25,6 +25,8 @@ def _retention(r: Resource) -> Iterable[str]:
 
 
 def _alarm_actions(r: Resource) -> Iterable[str]:
+    if r.props.bool("actionsEnabled") is False:
+        yield "Set actionsEnabled to true: with actions disabled the alarm notifies nobody."
     if not r.props.size("alarmActions"):
         yield "Set alarmActions to the security alert topic."
     if r.config["requireInsufficientDataAction"] and not r.props.size("insufficientDataActions"):

@@ -13,7 +13,7 @@ DMS_ENDPOINT = ("aws:dms/endpoint:Endpoint",)
 def _dms_instance(r: Resource) -> Iterable[str]:
     if r.props.bool("publiclyAccessible") is not False:
         yield "Set publiclyAccessible to false."
-    if not r.props.is_set("kmsKeyArn"):
+    if not r.props.customer_key("kmsKeyArn"):
         yield "Set kmsKeyArn to a customer-managed key."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,7 +32,18 @@ NARROWING_KEYS = frozenset(k.lower() for k in (
     "aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce",
     "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn",
     "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:userid", "kms:CallerAccount", "kms:ViaService",
+    "aws:VpceAccount", "aws:VpceOrgID", "aws:VpceOrgPaths",
 ))
+# A value that matches any account narrows nothing: "*", "?*", or an ARN whose account is a wildcard
+# (arn:aws:iam::*:root, arn:aws:*:*:*:*).
+_ANY_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[*?]+(:|$)")
+
+
+def narrows(value: Any) -> bool:
+    """True when every value of a condition names something specific."""
+    values = as_list(value)
+    return bool(values) and all(
+        isinstance(v, str) and v.strip() and v.strip("*?") and not _ANY_ACCOUNT.match(v) for v in values)
 
 
 def is_everyone(principal: Any) -> bool:
@@ -46,8 +58,9 @@ def is_public_principal(statement: Mapping) -> bool:
     condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
         return True
-    keys = {str(k).lower() for block in condition.values() if isinstance(block, Mapping) for k in block}
-    return not keys & NARROWING_KEYS
+    narrowing = {str(key).lower() for block in condition.values() if isinstance(block, Mapping)
+                 for key, value in block.items() if narrows(value)}
+    return not narrowing & NARROWING_KEYS
 
 
 def denies_insecure_transport(document: Mapping | None, service: str = "s3") -> bool:

@@ -13,7 +13,7 @@ DYNAMODB = ("aws:dynamodb/table:Table",)
 
 def _dynamodb_encryption(r: Resource) -> Iterable[str]:
     if r.props.bool("serverSideEncryption", "enabled") is not True or \
-            not r.props.is_set("serverSideEncryption", "kmsKeyArn"):
+            not r.props.customer_key("serverSideEncryption", "kmsKeyArn"):
         yield "Set serverSideEncryption with enabled=true and kmsKeyArn (customer-managed key)."
 
 

@@ -68,7 +68,7 @@ def _in_vpc(r: Resource) -> Iterable[str]:
 def _volume(r: Resource) -> Iterable[str]:
     if r.props.bool("encrypted") is not True:
         yield "Set encrypted to true."
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to a customer-managed key."
 
 

@@ -12,7 +12,7 @@ EFS = ("aws:efs/fileSystem:FileSystem",)
 def _efs(r: Resource) -> Iterable[str]:
     if r.props.bool("encrypted") is not True:
         yield "Set encrypted to true."
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to a customer-managed key."
 
 

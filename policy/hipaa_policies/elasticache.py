@@ -13,7 +13,7 @@ CACHE_CLUSTER = ("aws:elasticache/cluster:Cluster",)
 def _elasticache(r: Resource) -> Iterable[str]:
     if r.props.bool("atRestEncryptionEnabled") is not True:
         yield "Set atRestEncryptionEnabled to true."
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to a customer-managed key."
     if r.props.bool("transitEncryptionEnabled") is not True:
         yield "Set transitEncryptionEnabled to true."

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -70,6 +71,10 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+# An AWS-managed key named by its alias or alias ARN: alias/aws/<service>.
+AWS_MANAGED_KEY = re.compile(r"^(arn:aws[a-z-]*:kms:[^:]*:[^:]*:)?alias/aws/", re.IGNORECASE)
 
 
 def is_unknown(value: Any) -> bool:
@@ -130,11 +135,27 @@ class Props:
         return None if value is MISSING else value
 
     def is_set(self, *path: Any) -> bool:
-        """Present and not null; a value unknown at preview counts as set."""
+        """Present, not null and not an empty or blank string (which AWS treats as absent); a value
+        unknown at preview counts as set."""
         try:
-            return _raw_get(self.values, path) not in (MISSING, None)
+            value = _raw_get(self.values, path)
         except UnknownValueError:
             return True
+        if isinstance(value, str):
+            return bool(value.strip())
+        return value not in (MISSING, None)
+
+    def customer_key(self, *path: Any) -> bool:
+        """True when `path` names a customer-managed KMS key: set, not blank, and not an AWS-managed
+        key (`alias/aws/<service>`, by alias or alias ARN), which a key policy of the customer's
+        cannot restrict. A value unknown at preview is another resource's output: a key the stack
+        creates or reads, never an AWS-managed alias (those are always literals)."""
+        if not self.is_set(*path):
+            return False
+        if self.is_unknown(*path):
+            return True
+        value = self.get(*path)
+        return isinstance(value, str) and not AWS_MANAGED_KEY.match(value.strip())
 
     def is_unknown(self, *path: Any) -> bool:
         """True when the value at `path` (or a container on the way) is unknown at preview."""

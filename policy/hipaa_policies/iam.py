@@ -21,6 +21,9 @@ INLINE = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/groupPolicy:GroupPolicy", "a
 ROLE = ("aws:iam/role:Role",)
 PASSWORD_POLICY = ("aws:iam/accountPasswordPolicy:AccountPasswordPolicy",)
 BLOCKED_KMS = ("kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+SHARED_ATTACHMENT = ("aws:iam/policyAttachment:PolicyAttachment",)
+GROUP_ATTACHMENTS = ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/groupPolicy:GroupPolicy",
+                     "aws:iam/groupMembership:GroupMembership")
 ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                "aws:iam/policyAttachment:PolicyAttachment",
                "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
@@ -43,6 +46,15 @@ def _covers(pattern: str, action: str) -> bool:
 
 
 def _no_users(r: Resource) -> Iterable[str]:
+    if r.type in SHARED_ATTACHMENT:
+        # aws.iam.PolicyAttachment attaches to roles, users and groups at once (and takes the policy
+        # away from any other entity of the account); users and groups hold people's permissions.
+        if r.props.size("users") or r.props.size("groups"):
+            yield "Attach policies to roles only: remove users and groups from this PolicyAttachment."
+        return
+    if r.type in GROUP_ATTACHMENTS:
+        yield "Grant people permissions through IAM Identity Center permission sets, not IAM groups."
+        return
     yield "Remove this IAM user resource; people sign in through IAM Identity Center and workloads use roles."
 
 
@@ -59,7 +71,9 @@ def _no_admin(r: Resource) -> Iterable[str]:
         for statement in doc.allows(document):
             if "*" in doc.actions(statement) and "*" in doc.resources(statement):
                 yield 'Remove statements that allow Action "*" on Resource "*".'
-            full = sorted(a for a in doc.actions(statement) if a.endswith(":*"))
+            # A bare "*" on a narrowed resource is still every action of every service there.
+            full = sorted(a for a in doc.actions(statement)
+                          if a.endswith(":*") or (a == "*" and "*" not in doc.resources(statement)))
             if full:
                 yield f"Replace full-service actions {', '.join(full)} with the specific actions needed."
             if statement.get("NotAction") is not None:
@@ -107,7 +121,8 @@ POLICIES = [
                              AUTHENTICATION, "Remove IAM users and keys; use Identity Center and roles with OIDC.",
                              config_rules=("iam-user-no-policies-check", "iam-user-mfa-enabled",
                                            "mfa-enabled-for-iam-console-access", "iam-user-unused-credentials-check",
-                                           "access-keys-rotated"), service="iam"), USERS, _no_users),
+                                           "access-keys-rotated"), service="iam"),
+                    USERS + SHARED_ATTACHMENT + GROUP_ATTACHMENTS, _no_users),
     resource_policy(Metadata("aws-iam-no-admin-or-full-service-access", "IAM policies must not grant admin or full-service access.",
                              INFORMATION_ACCESS, "List the specific actions and resources needed.",
                              config_rules=("iam-policy-no-statements-with-admin-access",

@@ -10,14 +10,10 @@ from .framework import ACCESS_CONTROL, ENCRYPTION_AT_REST, Metadata, Resource, r
 KEY = ("aws:kms/key:Key",)
 
 
-AWS_MANAGED_ALIASES = ("alias/aws/sns", "alias/aws/sqs", "alias/aws/kinesis")
-
-
 def customer_managed_key(key: str):
     """A check that property `key` names a customer-managed KMS key, not an AWS-managed alias."""
     def check(r: Resource) -> Iterable[str]:
-        # An AWS-managed alias is always a literal; an unknown value is another resource's key.
-        if not r.props.is_set(key) or (not r.props.is_unknown(key) and r.props.get(key) in AWS_MANAGED_ALIASES):
+        if not r.props.customer_key(key):
             yield f"Set {key} to a customer-managed KMS key (not an AWS-managed alias)."
     return check
 

@@ -24,7 +24,7 @@ def _not_public(r: Resource) -> Iterable[str]:
 
 
 def _environment(r: Resource) -> Iterable[str]:
-    if r.props.map("environment", "variables") and not r.props.is_set("kmsKeyArn"):
+    if r.props.map("environment", "variables") and not r.props.customer_key("kmsKeyArn"):
         yield "Set kmsKeyArn to a customer-managed key to encrypt environment variables."
 
 

@@ -10,7 +10,7 @@ SEARCH = ("aws:opensearch/domain:Domain", "aws:elasticsearch/domain:Domain")
 
 
 def _search(r: Resource) -> Iterable[str]:
-    if r.props.bool("encryptAtRest", "enabled") is not True or not r.props.is_set("encryptAtRest", "kmsKeyId"):
+    if r.props.bool("encryptAtRest", "enabled") is not True or not r.props.customer_key("encryptAtRest", "kmsKeyId"):
         yield "Set encryptAtRest with enabled=true and kmsKeyId."
     if r.props.bool("nodeToNodeEncryption", "enabled") is not True:
         yield "Set nodeToNodeEncryption.enabled to true."

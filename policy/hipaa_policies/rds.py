@@ -32,7 +32,7 @@ def _meta(name, description, control, remediation, rules=(), **kw) -> Metadata:
 def _encrypted(r: Resource) -> Iterable[str]:
     if r.props.bool("storageEncrypted") is not True:
         yield "Set storageEncrypted to true."
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to a customer-managed key."
 
 
@@ -85,7 +85,7 @@ def _minor_upgrades(r: Resource) -> Iterable[str]:
 
 
 def _performance_insights(r: Resource) -> Iterable[str]:
-    if r.props.bool("performanceInsightsEnabled") is True and not r.props.is_set("performanceInsightsKmsKeyId"):
+    if r.props.bool("performanceInsightsEnabled") is True and not r.props.customer_key("performanceInsightsKmsKeyId"):
         yield "Set performanceInsightsKmsKeyId to a customer-managed key."
 
 
@@ -111,7 +111,7 @@ def _force_ssl(r: Resource) -> Iterable[str]:
 def _snapshot(r: Resource) -> Iterable[str]:
     if "all" in [str(a) for a in r.props.list("sharedAccounts")]:
         yield 'Remove "all" from sharedAccounts.'
-    if r.type in SNAPSHOT_COPIES and not r.props.is_set("kmsKeyId"):
+    if r.type in SNAPSHOT_COPIES and not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to a customer-managed key."
 
 

@@ -15,7 +15,7 @@ REDSHIFT_LOGGING = ("aws:redshift/logging:Logging",)
 
 
 def _redshift(r: Resource) -> Iterable[str]:
-    if r.props.bool("encrypted") is not True or not r.props.is_set("kmsKeyId"):
+    if r.props.bool("encrypted") is not True or not r.props.customer_key("kmsKeyId"):
         yield "Set encrypted=true and kmsKeyId to a customer-managed key."
     if r.props.bool("publiclyAccessible") is not False:
         yield "Set publiclyAccessible to false."

@@ -66,7 +66,7 @@ def _all_blocks(r: Resource) -> Iterable[str]:
 def _customer_key(r: Resource) -> Iterable[str]:
     for rule in r.props.each("rules"):
         default = rule.map("applyServerSideEncryptionByDefault")
-        if default.get("sseAlgorithm") in KMS_ALGORITHMS and not rule.is_set(
+        if default.get("sseAlgorithm") in KMS_ALGORITHMS and not rule.customer_key(
                 "applyServerSideEncryptionByDefault", "kmsMasterKeyId"):
             yield ("Set rules[].applyServerSideEncryptionByDefault.kmsMasterKeyId to a "
                    "customer-managed KMS key.")

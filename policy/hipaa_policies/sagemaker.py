@@ -11,7 +11,7 @@ ENDPOINT_CONFIG = ("aws:sagemaker/endpointConfiguration:EndpointConfiguration",)
 
 
 def _notebook(r: Resource) -> Iterable[str]:
-    if not r.props.is_set("kmsKeyId"):
+    if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to a customer-managed key."
     if r.props.get("directInternetAccess") != "Disabled":
         yield "Set directInternetAccess to Disabled and subnetId to a private subnet."
@@ -20,7 +20,7 @@ def _notebook(r: Resource) -> Iterable[str]:
 
 
 def _endpoint_config(r: Resource) -> Iterable[str]:
-    if not r.props.is_set("kmsKeyArn"):
+    if not r.props.customer_key("kmsKeyArn"):
         yield "Set kmsKeyArn to a customer-managed key."
 
 
