@@ -433,3 +433,224 @@ CONFIG_OVERRIDES = [
      {"requireInsufficientDataAction": False}, []),
     ("aws-kms-key-deletion-window", "aws:kms/key:Key", {"deletionWindowInDays": 14}, {"minimumDeletionWindowDays": 14}, []),
 ]
+
+# Issue 12: input names differ by resource type (Neptune's key is kmsKeyArn, its log exports
+# enableCloudwatchLogsExports); Aurora cluster instances, DocumentDB and Neptune clusters; the TLS
+# parameter of every engine family, and Oracle's network encryption option.
+NEPTUNE = {"storageEncrypted": True, "kmsKeyArn": KEY_ARN, "backupRetentionPeriod": 7, "deletionProtection": True,
+           "enableCloudwatchLogsExports": ["audit", "slowquery"]}
+DOCDB = {"storageEncrypted": True, "kmsKeyId": KEY_ARN, "backupRetentionPeriod": 7, "deletionProtection": True,
+         "enabledCloudwatchLogsExports": ["audit", "profiler"], "manageMasterUserPassword": True}
+AURORA_INSTANCE = {"clusterIdentifier": UNKNOWN, "engine": "aurora-postgresql", "instanceClass": "db.r6g.large",
+                   "publiclyAccessible": False, "autoMinorVersionUpgrade": True, "performanceInsightsEnabled": True,
+                   "performanceInsightsKmsKeyId": KEY_ARN}
+ORACLE_NNE = {"engineName": "oracle-ee", "majorEngineVersion": "19",
+              "options": [{"optionName": "NATIVE_NETWORK_ENCRYPTION",
+                           "optionSettings": [{"name": "SQLNET.ENCRYPTION_SERVER", "value": "REQUIRED"}]}]}
+
+
+def _tls_case(type_: str, family: str, name: str, value: str, bad: str, asked: str) -> Case:
+    return Case("aws-rds-parameter-group-requires-tls", type_, {"family": family, "parameters": [{"name": name, "value": value}]},
+                [({"parameters.0.value": bad}, f"Add parameter {name} with value {asked}.")], unknown="parameters")
+
+
+CASES += [
+    Case("aws-rds-storage-encrypted", "aws:neptune/cluster:Cluster", NEPTUNE,
+         [({"kmsKeyArn": DELETE}, "Set kmsKeyArn to a customer-managed key."),
+          ({"kmsKeyArn": DELETE, "kmsKeyId": KEY_ARN}, "Set kmsKeyArn to a customer-managed key."),  # RDS's name
+          ({"kmsKeyArn": "alias/aws/rds"}, "Set kmsKeyArn to a customer-managed key."),
+          ({"storageEncrypted": False}, "Set storageEncrypted to true.")], unknown="storageEncrypted"),
+    Case("aws-rds-storage-encrypted", "aws:docdb/cluster:Cluster", DOCDB,
+         [({"kmsKeyId": DELETE}, "Set kmsKeyId to a customer-managed key."),
+          ({"storageEncrypted": DELETE}, "Set storageEncrypted to true.")], unknown="storageEncrypted"),
+    Case("aws-rds-backup-retention", "aws:neptune/cluster:Cluster", NEPTUNE,
+         [({"backupRetentionPeriod": DELETE}, "Set backupRetentionPeriod to at least 7 days.")],  # AWS default: 1
+         unknown="backupRetentionPeriod"),
+    Case("aws-rds-backup-retention", "aws:docdb/cluster:Cluster", DOCDB,
+         [({"backupRetentionPeriod": 1}, "Set backupRetentionPeriod to at least 7 days.")], unknown="backupRetentionPeriod"),
+    Case("aws-rds-deletion-protection", "aws:neptune/cluster:Cluster", NEPTUNE,
+         [({"deletionProtection": DELETE}, "Set deletionProtection to true.")], unknown="deletionProtection"),
+    Case("aws-rds-deletion-protection", "aws:docdb/cluster:Cluster", DOCDB,
+         [({"deletionProtection": False}, "Set deletionProtection to true.")], unknown="deletionProtection"),
+    Case("aws-rds-logs-exported", "aws:neptune/cluster:Cluster", NEPTUNE,
+         [({"enableCloudwatchLogsExports": ["slowquery"]}, "Add audit to enableCloudwatchLogsExports."),
+          ({"enableCloudwatchLogsExports": DELETE, "enabledCloudwatchLogsExports": ["audit"]},  # RDS's name
+           "Set enableCloudwatchLogsExports to export the engine's logs to CloudWatch.")],
+         unknown="enableCloudwatchLogsExports"),
+    Case("aws-rds-logs-exported", "aws:docdb/cluster:Cluster", DOCDB,
+         [({"enabledCloudwatchLogsExports": ["profiler"]}, "Add audit to enabledCloudwatchLogsExports."),
+          ({"enabledCloudwatchLogsExports": DELETE}, "Set enabledCloudwatchLogsExports to export the engine's logs to CloudWatch.")],
+         unknown="enabledCloudwatchLogsExports"),
+    Case("aws-rds-managed-master-password", "aws:docdb/cluster:Cluster", DOCDB,
+         [({"masterPassword": "hunter2hunter2"}, "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager."),
+          ({"masterPasswordWo": UNKNOWN}, "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager.")]),
+    Case("aws-rds-managed-master-password", "aws:rds/cluster:Cluster", {"engine": "aurora-postgresql", "manageMasterUserPassword": True},
+         [({"masterPassword": "hunter2hunter2"}, "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager.")]),
+    Case("aws-rds-not-publicly-accessible", "aws:rds/clusterInstance:ClusterInstance", AURORA_INSTANCE,
+         [({"publiclyAccessible": True}, "Set publiclyAccessible to false.")], unknown="publiclyAccessible"),
+    Case("aws-rds-auto-minor-upgrade", "aws:rds/clusterInstance:ClusterInstance", AURORA_INSTANCE,
+         [({"autoMinorVersionUpgrade": False}, "Set autoMinorVersionUpgrade to true.")], unknown="autoMinorVersionUpgrade"),
+    Case("aws-rds-performance-insights-encrypted", "aws:rds/clusterInstance:ClusterInstance", AURORA_INSTANCE,
+         [({"performanceInsightsKmsKeyId": DELETE}, "Set performanceInsightsKmsKeyId to a customer-managed key."),
+          ({"performanceInsightsKmsKeyId": "alias/aws/rds"}, "Set performanceInsightsKmsKeyId to a customer-managed key.")],
+         unknown="performanceInsightsEnabled"),
+    Case("aws-rds-performance-insights-encrypted", "aws:docdb/clusterInstance:ClusterInstance",
+         {"clusterIdentifier": UNKNOWN, "instanceClass": "db.r6g.large", "enablePerformanceInsights": True,
+          "performanceInsightsKmsKeyId": KEY_ARN},
+         [({"performanceInsightsKmsKeyId": DELETE}, "Set performanceInsightsKmsKeyId to a customer-managed key.")],
+         unknown="enablePerformanceInsights"),
+    _tls_case("aws:rds/clusterParameterGroup:ClusterParameterGroup", "aurora-postgresql16", "rds.force_ssl", "1", "0", "1"),
+    _tls_case("aws:rds/parameterGroup:ParameterGroup", "sqlserver-se-15.0", "rds.force_ssl", "1", "0", "1"),
+    _tls_case("aws:rds/clusterParameterGroup:ClusterParameterGroup", "aurora-mysql8.0", "require_secure_transport", "ON", "OFF", "1"),
+    _tls_case("aws:rds/parameterGroup:ParameterGroup", "mariadb10.11", "require_secure_transport", "1", "0", "1"),
+    _tls_case("aws:rds/parameterGroup:ParameterGroup", "db2-se-11.5", "db2comm", "SSL", "TCPIP,SSL", "SSL"),
+    _tls_case("aws:docdb/clusterParameterGroup:ClusterParameterGroup", "docdb5.0", "tls", "tls1.2+", "disabled", "enabled"),
+    _tls_case("aws:neptune/clusterParameterGroup:ClusterParameterGroup", "neptune1.3", "neptune_enforce_ssl", "1", "0", "1"),
+    Case("aws-rds-parameter-group-requires-tls", "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+         {"family": "aurora-postgresql16", "parameters": [{"name": "rds.force_ssl", "value": "1"}]},
+         [({"parameters": []}, "Add parameter rds.force_ssl with value 1."),  # Aurora PostgreSQL defaults to 0
+          ({"family": "sqlserver-ee-16.0", "parameters": []}, "Add parameter rds.force_ssl with value 1."),
+          ({"family": "db2-ae-11.5", "parameters": []}, "Add parameter db2comm with value SSL.")]),
+    Case("aws-rds-oracle-network-encryption", "aws:rds/optionGroup:OptionGroup", ORACLE_NNE,
+         [({"options.0.optionSettings.0.value": "REQUESTED"},
+           "Add option NATIVE_NETWORK_ENCRYPTION with SQLNET.ENCRYPTION_SERVER set to REQUIRED."),
+          ({"options.0.optionSettings": []},  # default REQUESTED
+           "Add option NATIVE_NETWORK_ENCRYPTION with SQLNET.ENCRYPTION_SERVER set to REQUIRED."),
+          ({"options": [{"optionName": "SSL", "port": 2484,
+                         "optionSettings": [{"name": "SQLNET.SSL_VERSION", "value": "1.2"}]}]},  # clear-text port stays
+           "Add option NATIVE_NETWORK_ENCRYPTION with SQLNET.ENCRYPTION_SERVER set to REQUIRED.")],
+         unknown="options"),
+]
+
+ALSO_COMPLIANT += [
+    # Defaults that require TLS: DocumentDB tls=enabled, Neptune neptune_enforce_ssl=1.
+    ("aws-rds-parameter-group-requires-tls", "aws:docdb/clusterParameterGroup:ClusterParameterGroup",
+     {"family": "docdb5.0", "parameters": []}),
+    ("aws-rds-parameter-group-requires-tls", "aws:neptune/clusterParameterGroup:ClusterParameterGroup",
+     {"family": "neptune1.3", "parameters": []}),
+    # Oracle's TLS is the NATIVE_NETWORK_ENCRYPTION option, judged on the option group.
+    ("aws-rds-parameter-group-requires-tls", "aws:rds/parameterGroup:ParameterGroup",
+     {"family": "oracle-ee-19", "parameters": []}),
+    ("aws-rds-oracle-network-encryption", "aws:rds/optionGroup:OptionGroup",
+     {"engineName": "mysql", "majorEngineVersion": "8.0", "options": []}),
+    ("aws-rds-oracle-network-encryption", "aws:rds/optionGroup:OptionGroup",
+     {**ORACLE_NNE, "options": [{"optionName": "native_network_encryption",
+                                 "optionSettings": [{"name": "sqlnet.encryption_server", "value": "Required"}]}]}),
+    ("aws-rds-parameter-group-requires-tls", "aws:rds/parameterGroup:ParameterGroup",
+     {"family": "mysql8.0", "parameters": [{"name": "require_secure_transport", "value": "on"}]}),
+]
+
+UNKNOWN_ELEMENTS += [
+    ("aws-rds-oracle-network-encryption", "aws:rds/optionGroup:OptionGroup",
+     {"engineName": "oracle-se2", "options": [UNKNOWN]}),
+]
+
+# Issue 12, gaps: Identity Center permission sets, launch configurations, a bucket's inline policy.
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+VIEW_ONLY = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+SSO_INLINE = {"instanceArn": SSO_INSTANCE, "permissionSetArn": UNKNOWN, "inlinePolicy": SCOPED}
+SSO_MANAGED = {"instanceArn": SSO_INSTANCE, "permissionSetArn": UNKNOWN, "managedPolicyArn": VIEW_ONLY}
+PERMISSION_SET = {"instanceArn": SSO_INSTANCE, "name": "hipaa-prod-read-only", "sessionDuration": "PT4H"}
+LAUNCH_CONFIGURATION = {"imageId": "ami-12345678", "instanceType": "t3.micro",
+                        "metadataOptions": {"httpTokens": "required"}, "associatePublicIpAddress": False,
+                        "rootBlockDevice": {"encrypted": True},
+                        "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}]}
+READ_ONLY_MESSAGE = ("Remove the AWS-managed policy ReadOnlyAccess from this permission set: it reads data as well "
+                     "as configuration (S3 objects, DynamoDB items and log events, among others); attach "
+                     "job-function/ViewOnlyAccess for metadata.")
+SESSION_MESSAGE = "Set sessionDuration to PT4H or less (an ISO-8601 duration such as PT1H)."
+
+CASES += [
+    Case("aws-ssoadmin-inline-policy-no-admin-or-full-service-access",
+         "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", SSO_INLINE,
+         [({"inlinePolicy": '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'},
+           'Remove statements that allow Action "*" on Resource "*".'),
+          ({"inlinePolicy": '{"Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::b"}]}'},
+           "Replace full-service actions s3:* with the specific actions needed."),
+          ({"inlinePolicy": '{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}'},
+           "Replace Allow with NotAction by an explicit list of allowed actions.")], unknown="inlinePolicy"),
+    Case("aws-ssoadmin-inline-policy-no-broad-kms-decrypt",
+         "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
+         {**SSO_INLINE, "inlinePolicy": '{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"' + KEY_ARN + '"}]}'},
+         [({"inlinePolicy": '{"Statement":[{"Effect":"Allow","Action":"kms:*crypt*","Resource":"*"}]}'},
+           'Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource "*".')], unknown="inlinePolicy"),
+    Case("aws-ssoadmin-managed-policy-not-forbidden", "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+         SSO_MANAGED,
+         [({"managedPolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+           "Remove the AWS-managed policy AdministratorAccess from this permission set: it grants admin access; "
+           "grant the specific actions needed."),
+          ({"managedPolicyArn": "arn:aws-us-gov:iam::aws:policy/PowerUserAccess"},
+           "Remove the AWS-managed policy PowerUserAccess from this permission set: it grants admin access; "
+           "grant the specific actions needed."),
+          ({"managedPolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, READ_ONLY_MESSAGE)],
+         unknown="managedPolicyArn"),
+    Case("aws-ssoadmin-managed-policy-not-forbidden",
+         "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+         {"instanceArn": SSO_INSTANCE, "permissionSetArn": UNKNOWN, "managedPolicyArns": [VIEW_ONLY]},
+         [({"managedPolicyArns": [VIEW_ONLY, "arn:aws:iam::aws:policy/IAMFullAccess"]},
+           "Remove the AWS-managed policy IAMFullAccess from this permission set: it grants admin access; "
+           "grant the specific actions needed.")], unknown="managedPolicyArns"),
+    Case("aws-ssoadmin-permissions-boundary-not-admin",
+         "aws:ssoadmin/permissionsBoundaryAttachment:PermissionsBoundaryAttachment",
+         {"instanceArn": SSO_INSTANCE, "permissionSetArn": UNKNOWN, "permissionsBoundary": {"managedPolicyArn": VIEW_ONLY}},
+         [({"permissionsBoundary.managedPolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+           "Use a permissions boundary narrower than AdministratorAccess: an admin policy as boundary limits nothing.")],
+         unknown="permissionsBoundary.managedPolicyArn"),
+    Case("aws-ssoadmin-permission-set-session-duration", "aws:ssoadmin/permissionSet:PermissionSet", PERMISSION_SET,
+         [({"sessionDuration": "PT8H"}, SESSION_MESSAGE), ({"sessionDuration": "PT4H30M"}, SESSION_MESSAGE),
+          ({"sessionDuration": "PT300M"}, SESSION_MESSAGE), ({"sessionDuration": "four hours"}, SESSION_MESSAGE)],
+         unknown="sessionDuration"),
+    Case("aws-ec2-imdsv2-required", "aws:ec2/launchConfiguration:LaunchConfiguration", LAUNCH_CONFIGURATION,
+         [({"metadataOptions.httpTokens": "optional"}, "Set metadataOptions.httpTokens to required (IMDSv2)."),
+          ({"metadataOptions": DELETE}, "Set metadataOptions.httpTokens to required (IMDSv2).")], unknown="metadataOptions"),
+    Case("aws-ec2-no-public-ip", "aws:ec2/launchConfiguration:LaunchConfiguration", LAUNCH_CONFIGURATION,
+         [({"associatePublicIpAddress": True}, "Set associatePublicIpAddress to false.")], unknown="associatePublicIpAddress"),
+    Case("aws-ec2-block-devices-encrypted", "aws:ec2/launchConfiguration:LaunchConfiguration", LAUNCH_CONFIGURATION,
+         [({"rootBlockDevice.encrypted": False}, "Set rootBlockDevice.encrypted to true."),
+          ({"rootBlockDevice": DELETE}, "Set rootBlockDevice.encrypted to true."),  # the AMI's mapping
+          ({"ebsBlockDevices.0.encrypted": DELETE}, "Set ebsBlockDevices[].encrypted to true.")],
+         unknown="rootBlockDevice"),
+    Case("aws-s3-bucket-policy-tls-only", "aws:s3/bucketV2:BucketV2", {"bucket": "b", "policy": TLS_POLICY},
+         [({"policy": SCOPED}, "Add a policy statement denying all principals when aws:SecureTransport is false.")],
+         unknown="policy"),
+    Case("aws-s3-bucket-policy-not-public", "aws:s3/bucket:Bucket", {"bucket": "b", "policy": TLS_POLICY},
+         [({"policy": PUBLIC_POLICY}, 'Remove policy statements that allow Principal "*" without a condition.'),
+          # pulumi-aws also takes the policy as an object (aws.iam.PolicyDocumentArgs)
+          ({"policy": {"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}]}},
+           'Remove policy statements that allow Principal "*" without a condition.')], unknown="policy"),
+]
+
+ALSO_COMPLIANT += [
+    # A customer-managed boundary is an aws.iam.Policy, judged by the iam policies.
+    ("aws-ssoadmin-permissions-boundary-not-admin",
+     "aws:ssoadmin/permissionsBoundaryAttachment:PermissionsBoundaryAttachment",
+     {"instanceArn": SSO_INSTANCE, "permissionSetArn": UNKNOWN,
+      "permissionsBoundary": {"customerManagedPolicyReference": {"name": UNKNOWN, "path": "/hipaa/"}}}),
+    ("aws-ssoadmin-permission-set-session-duration", "aws:ssoadmin/permissionSet:PermissionSet",
+     {"instanceArn": SSO_INSTANCE, "name": "x"}),  # AWS's default: PT1H
+    ("aws-ssoadmin-permission-set-session-duration", "aws:ssoadmin/permissionSet:PermissionSet",
+     {**PERMISSION_SET, "sessionDuration": "PT240M"}),
+    ("aws-ssoadmin-managed-policy-not-forbidden", "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+     {**SSO_MANAGED, "managedPolicyArn": "arn:aws:iam::aws:policy/job-function/ReadOnlyAccessForBilling"}),
+    # noDevice suppresses the AMI's mapping: no volume to encrypt.
+    ("aws-ec2-block-devices-encrypted", "aws:ec2/launchConfiguration:LaunchConfiguration",
+     {**LAUNCH_CONFIGURATION, "ebsBlockDevices": [{"deviceName": "/dev/sdf", "noDevice": True}]}),
+    # A bucket without an inline policy needs a BucketPolicy (a stack policy), not this one.
+    ("aws-s3-bucket-policy-tls-only", "aws:s3/bucket:Bucket", {"bucket": "b"}),
+]
+
+CONFIG_OVERRIDES += [
+    ("aws-ssoadmin-permission-set-session-duration", "aws:ssoadmin/permissionSet:PermissionSet",
+     {**PERMISSION_SET, "sessionDuration": "PT8H"}, {"maximumSessionHours": 8}, []),
+    ("aws-ssoadmin-permission-set-session-duration", "aws:ssoadmin/permissionSet:PermissionSet",
+     {**PERMISSION_SET, "sessionDuration": "PT2H"}, {"maximumSessionHours": 1},
+     ["Set sessionDuration to PT1H or less (an ISO-8601 duration such as PT1H)."]),
+    ("aws-ssoadmin-managed-policy-not-forbidden", "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+     {**SSO_MANAGED, "managedPolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+     {"forbiddenManagedPolicies": ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"]}, []),
+    ("aws-ssoadmin-managed-policy-not-forbidden", "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+     SSO_MANAGED, {"forbiddenManagedPolicies": ["job-function/ViewOnlyAccess"]},
+     ["Remove the AWS-managed policy job-function/ViewOnlyAccess from this permission set: it is in this "
+      "pack's forbiddenManagedPolicies; grant the specific actions needed."]),
+]

@@ -45,12 +45,15 @@ def _devices_encrypted(r: Resource) -> Iterable[str]:
             if mapping.is_set("ebs") and mapping.bool("ebs", "encrypted") is not True:
                 yield "Set blockDeviceMappings[].ebs.encrypted to true."
         return
+    # Instances and launch configurations: an unset rootBlockDevice is the AMI's root mapping, encrypted
+    # only if its snapshot is (or EBS encryption by default is on): both default encrypted to false.
     root = Props(r.props.map("rootBlockDevice"))
-    if r.type in INSTANCE and root.bool("encrypted") is not True:
-        yield "Set rootBlockDevice.encrypted to true."
-    if r.type in LAUNCH_CONFIGURATION and r.props.is_set("rootBlockDevice") and root.bool("encrypted") is not True:
+    if root.bool("encrypted") is not True:
         yield "Set rootBlockDevice.encrypted to true."
     for device in r.props.each("ebsBlockDevices"):
+        # A launch configuration's noDevice suppresses the AMI's mapping: there is no volume.
+        if r.type in LAUNCH_CONFIGURATION and device.bool("noDevice") is True:
+            continue
         if device.bool("encrypted") is not True:
             yield "Set ebsBlockDevices[].encrypted to true."
 
@@ -89,9 +92,9 @@ def _elb_health_check(r: Resource) -> Iterable[str]:
 
 
 POLICIES = [
-    resource_policy(_meta("aws-ec2-imdsv2-required", "EC2 instances and launch templates must require IMDSv2.",
+    resource_policy(_meta("aws-ec2-imdsv2-required", "EC2 instances, launch templates and launch configurations must require IMDSv2.",
                           ACCESS_CONTROL, "Set metadataOptions.httpTokens=required.", ["ec2-imdsv2-check"]),
-                    INSTANCE + LAUNCH_TEMPLATE, _imdsv2),
+                    INSTANCE + LAUNCH_TEMPLATE + LAUNCH_CONFIGURATION, _imdsv2),
     resource_policy(_meta("aws-ec2-no-public-ip", "EC2 instances, launch templates and launch configurations must not get public IPs.",
                           ACCESS_CONTROL, "Set associatePublicIpAddress=false and use private subnets behind a load balancer.",
                           ["ec2-instance-no-public-ip", "autoscaling-launch-config-public-ip-disabled"]),

@@ -3,7 +3,7 @@ a strong password policy, no public trust."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
 from . import documents as doc
@@ -29,7 +29,38 @@ ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
 
 
-ADMIN_POLICY_ARNS = (":policy/AdministratorAccess", ":policy/PowerUserAccess", ":policy/IAMFullAccess")
+ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+"""AWS-managed policies that grant admin (or admin-equivalent: IAMFullAccess can grant itself anything)."""
+ADMIN_POLICY_ARNS = tuple(f":policy/{name}" for name in ADMIN_POLICIES)
+ADMIN_ATTACHMENT_MESSAGE = ("Do not attach AdministratorAccess, PowerUserAccess or IAMFullAccess; "
+                            "grant the specific actions needed.")
+
+
+def is_admin_policy_arn(arn: object) -> bool:
+    """True for the ARN of an AWS-managed admin policy (in any partition)."""
+    return isinstance(arn, str) and arn.endswith(ADMIN_POLICY_ARNS)
+
+
+def full_access_findings(document: Mapping | None) -> Iterable[str]:
+    """What in an IAM policy document grants admin or full-service access (one message each)."""
+    for statement in doc.allows(document):
+        if "*" in doc.actions(statement) and "*" in doc.resources(statement):
+            yield 'Remove statements that allow Action "*" on Resource "*".'
+        # A bare "*" on a narrowed resource is still every action of every service there.
+        full = sorted(a for a in doc.actions(statement)
+                      if a.endswith(":*") or (a == "*" and "*" not in doc.resources(statement)))
+        if full:
+            yield f"Replace full-service actions {', '.join(full)} with the specific actions needed."
+        if statement.get("NotAction") is not None:
+            yield "Replace Allow with NotAction by an explicit list of allowed actions."
+
+
+def broad_kms_findings(document: Mapping | None) -> Iterable[str]:
+    """Allow statements of an IAM policy document that decrypt with every KMS key."""
+    for statement in doc.allows(document):
+        if "*" in doc.resources(statement) and any(
+                _covers(pattern, blocked) for pattern in doc.actions(statement) for blocked in BLOCKED_KMS):
+            yield "Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource \"*\"."
 
 
 def _documents(r: Resource):
@@ -65,27 +96,15 @@ def _no_admin(r: Resource) -> Iterable[str]:
         arns = [] if r.props.is_unknown("policyArn") else [r.props.get("policyArn")]
     else:
         arns = r.props.list("managedPolicyArns") if r.type in ROLE else []
-    if any(isinstance(a, str) and a.endswith(ADMIN_POLICY_ARNS) for a in arns):
-        yield "Do not attach AdministratorAccess, PowerUserAccess or IAMFullAccess; grant the specific actions needed."
+    if any(is_admin_policy_arn(a) for a in arns):
+        yield ADMIN_ATTACHMENT_MESSAGE
     for document in _documents(r):
-        for statement in doc.allows(document):
-            if "*" in doc.actions(statement) and "*" in doc.resources(statement):
-                yield 'Remove statements that allow Action "*" on Resource "*".'
-            # A bare "*" on a narrowed resource is still every action of every service there.
-            full = sorted(a for a in doc.actions(statement)
-                          if a.endswith(":*") or (a == "*" and "*" not in doc.resources(statement)))
-            if full:
-                yield f"Replace full-service actions {', '.join(full)} with the specific actions needed."
-            if statement.get("NotAction") is not None:
-                yield "Replace Allow with NotAction by an explicit list of allowed actions."
+        yield from full_access_findings(document)
 
 
 def _no_broad_kms(r: Resource) -> Iterable[str]:
     for document in _documents(r):
-        for statement in doc.allows(document):
-            if "*" in doc.resources(statement) and any(
-                    _covers(pattern, blocked) for pattern in doc.actions(statement) for blocked in BLOCKED_KMS):
-                yield "Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource \"*\"."
+        yield from broad_kms_findings(document)
 
 
 def _no_inline(r: Resource) -> Iterable[str]:

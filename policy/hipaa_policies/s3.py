@@ -73,6 +73,10 @@ def _customer_key(r: Resource) -> Iterable[str]:
 
 
 def _tls_only(r: Resource) -> Iterable[str]:
+    # A bucket's inline policy is judged when given; a bucket without one needs a BucketPolicy
+    # (aws-s3-bucket-has-tls-only-policy).
+    if r.type in BUCKET and not r.props.is_set("policy"):
+        return
     if not doc.denies_insecure_transport(r.props.document("policy")):
         yield ("Add a policy statement denying all principals when aws:SecureTransport is false.")
 
@@ -115,14 +119,14 @@ RESOURCE_POLICIES = [
         ENCRYPTION_AT_REST, "Set kmsMasterKeyId to a customer-managed key from the key ring.",
         ["s3-default-encryption-kms"]), SSE, _customer_key),
     resource_policy(_meta(
-        "aws-s3-bucket-policy-tls-only", "S3 bucket policies must refuse requests without TLS.",
+        "aws-s3-bucket-policy-tls-only", "S3 bucket policies (BucketPolicy or a bucket's inline policy) must refuse requests without TLS.",
         TRANSMISSION_SECURITY, "Add a Deny statement for Principal * with Bool aws:SecureTransport = false.",
-        ["s3-bucket-ssl-requests-only"]), POLICY, _tls_only),
+        ["s3-bucket-ssl-requests-only"]), POLICY + BUCKET, _tls_only),
     resource_policy(_meta(
-        "aws-s3-bucket-policy-not-public", "S3 bucket policies must not grant access to everyone.",
+        "aws-s3-bucket-policy-not-public", "S3 bucket policies (BucketPolicy or a bucket's inline policy) must not grant access to everyone.",
         ACCESS_CONTROL, "Name specific principals, or add a condition that narrows the principal.",
         ["s3-bucket-public-read-prohibited", "s3-bucket-public-write-prohibited"]),
-        POLICY, _not_public),
+        POLICY + BUCKET, _not_public),
     resource_policy(_meta(
         "aws-s3-versioning-enabled", "S3 bucket versioning must be enabled.", INTEGRITY,
         "Set versioningConfiguration.status to Enabled.", ["s3-bucket-versioning-enabled"]),
@@ -177,6 +181,18 @@ def _side_resource_check(types, message, accept=None):
                     yield message
             yield from stack.judge(bucket, check)
     return check_stack
+
+
+def _tls_only_policy(stack: Stack) -> Iterable[tuple[str, str]]:
+    """A BucketPolicy of the bucket, or the bucket's own inline policy, denies requests without TLS."""
+    for bucket in stack.of_type(*BUCKET):
+        def check(bucket=bucket) -> Iterable[str]:
+            if any(doc.denies_insecure_transport(p.props.document("policy"))
+                   for p in _attached(stack, bucket, POLICY)):
+                return
+            if not doc.denies_insecure_transport(bucket.props.document("policy")):
+                yield "Attach a BucketPolicy that denies requests without TLS."
+        yield from stack.judge(bucket, check)
 
 
 def _public_access_block_complete(r: Resource) -> bool:
@@ -276,9 +292,7 @@ STACK_POLICIES = [
     stack_policy(_meta(
         "aws-s3-bucket-has-tls-only-policy", "Every S3 bucket must have a policy refusing requests without TLS.",
         TRANSMISSION_SECURITY, "Attach a BucketPolicy with a Deny for aws:SecureTransport = false.",
-        ["s3-bucket-ssl-requests-only"]),
-        _side_resource_check(POLICY, "Attach a BucketPolicy that denies requests without TLS.",
-                             lambda p: doc.denies_insecure_transport(p.props.document("policy")))),
+        ["s3-bucket-ssl-requests-only"]), _tls_only_policy),
     stack_policy(_meta(
         "aws-s3-bucket-has-versioning", "Every S3 bucket must have versioning enabled.", INTEGRITY,
         "Attach a BucketVersioning with status Enabled.", ["s3-bucket-versioning-enabled"]),

@@ -1,5 +1,6 @@
-"""VPC networking: private subnets, closed default security groups, internet ingress only where
-authorized (all three pulumi-aws rule forms), internet routes only from the public tier, flow logs."""
+"""VPC networking: private subnets, closed default security groups (no rules, inline or added by
+rule resources), internet ingress only where authorized (all three pulumi-aws rule forms), internet
+routes only from the public tier, flow logs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ DEFAULT_SG = ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",)
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
 SG_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
+EGRESS_RULE = ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",)
 ROUTE = ("aws:ec2/route:Route",)
 ROUTE_TABLE = ("aws:ec2/routeTable:RouteTable",)
 FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
@@ -101,6 +103,25 @@ def _default_sg_adopted(stack: Stack) -> Iterable[tuple[str, str]]:
         yield from stack.judge(vpc, check)
 
 
+def _default_sg_rule_resources(stack: Stack) -> Iterable[tuple[str, str]]:
+    """Rules added to a default security group through separate rule resources, which the
+    DefaultSecurityGroup's own (empty) rule lists do not show. The rule's securityGroupId is unknown
+    at preview, so the group is found by property dependency: a DefaultSecurityGroup's id, or a VPC's
+    output (the only security group a VPC outputs is its default one, defaultSecurityGroupId; a group
+    looked up by the VPC's id through an invoke carries the same dependency and is taken for it)."""
+    for rule in stack.of_type(*SG_RULE, *INGRESS_RULE, *EGRESS_RULE):
+        def check(rule=rule) -> Iterable[str]:
+            groups = rule.property_dependencies.get("securityGroupId", [])
+            if any(g.type in DEFAULT_SG + VPC for g in groups):
+                yield ("Remove this rule: the default security group must have no rules; put it on a "
+                       "security group of its own.")
+            elif not groups:
+                # An id unknown at preview that no resource of this stack provides cannot be told
+                # apart from a default group's: reading it marks the rule not judged.
+                rule.props.get("securityGroupId")
+        yield from stack.judge(rule, check)
+
+
 def _public_route_tables(stack: Stack) -> Iterable[tuple[str, str]]:
     wanted = stack.config.get("publicTierTags") or {}
 
@@ -154,6 +175,10 @@ POLICIES = [
     stack_policy(_meta("aws-ec2-vpc-default-security-group-adopted", "Every VPC's default security group must be adopted and closed.",
                        ACCESS_CONTROL, "Declare DefaultSecurityGroup(vpc_id=...) with no rules.",
                        ["vpc-default-security-group-closed"]), _default_sg_adopted),
+    stack_policy(_meta("aws-ec2-default-security-group-no-rule-resources",
+                       "No separate rule resource may add rules to a default security group.",
+                       ACCESS_CONTROL, "Attach the rule to a security group of its own; the default group stays empty.",
+                       ["vpc-default-security-group-closed"]), _default_sg_rule_resources),
     stack_policy(_meta("aws-ec2-internet-routes-only-public-tier", "Only public-tier route tables may route to an internet gateway.",
                        ACCESS_CONTROL, "Route private tiers through NAT (app) or nowhere (data).",
                        ["no-unrestricted-route-to-igw"],
