@@ -88,7 +88,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:acm:{self.region}:{self.account_id}:certificate/{resource_id}"
             state["domainValidationOptions"] = [{
                 "domainName": domain, "resourceRecordName": f"_0123456789abcdef.{domain}.",
-                "resourceRecordType": "CNAME", "resourceRecordValue": "_fedcba9876543210.acm-validations.aws.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_fedcba9876543210.acm-validations.aws.",
             }]
         if args.typ == "aws:acm/certificateValidation:CertificateValidation":
             state["certificateArn"] = args.inputs.get("certificateArn")
@@ -97,7 +98,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         if args.typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
             kind = "app" if args.typ.endswith("LoadBalancer") else "targetgroup"
             lb_name = args.inputs.get("name") or args.name
-            suffix = f"{kind}/{lb_name}/0123456789abcdef" if kind == "app" else f"targetgroup/{lb_name}/0123456789abcdef"
+            suffix = f"{kind}/{lb_name}/0123456789abcdef"
             prefix = "loadbalancer/" if kind == "app" else ""
             state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{self.account_id}:{prefix}{suffix}"
             state["arnSuffix"] = suffix
