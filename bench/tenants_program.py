@@ -19,16 +19,18 @@ register_tagging(settings.tags())
 ctx = lookup_aws_context()
 for tenant in range(int(os.environ["BENCH_TENANTS"])):
     name = f"t{tenant}"
-    keys = KeyRing(f"{name}-keys", KeyRingArgs(stack=settings.stack, aws=ctx))
+    keys = KeyRing(f"{name}-keys", KeyRingArgs(
+        stack=settings.stack, aws=ctx,
+        administrators=[ctx.arn("iam", f"role/hipaa-aws/ci/hipaa-aws-{settings.stack}-deploy", region=False)]))
     network = Network(f"{name}-network", NetworkArgs(
         stack=settings.stack, aws=ctx, vpc_cidr=settings.vpc_cidr,
         availability_zones=["us-east-1a", "us-east-1b", "us-east-1c"], nat_gateway_per_az=True,
         app_port=settings.app_port, flow_log_retention_days=2192, logs_key_arn=keys.arn("logs")))
     bucket = PhiBucket(f"{name}-phi", PhiBucketArgs(
-        stack=settings.stack, aws=ctx, storage_key_arn=keys.arn("storage"),
-        glacier_transition_days=90, noncurrent_version_expiration_days=2192))
+        stack=settings.stack, aws=ctx, storage_key_arn=keys.arn("storage"), holds_phi=True,
+        archive_transition_days=90, noncurrent_version_expiration_days=2192))
     PhiDatabase(f"{name}-db", PhiDatabaseArgs(
         stack=settings.stack, aws=ctx, settings=settings.database,
         data_subnet_ids=network.subnet_ids["data"], security_group_id=network.security_group_ids["db"],
         database_key_arn=keys.arn("database"), secrets_key_arn=keys.arn("secrets"),
-        logs_key_arn=keys.arn("logs"), log_retention_days=2192))
+        log_retention_days=2192, holds_phi=True))

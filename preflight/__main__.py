@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-import pulumi
+# Only light modules here: the pack's process is started before pulumi, grpc and the report code
+# load (run() imports them), so the two start up side by side.
+from . import engine
+from .stack_config import PROJECT_DIR, StackConfig, StackConfigError, load_stack_config, stack_file_path
 
-from .judge import StreamingJudge
-from .policy_pack_client import POLICY_DIR, PolicyConfigError, PolicyPackProcess
-from .program_runner import ProgramError, project_program, run_program, script_program
-from .render_markdown import render_markdown
-from .render_sarif import render_sarif
-from .render_text import render_text
-from .report import build_report
-from .stack_config import PROJECT_DIR, StackConfigError, load_stack_config, stack_file_path
+POLICY_DIR = PROJECT_DIR / "policy"
 
 FORMATS = ("text", "json", "sarif", "markdown")
 
@@ -41,36 +38,83 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _cause(error: BaseException) -> str:
+    import pulumi
+
+    from .program_runner import ProgramError
+
     cause = error.cause if isinstance(error, ProgramError) else error
     if isinstance(cause, pulumi.RunError):
         return str(cause)
     return f"{type(cause).__name__}: {cause}"
 
 
+def stack_context(config: StackConfig, project_dir: Path) -> engine.StackContext:
+    """What the engine tells the pack about the stack being previewed (ConfigureStack, environment)."""
+    return engine.StackContext(
+        stack=config.stack, project=config.project,
+        organization=os.environ.get("PULUMI_ORG") or "organization",  # a DIY backend's organization
+        dry_run=True, config=dict(config.values), secret_keys=tuple(config.secret_keys),
+        tags=engine.stack_tags(project_dir / "Pulumi.yaml", config.values))
+
+
+def _lines(prefix: str, text: object) -> str:
+    return "".join(f"{prefix}{line}\n" for line in str(text).splitlines() or [""])
+
+
 def run(args: argparse.Namespace) -> tuple[int, str]:
-    config_path = args.policy_pack_config or POLICY_DIR / "config" / f"{args.stack}.json"
+    config_path = Path(args.policy_pack_config or POLICY_DIR / "config" / f"{args.stack}.json")
     project_dir = args.project_dir.resolve()
+    prefix = f"preflight: stack '{args.stack}': "
     try:
         config = load_stack_config(args.stack, project_dir=project_dir, stack_file=args.stack_file)
         stack_file = args.stack_file or stack_file_path(args.stack, project_dir)
-        pack_config = json.loads(Path(config_path).read_text())
+        context = stack_context(config, project_dir)
     except (StackConfigError, OSError, ValueError) as err:
-        return 2, f"preflight: stack '{args.stack}': {err}\n"
+        return 2, _lines(prefix, err)
+    try:
+        pack_text = config_path.read_text()
+    except FileNotFoundError:
+        return 2, (f"{prefix}no policy pack config: create {_relative(config_path)} (a JSON object, policy "
+                   "name -> enforcement level or settings; {} keeps the pack's defaults)\n")
+    except OSError as err:
+        return 2, _lines(prefix, f"policy pack config {_relative(config_path)}: {err}")
+    try:
+        raw = json.loads(pack_text) if pack_text.strip() else {}
+    except ValueError:
+        raw = {}  # the engine's parser reports it below, in its words
+    started = engine.start_policy_pack(POLICY_DIR, context)
+    try:
+        from . import policy_pack_client
+        from .judge import StreamingJudge
+        from .program_runner import ProgramError, project_program, run_program, script_program
+        from .render_markdown import render_markdown
+        from .render_sarif import render_sarif
+        from .render_text import render_text
+        from .report import build_report
+
+        pack = policy_pack_client.PolicyPackProcess(POLICY_DIR, stack=context, started=started)
+    except BaseException:
+        started[0].kill()
+        started[0].wait()
+        raise
+    PolicyConfigError = policy_pack_client.PolicyConfigError
     program = script_program(args.program) if args.program else project_program(project_dir)
-    with PolicyPackProcess() as pack:
+    with pack:
         try:
-            pack.configure(pack_config)
+            pack.configure(pack_text)
         except PolicyConfigError as err:
-            return 2, f"preflight: stack '{args.stack}': policy pack config {config_path}: {err}\n"
+            return 2, _lines(f"{prefix}policy pack config {_relative(config_path)}: ", err)
+        for warning in pack.warnings:
+            sys.stderr.write(f"preflight: warning: policy pack config {_relative(config_path)}: {warning}\n")
         streaming = StreamingJudge(pack, config)
         try:
             recorded = run_program(program, config, preview=True, on_register=streaming.submit)
         except ProgramError as err:
-            return 2, f"preflight: stack '{args.stack}': the program failed: {_cause(err)}\n"
+            return 2, f"{prefix}the program failed: {_cause(err)}\n"
         judgement = streaming.finish(recorded)
         report = build_report(stack=args.stack, project=config.project, info=pack.info,
                               levels=pack.levels, config_path=_relative(config_path), judgement=judgement,
-                              pack_config=pack_config)
+                              pack_config=raw if isinstance(raw, dict) else {})
         info = pack.info
     if args.format == "json":
         text = json.dumps(report, indent=2) + "\n"

@@ -1,5 +1,13 @@
-"""Hand a recorded program run to the policy pack as the engine does at preview: Analyze for
-each custom resource as it is registered, then AnalyzeStack once."""
+"""Hand a recorded program run to the policy pack as the engine does at preview.
+
+pkg/resource/deploy/step_generator.go: every registration (custom resources, components, the root
+stack, default providers) gets Remediate then Analyze when its step is generated, with its checked
+inputs, its options and its provider's inputs; Analyze diagnostics are filed under the resource's
+URN. At the end (AnalyzeResources) AnalyzeStack gets every resource with its outputs, parent,
+dependencies and the property dependencies that name a URN; a stack diagnostic whose URN is not a
+resource of the stack is filed under the root stack. The request marshalling follows
+sdk/go/common/resource/plugin/analyzer_plugin.go (`__` keys skipped, options, provider).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Optional
 import grpc
 from pulumi.runtime.proto import analyzer_pb2
 
+from . import engine
 from .policy_pack_client import Diagnostic, PolicyPackProcess, Verdict
 from .program_runner import ProgramRun, RecordedResource
 from .stack_config import StackConfig
@@ -17,14 +26,15 @@ from .stack_config import StackConfig
 @dataclass(frozen=True)
 class Judgement:
     resources: list[RecordedResource]
-    by_resource: dict[str, Verdict]  # urn -> Analyze verdict
-    stack: Verdict                   # AnalyzeStack verdict
+    by_resource: dict[str, Verdict]  # urn -> Remediate + Analyze verdict
+    stack: Verdict                   # AnalyzeStack verdict (URNs already filed as the engine does)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         out = []
         for urn, verdict in self.by_resource.items():
-            out += [Diagnostic(d.policy, d.message, d.urn or urn, d.enforcement, d.description)
+            # "For now, we always use the URN we have here rather than a URN specified with the diagnostic."
+            out += [Diagnostic(d.policy, d.message, urn, d.enforcement, d.description)
                     for d in verdict.diagnostics]
         return out + list(self.stack.diagnostics)
 
@@ -42,83 +52,203 @@ class Judgement:
 
 
 def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(protect=bool(resource.protect), parent=resource.parent)
+    """analyzer_plugin.go marshalResourceOptions: every option, customTimeouts always present."""
+    create, update, delete = resource.custom_timeouts
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(resource.protect), ignoreChanges=resource.ignore_changes,
+        deleteBeforeReplace=bool(resource.delete_before_replace),
+        deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
+        additionalSecretOutputs=resource.additional_secret_outputs, aliases=resource.aliases,
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=create, update=update, delete=delete),
+        parent=resource.parent)
 
 
-def _provider(resource: RecordedResource, run_stack: str, project: str, region: str):
-    """The provider the engine reports with each resource: the explicit one, or the package's
-    default provider (`default_<version>`), which the SDK does not send but the engine creates."""
-    if resource.provider:
-        urn = resource.provider.rsplit("::", 1)[0]  # a provider reference is "<urn>::<id>"
-        return analyzer_pb2.AnalyzerProviderResource(type=urn.split("::")[2], urn=urn,
-                                                     name=urn.rsplit("::", 1)[-1])
+def _provider_resource(provider: RecordedResource) -> analyzer_pb2.AnalyzerProviderResource:
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider.type, urn=provider.urn, name=provider.name,
+        properties=engine.skip_internal_keys(provider.properties))
+
+
+def _provider(resource: RecordedResource, run_stack: str, project: str,
+              config: StackConfig | str) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    """The provider the engine reports with a resource, built from the stack's config (a region
+    alone stands for a config of just `aws:region`): the package's default provider with the
+    `<package>:*` config and `version` as inputs, or the explicit provider named by its reference.
+    Components, the root stack and providers themselves have none."""
+    if not resource.custom or engine.is_provider_type(resource.type):
+        return None
+    if isinstance(config, str):
+        config = StackConfig(project=project, stack=run_stack, values={"aws:region": config})
+    explicit = resource.provider.rsplit("::", 1)[0] if resource.provider else ""
+    if explicit and not explicit.rsplit("::", 1)[-1].startswith("default"):
+        return analyzer_pb2.AnalyzerProviderResource(type=engine.qualified_type(explicit).rsplit("$", 1)[-1],
+                                                     urn=explicit, name=explicit.rsplit("::", 1)[-1])
     package = resource.type.split(":", 1)[0]
-    version = _PROVIDER_VERSIONS.get(package, "")
-    name = f"default_{version.replace('.', '_')}" if version else "default"
-    provider = analyzer_pb2.AnalyzerProviderResource(
-        type=f"pulumi:providers:{package}", name=name,
-        urn=f"urn:pulumi:{run_stack}::{project}::pulumi:providers:{package}::{name}")
-    if package == "aws":
-        provider.properties.update({"region": region, "version": version})
-    return provider
+    version = engine.default_plugin_version(package)
+    name = engine.default_provider_name(version)
+    type_ = f"{engine.PROVIDER_TYPE_PREFIX}{package}"
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=type_, name=name, urn=engine.generate_urn(run_stack, project, "", type_, name),
+        properties=engine.provider_inputs(config.values, config.secret_keys, package, version))
 
 
-def _plugin_version(package: str) -> str:
-    try:
-        import json
-        from importlib import resources
-        plugin = resources.files(f"pulumi_{package}").joinpath("pulumi-plugin.json")
-        return json.loads(plugin.read_text())["version"]
-    except Exception:  # noqa: BLE001 - an unknown package simply has no version
-        return ""
-
-
-_PROVIDER_VERSIONS = {"aws": _plugin_version("aws")}
+def _request(resource: RecordedResource, provider: Optional[analyzer_pb2.AnalyzerProviderResource],
+             remediate: bool) -> analyzer_pb2.AnalyzeRequest:
+    # Remediate gets every key (SkipInternalKeys: false); Analyze skips `__` keys.
+    properties = resource.properties if remediate else engine.skip_internal_keys(resource.properties)
+    request = analyzer_pb2.AnalyzeRequest(type=resource.type, properties=properties, urn=resource.urn,
+                                          name=resource.name, options=_options(resource))
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return request
 
 
 class StreamingJudge:
-    """Submits Analyze for each resource as it arrives (the pack works on the other core while
-    the program keeps running), then collects the verdicts and runs AnalyzeStack."""
+    """Remediate then Analyze for each resource as it arrives (the pack works on the other core while
+    the program keeps running), then the verdicts and AnalyzeStack."""
 
     def __init__(self, pack: PolicyPackProcess, config: Optional[StackConfig] = None):
         self.pack = pack
-        self.config = config or StackConfig(project="project", stack="stack", values={})
-        self.pending: dict[str, grpc.Future] = {}  # urn -> the Analyze call in flight
+        self.config = config
+        self.records: dict[str, RecordedResource] = {}
+        # urn -> (the Remediate call or its diagnostics, the Analyze call)
+        self.pending: dict[str, tuple[grpc.Future | list[Diagnostic], grpc.Future]] = {}
+        self._providers: dict[str, Optional[analyzer_pb2.AnalyzerProviderResource]] = {}
+        # With a policy at `remediate`, its result is the resource's input before Analyze and before the
+        # program goes on, as in the engine's step. Without one a pack returns no remediation, so
+        # Analyze is issued right behind Remediate instead of waiting for its answer.
+        self.remediating = "remediate" in getattr(pack, "levels", {}).values()
+
+    def _provider_of(self, resource: RecordedResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+        """step_generator.go getProviderResource: the provider resource's URN, type, name, inputs."""
+        if not resource.provider:
+            return None
+        if resource.provider not in self._providers:
+            provider = self.records.get(resource.provider.rsplit("::", 1)[0])
+            if provider is None:
+                config = self.config or StackConfig(project="project", stack="stack", values={})
+                self._providers[resource.provider] = _provider(resource, config.stack, config.project, config)
+            else:
+                self._providers[resource.provider] = _provider_resource(provider)
+        return self._providers[resource.provider]
 
     def submit(self, resource: RecordedResource) -> None:
-        if not resource.custom:
-            return  # the engine does not analyze component resources
-        self.pending[resource.urn] = self.pack.stub.Analyze.future(analyzer_pb2.AnalyzeRequest(
-            type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name,
-            options=_options(resource),
-            provider=_provider(resource, self.config.stack, self.config.project, self.config.region)))
+        self.records[resource.urn] = resource
+        provider = self._provider_of(resource)
+        remediation: grpc.Future | list[Diagnostic]
+        if self.remediating:
+            remediation = _remediations(resource, _call(self.pack.stub.Remediate,
+                                                        _request(resource, provider, remediate=True)))
+        else:
+            remediation = self.pack.stub.Remediate.future(_request(resource, provider, remediate=True))
+        self.pending[resource.urn] = (remediation, self.pack.stub.Analyze.future(
+            _request(resource, provider, remediate=False)))
+
+    def _verdict(self, urn: str) -> Verdict:
+        remediation, analysis = self.pending[urn]
+        if not isinstance(remediation, list):
+            resource = self.records[urn]
+            before = resource.properties
+            remediation = _remediations(resource, _call(remediation.result))
+            if resource.properties is not before:  # remediated after all: analyze what it became
+                analysis = self.pack.stub.Analyze.future(
+                    _request(resource, self._provider_of(resource), remediate=False))
+        result = self.pack._verdict(analysis.result())
+        return Verdict(remediation + result.diagnostics, result.not_applicable)
 
     def finish(self, run: ProgramRun) -> Judgement:
-        resources = [r for r in run.resources if r.custom]
+        resources = run.engine_resources
         for resource in resources:
             if resource.urn not in self.pending:
                 self.submit(resource)
-        by_resource = {urn: self.pack._verdict(future.result()) for urn, future in self.pending.items()}
+        by_resource = {urn: self._verdict(urn) for urn in self.pending}
+        verdict = self.pack.analyze_stack(stack_entries(resources, self.config, self.records))
         return Judgement(resources=resources, by_resource=by_resource,
-                         stack=self.pack.analyze_stack(stack_entries(resources, self.config)))
+                         stack=_file_stack_diagnostics(verdict, resources, run, self.config))
 
 
-def stack_entries(resources: list[RecordedResource],
-                  config: Optional[StackConfig] = None) -> list[analyzer_pb2.AnalyzerResource]:
-    """The AnalyzeStack request's resources, with parents, dependencies and property dependencies."""
+def _call(method, *args):
+    """An RPC the engine skips when the analyzer does not implement it (codes.Unimplemented)."""
+    try:
+        return method(*args)
+    except grpc.RpcError as err:
+        return _unimplemented_or_raise(err)
+
+
+def _remediations(resource: RecordedResource, response) -> list[Diagnostic]:
+    """step_generator.go: a remediation's diagnostic is an advisory violation of the resource; its
+    properties become the resource's inputs (and so, at preview, its planned outputs)."""
+    diagnostics = []
+    for r in getattr(response, "remediations", ()):
+        if r.diagnostic:
+            diagnostics.append(Diagnostic(r.policyName, r.diagnostic, resource.urn, "advisory",
+                                          r.description))
+        elif r.HasField("properties"):
+            resource.properties = r.properties
+            if resource.custom and not engine.is_provider_type(resource.type):
+                resource.state = engine.preview_outputs(resource.type, r.properties,
+                                                        resource.additional_secret_outputs)
+            elif engine.is_provider_type(resource.type):
+                resource.state = r.properties
+    return diagnostics
+
+
+def _unimplemented_or_raise(err: grpc.RpcError):
+    """The engine skips an RPC the analyzer does not implement (codes.Unimplemented)."""
+    if isinstance(err, grpc.Call) and err.code() == grpc.StatusCode.UNIMPLEMENTED:
+        return None
+    raise err
+
+
+def _file_stack_diagnostics(verdict: Verdict, resources: list[RecordedResource], run: ProgramRun,
+                            config: Optional[StackConfig]) -> Verdict:
+    """AnalyzeResources: a diagnostic's URN if it is a resource of the stack, else the root stack's;
+    `remediate` becomes `mandatory` (stack policies cannot remediate)."""
+    urns = {r.urn for r in resources}
+    stack = next((r.urn for r in resources if r.type == engine.ROOT_STACK_TYPE), "") or engine.root_stack_urn(
+        run.stack, run.project or (config.project if config else "project"))
+    return Verdict([Diagnostic(d.policy, d.message, d.urn if d.urn in urns else stack,
+                               "mandatory" if d.enforcement == "remediate" else d.enforcement, d.description)
+                    for d in verdict.diagnostics], verdict.not_applicable)
+
+
+def stack_entries(
+    resources: list[RecordedResource], config: Optional[StackConfig] = None,
+    records: Optional[dict[str, RecordedResource]] = None,
+) -> list[analyzer_pb2.AnalyzerResource]:
+    """The AnalyzeStack request's resources: outputs, options, provider, parent, dependencies and the
+    property dependencies that name at least one URN."""
+    by_urn = records if records is not None else {r.urn: r for r in resources}
+    config = config or StackConfig(project="project", stack="stack", values={})
     entries = []
     for resource in resources:
-        config = config or StackConfig(project="project", stack="stack", values={})
         entry = analyzer_pb2.AnalyzerResource(
-            type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name,
-            options=_options(resource), parent=resource.parent, dependencies=resource.dependencies,
-            provider=_provider(resource, config.stack, config.project, config.region))
+            type=resource.type, properties=engine.skip_internal_keys(_stack_properties(resource)),
+            urn=resource.urn, name=resource.name, options=_options(resource), parent=resource.parent,
+            dependencies=resource.dependencies)
+        provider = by_urn.get(resource.provider.rsplit("::", 1)[0]) if resource.provider else None
+        described = (_provider_resource(provider) if provider is not None
+                     else _provider(resource, config.stack, config.project, config) if resource.provider
+                     else None)
+        if described is not None:
+            entry.provider.CopyFrom(described)
         for key, urns in resource.property_dependencies.items():
-            entry.propertyDependencies[key].urns.extend(urns)
+            if urns:  # "Skip properties that have no dependencies."
+                entry.propertyDependencies[key].urns.extend(urns)
         entries.append(entry)
     return entries
 
 
+def _stack_properties(resource: RecordedResource):
+    """Unlike Analyze, AnalyzeStack is called on each resource's outputs (a run recorded before
+    outputs were kept falls back to its inputs)."""
+    if resource.state.fields or not resource.custom:
+        return resource.state
+    return resource.properties
+
+
 def judge(run: ProgramRun, pack: PolicyPackProcess, config: Optional[StackConfig] = None) -> Judgement:
-    """Judge a finished run (all Analyze calls issued now)."""
+    """Judge a finished run (all calls issued now)."""
     return StreamingJudge(pack, config).finish(run)
+

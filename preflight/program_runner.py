@@ -2,7 +2,10 @@
 
 The recording monitor sees each full `RegisterResourceRequest` (options, dependencies,
 property dependencies) and does what the engine does that the SDK's own MockMonitor
-skips: it applies stack transforms to the inputs before the resource is "created".
+skips: it builds URNs as the engine does (pkg/resource/deploy/deployment.go generateURN),
+applies stack transforms to the inputs before the resource is "created", records the root
+stack and registers the default provider of each package before its first resource
+(source_eval.go), with the stack's `<package>:*` config and `version` as its inputs.
 
 In preview mode it answers like the engine previewing a new stack: no id, outputs equal
 to the inputs as sent (unknowns stay unknown), every other output unknown.
@@ -14,17 +17,19 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from . import engine
 from .aws_mocks import MOCK_ACCOUNT_ID, AwsMocks
 from .stack_config import StackConfig
 
@@ -38,7 +43,7 @@ class RecordedResource:
     name: str
     custom: bool
     parent: str
-    provider: str
+    provider: str  # the provider reference "<urn>::<id>" (the default provider's when none given)
     protect: Optional[bool]
     retain_on_delete: Optional[bool]
     ignore_changes: list[str]
@@ -47,6 +52,15 @@ class RecordedResource:
     properties: struct_pb2.Struct  # the inputs after transforms, wire form
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    delete_before_replace: Optional[bool] = None  # None: not set
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    # The alias through which an old resource was found (step_generator.go generateSteps): none when
+    # previewing a new stack, whatever aliases the program declares.
+    aliases: list[str] = field(default_factory=list)
+    custom_timeouts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # create, update, delete (s)
+    # What AnalyzeStack sees: a custom resource's outputs (at preview the planned ones), a
+    # component's registered outputs, the stack's exports, a provider's inputs. Wire form.
+    state: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -57,9 +71,17 @@ class RecordedResource:
 @dataclass
 class ProgramRun:
     stack: str
-    resources: list[RecordedResource]
+    resources: list[RecordedResource]  # what the program registered (custom and components)
     stack_outputs: dict[str, Any]
     preview: bool
+    # Every registration the engine sees, in its order: the root stack, the program's resources,
+    # and each default provider just before the first resource that uses it.
+    registrations: list[RecordedResource] = field(default_factory=list)
+    project: str = ""
+
+    @property
+    def engine_resources(self) -> list[RecordedResource]:
+        return self.registrations or self.resources
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -82,13 +104,22 @@ def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
 
 class RecordingMonitor(sdk_mocks.MockMonitor):
     def __init__(self, mocks: AwsMocks, preview: bool,
-                 on_register: Optional[Callable[[RecordedResource], None]] = None):
+                 on_register: Optional[Callable[[RecordedResource], None]] = None,
+                 config: Optional[StackConfig] = None):
         super().__init__(mocks)
         self.preview = preview
         self.on_register = on_register
-        self.recorded: list[RecordedResource] = []
+        self.config = config
+        self.recorded: list[RecordedResource] = []  # the program's registrations
+        self.registrations: list[RecordedResource] = []  # everything the engine would see
+        self.by_urn: dict[str, RecordedResource] = {}
+        self.default_providers: dict[tuple[str, str, str], str] = {}  # (package, version, url) -> ref
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN (deployment.go generateURN), not the SDK mock's."""
+        return engine.generate_urn(sdk_settings.get_stack(), sdk_settings.get_project(), parent, type_, name)
 
     def _apply_stack_transforms(self, request, struct: struct_pb2.Struct) -> struct_pb2.Struct:
         if not self._stack_transforms:
@@ -117,28 +148,87 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         merged.MergeFrom(updates)
         return merged
 
+    def _record(self, record: RecordedResource, program: bool = True) -> None:
+        self.registrations.append(record)
+        self.by_urn[record.urn] = record
+        if program:
+            self.recorded.append(record)
+        if self.on_register is not None:
+            self.on_register(record)
+
+    def _default_provider(self, request) -> str:
+        """The reference to the package's default provider, registered first if this is its first
+        use (source_eval.go: newRegisterDefaultProviderEvent; the root stack is not its parent)."""
+        package = request.type.split(":", 1)[0]
+        # Without a version, the engine asks for the one the language host reported for the package.
+        version = request.version or engine.default_plugin_version(package)
+        key = (package, version, request.pluginDownloadURL)
+        if key in self.default_providers:
+            return self.default_providers[key]
+        type_ = f"{engine.PROVIDER_TYPE_PREFIX}{package}"
+        urn = self.make_urn("", type_, engine.default_provider_name(version, request.pluginDownloadURL))
+        config = self.config
+        inputs = engine.provider_inputs(config.values if config else {}, config.secret_keys if config else (),
+                                        package, version)
+        if request.pluginDownloadURL:
+            inputs.fields["pluginDownloadURL"].string_value = request.pluginDownloadURL
+        provider_id = engine.provider_id(urn, self.preview)
+        self._record(RecordedResource(
+            urn=urn, type=type_, name=urn.rsplit("::", 1)[-1], custom=True, parent="", provider="",
+            protect=None, retain_on_delete=None, ignore_changes=[], dependencies=[],
+            property_dependencies={}, properties=inputs, state=inputs,
+            id="" if self.preview else provider_id), program=False)
+        self.default_providers[key] = f"{urn}::{provider_id}"
+        return self.default_providers[key]
+
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == engine.ROOT_STACK_TYPE:
             self.stack_urn = urn
+            self._record(RecordedResource(
+                urn=urn, type=request.type, name=request.name, custom=False, parent=request.parent,
+                provider="", protect=request.protect if request.HasField("protect") else None,
+                retain_on_delete=None, ignore_changes=[], dependencies=list(request.dependencies),
+                property_dependencies={}, properties=request.object), program=False)
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()
         struct = self._apply_stack_transforms(request, request.object)
+        provider = request.provider
+        if request.custom and not provider and not engine.is_provider_type(request.type):
+            provider = self._default_provider(request)
+        if engine.is_provider_type(request.type) and request.version and "version" not in struct.fields:
+            # source_eval.go: an explicit provider's inputs carry the plugin version it asks for.
+            with_version = struct_pb2.Struct()
+            with_version.CopyFrom(struct)
+            with_version.fields["version"].string_value = request.version
+            struct = with_version
+        timeouts = request.customTimeouts
         record = RecordedResource(
             urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
-            parent=request.parent, provider=request.provider,
+            parent=request.parent, provider=provider,
             protect=request.protect if request.HasField("protect") else None,
             retain_on_delete=request.retainOnDelete if request.HasField("retainOnDelete") else None,
             ignore_changes=list(request.ignoreChanges),
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             properties=struct,
+            delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            custom_timeouts=(engine.go_duration_seconds(timeouts.create),
+                             engine.go_duration_seconds(timeouts.update),
+                             engine.go_duration_seconds(timeouts.delete)),
         )
-        self.recorded.append(record)
-        if self.on_register is not None:
-            self.on_register(record)
+        # The pack sees the resource before the provider does (and may remediate its inputs).
+        self._record(record)
+        struct = record.properties
         if self.preview or not request.custom:
             # A create at preview: inputs echoed, everything else unknown.
+            if not request.custom:
+                record.state = struct_pb2.Struct()  # a component's outputs are what it registers
+            elif engine.is_provider_type(request.type):
+                record.state = struct
+            else:
+                record.state = engine.preview_outputs(request.type, struct, record.additional_secret_outputs)
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=struct)
         inputs = rpc.deserialize_properties(struct)
         resource_id, state = self.mocks.new_resource(sdk_mocks.MockResourceArgs(
@@ -149,11 +239,15 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         record.id, record.outputs = resource_id, state
         self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         obj = _sync_await(rpc.serialize_properties(state, {}))
+        record.state = obj
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj)
 
     def RegisterResourceOutputs(self, request):
         if request.urn == self.stack_urn:
             self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        record = self.by_urn.get(request.urn)
+        if record is not None:
+            record.state = request.outputs
         return super().RegisterResourceOutputs(request)
 
 
@@ -183,28 +277,43 @@ def run_program(
     # The real provider refuses credentials of an account not in aws:allowedAccountIds, so the
     # caller identity the mocks answer is the stack's pinned account.
     mocks = AwsMocks(region=config.region, account_id=next(iter(config.allowed_account_ids), MOCK_ACCOUNT_ID))
-    monitor = RecordingMonitor(mocks, preview=preview, on_register=on_register)
+    monitor = RecordingMonitor(mocks, preview=preview, on_register=on_register, config=config)
+    # The SDK walks the Python stack for each registration's source position and stack trace; the
+    # engine shows them in its display and never sends them to a policy pack, so none are taken.
+    stack_trace = sdk_resource._get_stack_trace  # noqa: SLF001 - the SDK's own hook, restored below
+    sdk_resource._get_stack_trace = _no_stack_trace  # noqa: SLF001
     try:
+        # One root stack, as the language host registers it: set_mocks makes one only when there
+        # is none yet, so a placeholder stands in until run_in_stack makes the stack that collects
+        # exports (set_root_resource() is annotated to refuse None; reset_options clears it so).
+        sdk_settings.ROOT.set(cast(Any, _NO_ROOT_YET))
         pulumi.runtime.set_mocks(
             mocks, project=config.project, stack=config.stack, preview=preview, monitor=monitor
         )
         set_all_config(dict(config.values), list(config.secret_keys))
-        # set_mocks makes a root stack; run_in_stack makes the one that collects exports. Cleared
-        # as the SDK's reset_options does (set_root_resource() is annotated to refuse None).
         sdk_settings.ROOT.set(None)
         loop.run_until_complete(pulumi.runtime.run_in_stack(program))
     except Exception as err:
-        raise ProgramError(err, ProgramRun(
-            stack=config.stack, resources=monitor.recorded, stack_outputs={}, preview=preview,
-        )) from err
+        raise ProgramError(err, _program_run(config, monitor, preview, stack_outputs={})) from err
     finally:
+        sdk_resource._get_stack_trace = stack_trace  # noqa: SLF001
         set_all_config({}, [])
         asyncio.set_event_loop(None)
         loop.close()
-    return ProgramRun(
-        stack=config.stack, resources=monitor.recorded,
-        stack_outputs=monitor.stack_outputs, preview=preview,
-    )
+    return _program_run(config, monitor, preview, stack_outputs=monitor.stack_outputs)
+
+
+_NO_ROOT_YET = object()
+
+
+def _no_stack_trace():
+    return source_pb2.StackTrace()
+
+
+def _program_run(config: StackConfig, monitor: RecordingMonitor, preview: bool,
+                 stack_outputs: dict[str, Any]) -> ProgramRun:
+    return ProgramRun(stack=config.stack, resources=monitor.recorded, stack_outputs=stack_outputs,
+                      preview=preview, registrations=monitor.registrations, project=config.project)
 
 
 def project_program(project_dir) -> Callable[[], Any]:
