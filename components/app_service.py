@@ -141,13 +141,13 @@ class AppService(pulumi.ComponentResource):
         repository_arn = ctx.arn("ecr", f"repository/{repository_name}")
         image = app.image or f"{self.repository_url}:{app.image_tag}"
 
-        aws.ecr.Repository(
+        repository = aws.ecr.Repository(
             name, name=repository_name, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
                 encryption_type="KMS", kms_key=args.storage_key_arn)],
             force_delete=not args.holds_phi, opts=child)
-        aws.ecr.LifecyclePolicy(name, repository=repository_name, policy=json.dumps({"rules": [
+        aws.ecr.LifecyclePolicy(name, repository=repository.name, policy=json.dumps({"rules": [
             {"rulePriority": 1, "description": "Untagged images go after a week",
              "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
                            "countUnit": "days", "countNumber": 7},
@@ -178,11 +178,12 @@ class AppService(pulumi.ComponentResource):
                         cloud_watch_encryption_enabled=True))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[exec_logs]))
 
-        parameter_arns = {}
+        parameter_arns, parameters = {}, []
         for key, value in sorted(args.parameters.items()):
             parameter_name = f"/hipaa-aws/{args.stack}/app/{key.lower().replace('_', '-')}"
-            aws.ssm.Parameter(f"{name}-{key.lower().replace('_', '-')}", name=parameter_name,
-                              type="String", value=value, opts=child)
+            parameters.append(aws.ssm.Parameter(
+                f"{name}-{key.lower().replace('_', '-')}", name=parameter_name, type="String", value=value,
+                opts=child))
             parameter_arns[key] = ctx.arn("ssm", f"parameter{parameter_name}")
 
         self.execution_role = aws.iam.Role(
@@ -242,7 +243,10 @@ class AppService(pulumi.ComponentResource):
             wait_for_steady_state=False,
             # Auto scaling owns the running count once the service exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"],
-                                        depends_on=[args.listener, execution_policy, exec_policy]))
+                                        # Tasks start only once their parameters (the database
+                                        # endpoint exists only after RDS creates it) and log exist.
+                                        depends_on=[args.listener, execution_policy, exec_policy,
+                                                    app_logs, *parameters]))
 
         target = aws.appautoscaling.Target(
             name, service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",

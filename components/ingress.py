@@ -38,6 +38,19 @@ MANAGED_RULE_GROUPS = (
 # Requests one client IP may send in the evaluation window before it is blocked.
 RATE_LIMIT_PER_IP = 2000
 RATE_WINDOW_SECONDS = 300
+# Regions that predate August 2022 also deliver ALB access logs as the region's Elastic Load
+# Balancing account (ELB guide, "Enable access logs for your Application Load Balancer"): both
+# principals are allowed there, whichever AWS uses.
+ELB_ACCOUNT_BY_REGION = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266", "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251", "eu-central-1": "054676820928", "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416", "eu-south-1": "635631232127", "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062", "me-south-1": "076674570225", "sa-east-1": "507241528517",
+}
 LOG_PREFIX = "alb"
 
 
@@ -45,9 +58,12 @@ def alb_log_delivery(ctx: AwsContext):
     """Bucket policy statements letting this region's load balancers deliver this account's logs."""
     def statements(bucket_arn: str) -> list[dict]:
         # ELB guide, "Enable access logs for your Application Load Balancer": the log delivery
-        # service principal, recommended in every region (the older per-region ELB accounts are
-        # only still supported, and only in regions that predate August 2022).
-        principal = {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+        # service principal, recommended in every region, plus the region's ELB account where
+        # the region predates August 2022 (still supported there).
+        principal: dict = {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+        elb_account = ELB_ACCOUNT_BY_REGION.get(ctx.region)
+        if elb_account:
+            principal["AWS"] = f"arn:{ctx.partition}:iam::{elb_account}:root"
         return [{
             "Sid": "LoadBalancerLogDelivery",
             "Effect": "Allow",
@@ -95,7 +111,7 @@ class Ingress(pulumi.ComponentResource):
         certificate_arn = self._certificate(name, app, child)
 
         self.load_balancer = aws.lb.LoadBalancer(
-            name, name=f"{prefix}-app"[:32], load_balancer_type="application", internal=False,
+            name, name=f"{prefix}-app"[:32].rstrip("-"), load_balancer_type="application", internal=False,
             security_groups=[args.security_group_id], subnets=list(args.public_subnet_ids),
             drop_invalid_header_fields=True, enable_deletion_protection=args.holds_phi,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(
@@ -103,8 +119,8 @@ class Ingress(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]))
         self.dns_name = self.load_balancer.dns_name
         self.target_group = aws.lb.TargetGroup(
-            name, name=f"{prefix}-app"[:32], port=args.app_port, protocol="HTTPS", target_type="ip",
-            vpc_id=args.vpc_id, deregistration_delay=30,
+            name, name=f"{prefix}-app"[:32].rstrip("-"), port=args.app_port, protocol="HTTPS",
+            target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True, protocol="HTTPS", path=app.health_check_path, matcher="200-399",
                 interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),

@@ -56,7 +56,8 @@ def test_the_load_balancer_drops_invalid_headers_logs_and_resists_deletion_with_
     policy = json.loads(any_stack.named("hipaa-ingress-logs", "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     (delivery,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     # ELB guide: the log delivery service principal, which AWS now recommends in every region.
-    assert delivery["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert delivery["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com",
+                                     "AWS": "arn:aws:iam::127311923021:root"}  # us-east-1 predates 2022
     assert delivery["Resource"].endswith("/alb/AWSLogs/123456789012/*")
 
 
