@@ -16,8 +16,11 @@ def iam_path(stack: str) -> str:
     return f"/hipaa-aws/{stack}/"
 
 
-def attach_policy(name: str, role: aws.iam.Role, description: str,
+def attach_policy(name: str, role: aws.iam.Role | pulumi.Input[str], description: str,
                   document: pulumi.Input[str], opts: pulumi.ResourceOptions,
                   path: str) -> aws.iam.RolePolicyAttachment:
+    """A customer-managed policy attached to `role` (the role, or its name as another resource's
+    output, which carries the dependency on the role)."""
     policy = aws.iam.Policy(name, description=description, policy=document, path=path, opts=opts)
-    return aws.iam.RolePolicyAttachment(name, role=role.name, policy_arn=policy.arn, opts=opts)
+    role_name = role.name if isinstance(role, aws.iam.Role) else role
+    return aws.iam.RolePolicyAttachment(name, role=role_name, policy_arn=policy.arn, opts=opts)

@@ -28,7 +28,7 @@ from .app_settings import CacheSettings
 from .aws_context import AwsContext
 from .phi_database import final_snapshot_name
 from .policy_documents import policy_json
-from .role_policy import iam_path
+from .role_policy import attach_policy, iam_path
 from .settings import CLOUDWATCH_RETENTION_DAYS
 
 CACHE_PORT = 6379  # the Valkey / Redis OSS default
@@ -219,12 +219,9 @@ class SessionCache(pulumi.ComponentResource):
                                         depends_on=list(log_groups.values()),
                                         ignore_changes=["finalSnapshotIdentifier"]),
         )
-        policy = aws.iam.Policy(
-            f"{name}-connect", path=iam_path(args.stack),
-            description="Connect to the session cache as the application's IAM-authenticated user",
-            policy=connect_policy(args.aws, names), opts=child)
-        aws.iam.RolePolicyAttachment(f"{name}-connect", role=args.workload_role_name,
-                                     policy_arn=policy.arn, opts=child)
+        attach_policy(f"{name}-connect", args.workload_role_name,
+                      "Connect to the session cache as the application's IAM-authenticated user",
+                      connect_policy(args.aws, names), child, path=iam_path(args.stack))
         self.endpoint = group.primary_endpoint_address
         self.register_outputs({"endpoint": self.endpoint, "port": self.port, "user_id": self.user_id})
 
