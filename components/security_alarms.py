@@ -91,6 +91,24 @@ FINDING_RULES = {
 }
 
 
+def trail_event_alarm(resource: str, name: str, description: str, log_group_name: pulumi.Input[str],
+                      pattern: str, metric: str, topic_arn: pulumi.Input[str],
+                      parent: pulumi.Resource) -> aws.cloudwatch.MetricAlarm:
+    """A metric filter counting the trail events that match `pattern`, and an alarm notifying the
+    alert topic on the first one in five minutes (also when data is missing)."""
+    metric_filter = aws.cloudwatch.LogMetricFilter(
+        resource, name=name, log_group_name=log_group_name, pattern=pattern,
+        metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+            name=metric, namespace=METRIC_NAMESPACE, value="1", unit="Count"),
+        opts=pulumi.ResourceOptions(parent=parent))
+    return aws.cloudwatch.MetricAlarm(
+        resource, name=name, alarm_description=description, metric_name=metric,
+        namespace=METRIC_NAMESPACE, statistic="Sum", period=300, evaluation_periods=1, threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn], insufficient_data_actions=[topic_arn],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[metric_filter]))
+
+
 @dataclass(frozen=True)
 class SecurityAlarmsArgs:
     stack: str
@@ -153,16 +171,9 @@ class SecurityAlarms(pulumi.ComponentResource):
                 "A database break-glass role was assumed (the master secret may be read)",
                 break_glass_pattern(ctx.arn("iam", "role/hipaa-aws/*", region=False)))
         for key, (description, pattern) in trail_alarms.items():
-            metric = "".join(part.capitalize() for part in key.split("-"))
-            aws.cloudwatch.LogMetricFilter(
-                f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}",
-                log_group_name=args.trail_log_group_name, pattern=pattern,
-                metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                    name=metric, namespace=METRIC_NAMESPACE, value="1", unit="Count"),
-                opts=child)
-            self._alarm(name, key, description, topic.arn, child,
-                        metric_name=metric, namespace=METRIC_NAMESPACE, statistic="Sum",
-                        period=300, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold")
+            trail_event_alarm(f"{name}-{key}", f"hipaa-aws-{args.stack}-{key}", description,
+                              args.trail_log_group_name, pattern,
+                              "".join(part.capitalize() for part in key.split("-")), topic.arn, self)
 
         for key, (description, pattern) in finding_rules.items():
             rule = aws.cloudwatch.EventRule(

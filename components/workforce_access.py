@@ -40,7 +40,7 @@ from .aws_context import AwsContext
 from .break_glass import break_glass_statements
 from .policy_documents import database_user, database_user_arn, key_by_alias, policy_json
 from .role_policy import iam_path
-from .security_alarms import METRIC_NAMESPACE
+from .security_alarms import trail_event_alarm
 
 READ_ONLY, PHI_OPERATOR, BREAK_GLASS = "read-only", "phi-operator", "break-glass"
 PERMISSION_SETS = (READ_ONLY, PHI_OPERATOR, BREAK_GLASS)
@@ -248,25 +248,15 @@ class WorkforceAccess(pulumi.ComponentResource):
             self.permission_set_arns[key] = permission_set.arn
 
         if args.alarm_log_group_name is not None:
-            self._break_glass_alarm(name, args, args.alarm_log_group_name, names[BREAK_GLASS], child)
+            self._break_glass_alarm(name, args, args.alarm_log_group_name, names[BREAK_GLASS])
         self.register_outputs({"permission_set_arns": self.permission_set_arns})
 
     def _break_glass_alarm(self, name: str, args: WorkforceAccessArgs, log_group_name: pulumi.Input[str],
-                           set_name: str, child: pulumi.ResourceOptions) -> None:
+                           set_name: str) -> None:
         """Every sign-in with the break-glass set notifies the alert topic."""
-        resource, alarm_name = f"{name}-break-glass-used", f"hipaa-aws-{args.stack}-{ALARM_KEY}"
-        metric_filter = aws.cloudwatch.LogMetricFilter(
-            resource, name=alarm_name, log_group_name=log_group_name,
-            pattern=break_glass_sign_in_pattern(args.aws, set_name),
-            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name=ALARM_METRIC, namespace=METRIC_NAMESPACE, value="1", unit="Count"),
-            opts=child)
-        aws.cloudwatch.MetricAlarm(
-            resource, name=alarm_name,
-            alarm_description=f"Someone signed in with the Identity Center break-glass permission set "
-                              f"{set_name} (the database master secret may be read)",
-            metric_name=ALARM_METRIC, namespace=METRIC_NAMESPACE, statistic="Sum", period=300,
-            evaluation_periods=1, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alert_topic_arn], insufficient_data_actions=[args.alert_topic_arn],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]))
+        trail_event_alarm(
+            f"{name}-break-glass-used", f"hipaa-aws-{args.stack}-{ALARM_KEY}",
+            f"Someone signed in with the Identity Center break-glass permission set {set_name} "
+            f"(the database master secret may be read)",
+            log_group_name, break_glass_sign_in_pattern(args.aws, set_name), ALARM_METRIC,
+            args.alert_topic_arn, self)
