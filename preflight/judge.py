@@ -11,8 +11,11 @@ sdk/go/common/resource/plugin/analyzer_plugin.go (`__` keys skipped, options, pr
 
 from __future__ import annotations
 
+import collections
+import queue
+import threading
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import grpc
 from pulumi.runtime.proto import analyzer_pb2
@@ -104,21 +107,41 @@ def _request(resource: RecordedResource, provider: Optional[analyzer_pb2.Analyze
     return request
 
 
+@dataclass
+class _Calls:
+    """One resource's Remediate and Analyze calls, issued by the sender thread."""
+
+    # The Remediate call (a future), or the remediation diagnostics when it was already applied.
+    remediation: Any = None
+    analysis: Any = None  # the Analyze call (a future)
+    error: Optional[BaseException] = None  # the sender could not issue the calls
+
+
 class StreamingJudge:
-    """Remediate then Analyze for each resource as it arrives (the pack works on the other core while
-    the program keeps running), then the verdicts and AnalyzeStack."""
+    """Remediate then Analyze for each resource as it arrives, then the verdicts and AnalyzeStack.
+
+    The program's threads only queue each resource; one sender thread builds the requests and issues
+    the calls in registration order, keeping at most IN_FLIGHT of them unanswered, while the pack
+    works on the other core. (Issuing the calls from the program's own threads made them queue on
+    the gRPC channel's lock, and unbounded thousands of open calls got some cancelled.) Call `finish`
+    with the run, or `stop` when the program failed."""
+
+    IN_FLIGHT = 32
 
     def __init__(self, pack: PolicyPackProcess, config: Optional[StackConfig] = None):
         self.pack = pack
         self.config = config
         self.records: dict[str, RecordedResource] = {}
-        # urn -> (the Remediate call or its diagnostics, the Analyze call)
-        self.pending: dict[str, tuple[grpc.Future | list[Diagnostic], grpc.Future]] = {}
+        self.pending: dict[str, _Calls] = {}
         self._providers: dict[str, Optional[analyzer_pb2.AnalyzerProviderResource]] = {}
         # With a policy at `remediate`, its result is the resource's input before Analyze and before the
         # program goes on, as in the engine's step. Without one a pack returns no remediation, so
         # Analyze is issued right behind Remediate instead of waiting for its answer.
         self.remediating = "remediate" in getattr(pack, "levels", {}).values()
+        self._lock = threading.Lock()  # the program registers from several threads
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send, name="preflight-analyzer-calls", daemon=True)
+        self._sender.start()
 
     def _provider_of(self, resource: RecordedResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
         """step_generator.go getProviderResource: the provider resource's URN, type, name, inputs."""
@@ -134,27 +157,52 @@ class StreamingJudge:
         return self._providers[resource.provider]
 
     def submit(self, resource: RecordedResource) -> None:
-        self.records[resource.urn] = resource
-        provider = self._provider_of(resource)
-        remediation: grpc.Future | list[Diagnostic]
-        if self.remediating:
-            remediation = _remediations(resource, _call(self.pack.stub.Remediate,
-                                                        _request(resource, provider, remediate=True)))
-        else:
-            remediation = self.pack.stub.Remediate.future(_request(resource, provider, remediate=True))
-        self.pending[resource.urn] = (remediation, self.pack.stub.Analyze.future(
-            _request(resource, provider, remediate=False)))
+        with self._lock:
+            self.records[resource.urn] = resource
+            provider = self._provider_of(resource)
+            calls = self.pending[resource.urn] = _Calls()
+            if self.remediating:
+                answer = _call(self.pack.stub.Remediate, _request(resource, provider, remediate=True))
+                calls.remediation = _remediations(resource, answer)
+            self._queue.put((resource, provider, calls))
+
+    def _send(self) -> None:
+        stub = self.pack.stub
+        in_flight: collections.deque = collections.deque()
+        while (item := self._queue.get()) is not None:
+            resource, provider, calls = item
+            try:
+                if calls.remediation is None:
+                    calls.remediation = stub.Remediate.future(_request(resource, provider, remediate=True))
+                    in_flight.append(calls.remediation)
+                calls.analysis = stub.Analyze.future(_request(resource, provider, remediate=False))
+                in_flight.append(calls.analysis)
+                while len(in_flight) > self.IN_FLIGHT:
+                    in_flight.popleft().exception()  # waits for the answer; errors surface in finish
+            except Exception as err:  # noqa: BLE001 - raised again by finish, in the caller's thread
+                calls.error = err
+
+    def stop(self) -> None:
+        """Let the sender issue what it was given and end."""
+        if self._sender.is_alive():
+            self._queue.put(None)
+            self._sender.join()
 
     def _verdict(self, urn: str) -> Verdict:
-        remediation, analysis = self.pending[urn]
-        if not isinstance(remediation, list):
+        calls = self.pending[urn]
+        if calls.error is not None:
+            raise calls.error
+        analysis = calls.analysis.result()
+        if isinstance(calls.remediation, list):  # applied when the resource was submitted
+            remediation = calls.remediation
+        else:
             resource = self.records[urn]
             before = resource.properties
-            remediation = _remediations(resource, _call(remediation.result))
+            remediation = _remediations(resource, _call(calls.remediation.result))
             if resource.properties is not before:  # remediated after all: analyze what it became
-                analysis = self.pack.stub.Analyze.future(
-                    _request(resource, self._provider_of(resource), remediate=False))
-        result = self.pack._verdict(analysis.result())
+                provider = self._provider_of(resource)
+                analysis = self.pack.stub.Analyze(_request(resource, provider, remediate=False))
+        result = self.pack._verdict(analysis)
         return Verdict(remediation + result.diagnostics, result.not_applicable)
 
     def finish(self, run: ProgramRun) -> Judgement:
@@ -162,6 +210,7 @@ class StreamingJudge:
         for resource in resources:
             if resource.urn not in self.pending:
                 self.submit(resource)
+        self.stop()
         by_resource = {urn: self._verdict(urn) for urn in self.pending}
         verdict = self.pack.analyze_stack(stack_entries(resources, self.config, self.records))
         return Judgement(resources=resources, by_resource=by_resource,

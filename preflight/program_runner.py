@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional, cast
@@ -116,6 +117,9 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.default_providers: dict[tuple[str, str, str], str] = {}  # (package, version, url) -> ref
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] = {}
+        # The SDK registers from a pool of threads; two first resources of a package must not both
+        # register its default provider (the engine registers it once).
+        self._provider_lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN (deployment.go generateURN), not the SDK mock's."""
@@ -163,8 +167,12 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         # Without a version, the engine asks for the one the language host reported for the package.
         version = request.version or engine.default_plugin_version(package)
         key = (package, version, request.pluginDownloadURL)
-        if key in self.default_providers:
+        with self._provider_lock:
+            if key not in self.default_providers:
+                self.default_providers[key] = self._register_default_provider(request, package, version)
             return self.default_providers[key]
+
+    def _register_default_provider(self, request, package: str, version: str) -> str:
         type_ = f"{engine.PROVIDER_TYPE_PREFIX}{package}"
         urn = self.make_urn("", type_, engine.default_provider_name(version, request.pluginDownloadURL))
         config = self.config
@@ -178,8 +186,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             protect=None, retain_on_delete=None, ignore_changes=[], dependencies=[],
             property_dependencies={}, properties=inputs, state=inputs,
             id="" if self.preview else provider_id), program=False)
-        self.default_providers[key] = f"{urn}::{provider_id}"
-        return self.default_providers[key]
+        return f"{urn}::{provider_id}"
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)

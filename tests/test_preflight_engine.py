@@ -152,6 +152,45 @@ def test_components_the_root_stack_and_the_default_provider_are_analyzed_too(tra
     assert set(stack_resources(traffic)) == everything
 
 
+def test_the_default_provider_is_registered_once_however_many_threads_register_at_once(monkeypatch):
+    """pkg/resource/deploy/source_eval.go (defaultProviders): one default provider per package and
+    version, registered before the first resource that uses it - also when the SDK's pool of threads
+    registers several first resources of the package at the same moment (a slow provider set-up
+    widens the window; before the monitor took a lock, a large program got three of them)."""
+    import threading
+    import time
+
+    from pulumi.runtime.proto import resource_pb2
+
+    from preflight.aws_mocks import AwsMocks
+    from preflight.program_runner import RecordingMonitor
+    from tests.conftest import stack_config
+
+    real_inputs = engine.provider_inputs
+
+    def slow_inputs(*args):
+        time.sleep(0.05)
+        return real_inputs(*args)
+
+    monkeypatch.setattr(engine, "provider_inputs", slow_inputs)
+    monitor = RecordingMonitor(AwsMocks(), preview=True, config=stack_config("staging"))
+    request = resource_pb2.RegisterResourceRequest(type="aws:s3/bucket:Bucket", name="b", custom=True)
+    barrier = threading.Barrier(8)
+    references: list[str] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        references.append(monitor._default_provider(request))
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(references) == 8 and len(set(references)) == 1
+    assert [r.type for r in monitor.registrations] == ["pulumi:providers:aws"]
+
+
 # --- 3. Analyze properties -----------------------------------------------------------------------
 
 def test_analyze_skips_internal_keys_that_remediate_still_gets(traffic):

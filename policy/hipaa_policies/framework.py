@@ -23,7 +23,6 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
     PolicyConfigSchema,
-    ResourceValidationPolicy,
     Severity,
     StackValidationPolicy,
 )
@@ -32,6 +31,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError,
 )
+
+from .analyzer_service import TypedResourcePolicy
 
 FRAMEWORK_NAME = "HIPAA Security Rule"
 FRAMEWORK_VERSION = "45 CFR Part 164 Subpart C"
@@ -416,7 +417,7 @@ def _fail_closed(report: Callable, error: Exception, urn: Optional[str] = None) 
 
 
 def resource_policy(meta: Metadata, types: Optional[Iterable[str]],
-                    check: Callable[[Resource], Iterable[str]]) -> ResourceValidationPolicy:
+                    check: Callable[[Resource], Iterable[str]]) -> TypedResourcePolicy:
     """A policy judging one resource at a time; `check` yields violation messages.
 
     `types` None means every resource type."""
@@ -438,7 +439,9 @@ def resource_policy(meta: Metadata, types: Optional[Iterable[str]],
         except Exception as error:  # noqa: BLE001 - a crash would block every deployment
             _fail_closed(report_violation, error)
 
-    return ResourceValidationPolicy(validate=validate, **meta.kwargs())
+    # The type list travels with the policy, so the pack's service answers "not applicable" for other
+    # types without calling it (analyzer_service.py); `validate` still says so itself to the SDK.
+    return TypedResourcePolicy(types, reason, validate=validate, **meta.kwargs())
 
 
 class Stack:

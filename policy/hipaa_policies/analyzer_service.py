@@ -1,0 +1,220 @@
+"""The pack's Analyzer gRPC service: pulumi-policy's own, doing each resource's work once.
+
+pulumi-policy (1.21) answers Analyze by looping over every resource policy and, for each one,
+converting the request's properties (protobuf Struct -> dict -> unknown-checking proxy) and its
+provider's inputs before calling the policy, which for most policies only says "not applicable
+to this type". With about a hundred resource policies, a resource cost a hundred conversions,
+and AnalyzeStack converted every resource once per stack policy. That made the pack's cost per
+resource grow with the number of policies, whatever the resource's type.
+
+This service gives the engine the same answers (tests/test_analyzer_service.py compares it with
+the SDK's service on every request both stacks send, and on odd ones), but:
+- a policy built by `framework.resource_policy` declares the types it judges; for any other type
+  it is answered "not applicable" with the reason the policy itself gives, without being called;
+- a resource's properties, options and provider are converted once per request and shared by
+  the policies that apply (policies of this pack only read them: `framework.Props` has no setter);
+- AnalyzeStack converts each resource once for all stack policies;
+- Remediate converts nothing when no policy is configured to `remediate` (the SDK then answers
+  with an empty response after converting the resource).
+
+Everything else - configuration, enforcement levels, the diagnostics' wording, GetAnalyzerInfo,
+the server itself - is the SDK's. The SDK offers no hook for its service class, so `serve` puts
+this class in its place before `PolicyPack` builds the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from inspect import isawaitable
+from typing import Any, NamedTuple, Optional
+
+import pulumi_policy.policy as sdk
+from google.protobuf import json_format
+from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyPack,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.policy import _NotApplicableError
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+
+class TypedResourcePolicy(ResourceValidationPolicy):
+    """A resource policy that judges only `resource_types` (None: every type) and says
+    `not_applicable_reason` for any other."""
+
+    def __init__(self, resource_types: Optional[frozenset[str]], not_applicable_reason: str,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.resource_types = resource_types
+        self.not_applicable_reason = not_applicable_reason
+
+    def applies_to(self, resource_type: str) -> bool:
+        return self.resource_types is None or resource_type in self.resource_types
+
+
+class _ResourceView(NamedTuple):
+    """One request's resource as policies receive it, built once per request."""
+
+    props: Any
+    opts: sdk.PolicyResourceOptions
+    provider: Optional[sdk.PolicyProviderResource]
+
+
+def _proxied(struct) -> Any:
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(struct)))
+
+
+class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - see the module docstring
+    """The SDK's Analyzer service with Analyze, AnalyzeStack and Remediate doing per-resource work once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[str, list[list[proto.PolicyNotApplicable] | tuple]] = {}
+
+    # The SDK keeps these in name-mangled attributes of its class.
+    @property
+    def _policies(self) -> list[Policy]:
+        return self._PolicyAnalyzerServicer__policies  # type: ignore[attr-defined]
+
+    @property
+    def _pack_name(self) -> str:
+        return self._PolicyAnalyzerServicer__policy_pack_name  # type: ignore[attr-defined]
+
+    @property
+    def _pack_version(self) -> str:
+        return self._PolicyAnalyzerServicer__policy_pack_version  # type: ignore[attr-defined]
+
+    @property
+    def _stack_tags(self):
+        return self._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]
+
+    def _active(self, kind: type) -> Iterable[tuple[Policy, EnforcementLevel]]:
+        """The policies of `kind` that are not disabled, in the pack's order, each with the level
+        its violations are reported at (`remediate` reports as `mandatory`, as in the SDK)."""
+        for policy in self._policies:
+            level = self._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
+                continue
+            yield policy, (EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level)
+
+    def _view(self, request) -> _ResourceView:
+        provider = None
+        if request.HasField("provider"):
+            given = request.provider
+            provider = sdk.PolicyProviderResource(given.type, _proxied(given.properties), given.urn, given.name)
+        return _ResourceView(_proxied(request.properties), self._get_resource_options(request), provider)
+
+    def _call(self, policy: Policy, level: EnforcementLevel, response: proto.AnalyzeResponse,
+              validate: Callable[[Any], Any]) -> None:
+        """Run one policy's validation; a value unknown at preview becomes the SDK's advisory
+        "can't run policy ... during preview" diagnostic, not-applicable its entry."""
+        report = self._create_report_violation(response, policy.name, policy.description, level,
+                                               policy.severity)
+        try:
+            result = validate(report)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                try:
+                    loop.run_until_complete(asyncio.ensure_future(result, loop=loop))
+                finally:
+                    loop.close()
+        except UnknownValueError as unknown:
+            response.diagnostics.append(proto.AnalyzeDiagnostic(
+                policyName=policy.name, policyPackName=self._pack_name,
+                policyPackVersion=self._pack_version,
+                message=(f"can't run policy '{policy.name}' from policy pack "
+                         f"'{self._pack_name}@v{self._pack_version}' during preview: {unknown.message}"),
+                urn="", description=policy.description,
+                enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY)))
+        except _NotApplicableError as not_applicable:
+            response.not_applicable.append(proto.PolicyNotApplicable(
+                policy_name=policy.name, reason=not_applicable.reason or ""))
+
+    def Configure(self, request, context):
+        response = super().Configure(request, context)
+        self._plans = {}  # enforcement levels may have changed
+        return response
+
+    def _plan(self, resource_type: str) -> list[list[proto.PolicyNotApplicable] | tuple]:
+        """What Analyze does for a type, in the pack's policy order: runs of "not applicable" answers
+        (kept as ready messages) and the policies to call with their levels. Built once per type and
+        configuration, so a resource costs only the policies that apply to it."""
+        if resource_type in self._plans:
+            return self._plans[resource_type]
+        plan: list[list[proto.PolicyNotApplicable] | tuple] = []
+        for policy, level in self._active(ResourceValidationPolicy):
+            assert isinstance(policy, ResourceValidationPolicy)
+            reason = ("Policy does not implement validate" if not policy.has_validation()
+                      else policy.not_applicable_reason
+                      if isinstance(policy, TypedResourcePolicy) and not policy.applies_to(resource_type)
+                      else None)
+            if reason is None:
+                plan.append((policy, level))
+            elif plan and isinstance(plan[-1], list):
+                plan[-1].append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
+            else:
+                plan.append([proto.PolicyNotApplicable(policy_name=policy.name, reason=reason)])
+        self._plans[resource_type] = plan
+        return plan
+
+    def Analyze(self, request, context):
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        view: Optional[_ResourceView] = None
+        for step in self._plan(request.type):
+            if isinstance(step, list):
+                response.not_applicable.extend(step)
+                continue
+            policy, level = step
+            view = view or self._view(request)
+            args = ResourceValidationArgs(request.type, view.props, request.urn, request.name, view.opts,
+                                          view.provider, self._get_policy_config(policy.name),
+                                          self._stack_tags)
+            self._call(policy, level, response, lambda report, p=policy, a=args: p.validate(a, report))
+        return response
+
+    def _stack_resources(self, request) -> list[PolicyResource]:
+        """Every resource of the request, converted once, linked to its parent and dependencies."""
+        resources = [PolicyResource(r.type, view.props, r.urn, r.name, view.opts, view.provider, None, [], {})
+                     for r in request.resources for view in (self._view(r),)]
+        by_urn = {resource.urn: resource for resource in resources}
+        for given, resource in zip(request.resources, resources, strict=True):
+            resource.parent = by_urn.get(given.parent)
+            resource.dependencies = [by_urn[urn] for urn in given.dependencies if urn in by_urn]
+            resource.property_dependencies = {
+                key: [by_urn[urn] for urn in urns.urns if urn in by_urn]
+                for key, urns in given.propertyDependencies.items()}
+        return resources
+
+    def AnalyzeStack(self, request, context):
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        resources: Optional[list[PolicyResource]] = None
+        for policy, level in self._active(StackValidationPolicy):
+            assert isinstance(policy, StackValidationPolicy)
+            resources = resources if resources is not None else self._stack_resources(request)
+            args = StackValidationArgs(resources, self._get_policy_config(policy.name), self._stack_tags)
+            self._call(policy, level, response, lambda report, p=policy, a=args: p.validate(a, report))
+        return response
+
+    def Remediate(self, request, context):
+        if any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
+               for policy in self._policies if isinstance(policy, ResourceValidationPolicy)):
+            return super().Remediate(request, context)
+        self._configure_runtime_settings()
+        return proto.RemediateResponse()
+
+
+def serve(**pack_arguments: Any) -> None:
+    """Serve the pack as `PolicyPack(**pack_arguments)` does, with TypeDispatchingAnalyzer."""
+    sdk._PolicyAnalyzerServicer = TypeDispatchingAnalyzer  # noqa: SLF001
+    PolicyPack(**pack_arguments)
