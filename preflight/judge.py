@@ -11,8 +11,6 @@ sdk/go/common/resource/plugin/analyzer_plugin.go (`__` keys skipped, options, pr
 
 from __future__ import annotations
 
-import collections
-import queue
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -21,6 +19,7 @@ import grpc
 from pulumi.runtime.proto import analyzer_pb2
 
 from . import engine
+from .call_relay import UNIMPLEMENTED, AnalyzerCallRelay, RelayCallError
 from .policy_pack_client import Diagnostic, PolicyPackProcess, Verdict
 from .program_runner import ProgramRun, RecordedResource
 from .stack_config import StackConfig
@@ -109,24 +108,20 @@ def _request(resource: RecordedResource, provider: Optional[analyzer_pb2.Analyze
 
 @dataclass
 class _Calls:
-    """One resource's Remediate and Analyze calls, issued by the sender thread."""
+    """One resource's Remediate and Analyze calls: relay call numbers, or answers already in hand."""
 
-    # The Remediate call (a future), or the remediation diagnostics when it was already applied.
-    remediation: Any = None
-    analysis: Any = None  # the Analyze call (a future)
-    error: Optional[BaseException] = None  # the sender could not issue the calls
+    remediation: Any = None  # a relay call number, or the remediation diagnostics when already applied
+    analysis: Any = None     # a relay call number, or the Analyze response
 
 
 class StreamingJudge:
     """Remediate then Analyze for each resource as it arrives, then the verdicts and AnalyzeStack.
 
-    The program's threads only queue each resource; one sender thread builds the requests and issues
-    the calls in registration order, keeping at most IN_FLIGHT of them unanswered, while the pack
-    works on the other core. (Issuing the calls from the program's own threads made them queue on
-    the gRPC channel's lock, and unbounded thousands of open calls got some cancelled.) Call `finish`
-    with the run, or `stop` when the program failed."""
-
-    IN_FLIGHT = 32
+    The calls go through a relay process (call_relay.py) in registration order, so the pack works on
+    the other core while the program keeps its process to itself. With a policy at `remediate`, both
+    calls are made at once, before the program goes on, as in the engine's step: the remediation is
+    the resource's input for Analyze and for the program. Call `finish` with the run, or `stop` when
+    the program failed."""
 
     def __init__(self, pack: PolicyPackProcess, config: Optional[StackConfig] = None):
         self.pack = pack
@@ -134,14 +129,9 @@ class StreamingJudge:
         self.records: dict[str, RecordedResource] = {}
         self.pending: dict[str, _Calls] = {}
         self._providers: dict[str, Optional[analyzer_pb2.AnalyzerProviderResource]] = {}
-        # With a policy at `remediate`, its result is the resource's input before Analyze and before the
-        # program goes on, as in the engine's step. Without one a pack returns no remediation, so
-        # Analyze is issued right behind Remediate instead of waiting for its answer.
         self.remediating = "remediate" in getattr(pack, "levels", {}).values()
         self._lock = threading.Lock()  # the program registers from several threads
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._sender = threading.Thread(target=self._send, name="preflight-analyzer-calls", daemon=True)
-        self._sender.start()
+        self._relay = None if self.remediating else AnalyzerCallRelay(pack.port)
 
     def _provider_of(self, resource: RecordedResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
         """step_generator.go getProviderResource: the provider resource's URN, type, name, inputs."""
@@ -161,44 +151,40 @@ class StreamingJudge:
             self.records[resource.urn] = resource
             provider = self._provider_of(resource)
             calls = self.pending[resource.urn] = _Calls()
-            if self.remediating:
+            if self._relay is None:
                 answer = _call(self.pack.stub.Remediate, _request(resource, provider, remediate=True))
                 calls.remediation = _remediations(resource, answer)
-            self._queue.put((resource, provider, calls))
-
-    def _send(self) -> None:
-        stub = self.pack.stub
-        in_flight: collections.deque = collections.deque()
-        while (item := self._queue.get()) is not None:
-            resource, provider, calls = item
-            try:
-                if calls.remediation is None:
-                    calls.remediation = stub.Remediate.future(_request(resource, provider, remediate=True))
-                    in_flight.append(calls.remediation)
-                calls.analysis = stub.Analyze.future(_request(resource, provider, remediate=False))
-                in_flight.append(calls.analysis)
-                while len(in_flight) > self.IN_FLIGHT:
-                    in_flight.popleft().exception()  # waits for the answer; errors surface in finish
-            except Exception as err:  # noqa: BLE001 - raised again by finish, in the caller's thread
-                calls.error = err
+                calls.analysis = self.pack.stub.Analyze(_request(resource, provider, remediate=False))
+                return
+            for method, remediate in (("Remediate", True), ("Analyze", False)):
+                request = _request(resource, provider, remediate=remediate)
+                self.pack.record(method, request)
+                number = self._relay.send(method, request)
+                if remediate:
+                    calls.remediation = number
+                else:
+                    calls.analysis = number
 
     def stop(self) -> None:
-        """Let the sender issue what it was given and end."""
-        if self._sender.is_alive():
-            self._queue.put(None)
-            self._sender.join()
+        """No more resources: the relay answers what it was sent and ends."""
+        if self._relay is not None:
+            self._relay.close()
 
     def _verdict(self, urn: str) -> Verdict:
         calls = self.pending[urn]
-        if calls.error is not None:
-            raise calls.error
-        analysis = calls.analysis.result()
-        if isinstance(calls.remediation, list):  # applied when the resource was submitted
-            remediation = calls.remediation
+        if self._relay is None:
+            remediation, analysis = calls.remediation, calls.analysis
         else:
             resource = self.records[urn]
             before = resource.properties
-            remediation = _remediations(resource, _call(calls.remediation.result))
+            try:
+                answer = self._relay.answer(calls.remediation, analyzer_pb2.RemediateResponse)
+            except RelayCallError as err:
+                if err.code != UNIMPLEMENTED:  # the engine skips a Remediate the pack does not implement
+                    raise
+                answer = None
+            remediation = _remediations(resource, answer)
+            analysis = self._relay.answer(calls.analysis, analyzer_pb2.AnalyzeResponse)
             if resource.properties is not before:  # remediated after all: analyze what it became
                 provider = self._provider_of(resource)
                 analysis = self.pack.stub.Analyze(_request(resource, provider, remediate=False))

@@ -81,16 +81,13 @@ def to_struct(properties: Mapping[str, Any] | struct_pb2.Struct) -> struct_pb2.S
 
 
 class _CallLog(grpc.UnaryUnaryClientInterceptor):
-    """Records each RPC as it is issued: (method, urn of the request if it has one), and the request."""
+    """Records each RPC of the pack's channel as it is issued (PolicyPackProcess.record)."""
 
-    def __init__(self, calls: list[tuple[str, str]], requests: list[tuple[str, Any]]):
-        self.calls = calls
-        self.requests = requests
+    def __init__(self, pack: PolicyPackProcess):
+        self.pack = pack
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
-        method = client_call_details.method.rsplit("/", 1)[-1]
-        self.calls.append((method, getattr(request, "urn", "")))
-        self.requests.append((method, request))
+        self.pack.record(client_call_details.method.rsplit("/", 1)[-1], request)
         return continuation(client_call_details, request)
 
 
@@ -114,11 +111,12 @@ class PolicyPackProcess:
             self.process.kill()
             raise RuntimeError(f"policy pack did not start: {line!r} "
                                f"{stderr.read().decode()[-2000:]}")
+        self.port = line
+        self.keep_requests = keep_requests
         self.calls: list[tuple[str, str]] = []  # with keep_requests: each RPC as issued, (method, urn)
         self.requests: list[tuple[str, Any]] = []  # with keep_requests: (method, request)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        channel = grpc.intercept_channel(self.channel, _CallLog(self.calls, self.requests)) \
-            if keep_requests else self.channel
+        channel = grpc.intercept_channel(self.channel, _CallLog(self)) if keep_requests else self.channel
         self.stub = analyzer_pb2_grpc.AnalyzerStub(channel)
         self.levels: dict[str, str] = {}
         self.warnings: list[str] = []
@@ -126,6 +124,13 @@ class PolicyPackProcess:
         if stack is not None:
             self._configure_stack(stack)
         self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+
+    def record(self, method: str, request: Any) -> None:
+        """With keep_requests, log an RPC as it is issued - on this channel or through a relay:
+        (method, urn of the request if it has one), and the request."""
+        if self.keep_requests:
+            self.calls.append((method, getattr(request, "urn", "")))
+            self.requests.append((method, request))
 
     def _handshake(self) -> None:
         """The plugin's handshake; the engine carries on whatever it answers (Unimplemented included)."""

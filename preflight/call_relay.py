@@ -1,0 +1,149 @@
+"""The pack's per-resource calls (Remediate, Analyze), made from a process of their own.
+
+The engine calls the pack from its own process; the preflight runs the Pulumi program in its own
+process, and a Python process has one interpreter lock. Issued from the program's process, each of
+the two gRPC calls per resource cost the program about a quarter of a millisecond of interpreter
+time (call set-up, the channel's polling thread, completion handling), and the calls fell behind
+whenever the program held the lock: at 5,000 resources the pack was still being called seconds after
+the program ended. So the program's process only serializes each request and writes it to a pipe;
+this relay, a second Python process, passes the bytes to the pack over gRPC unparsed (no
+serializers), at most IN_FLIGHT at a time, and writes each answer back, numbered.
+
+Frames, both ways: a 9-byte header (big-endian payload length, call number, then the method's index
+in METHODS on the way in, the gRPC status code on the way out) and the payload: the serialized
+request, the serialized response, or an error's details in UTF-8.
+
+    python -m preflight.call_relay PORT
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import threading
+from typing import IO, Any, Optional
+
+HEADER = struct.Struct(">IIB")
+METHODS = ("Remediate", "Analyze")
+IN_FLIGHT = 64
+OK = 0
+UNIMPLEMENTED = 12  # grpc.StatusCode.UNIMPLEMENTED
+
+
+def _read_frame(stream: IO[bytes]) -> Optional[tuple[int, int, bytes]]:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    length, number, code = HEADER.unpack(header)
+    payload = stream.read(length)
+    if len(payload) < length:
+        return None
+    return number, code, payload
+
+
+class RelayCallError(Exception):
+    """The pack answered a relayed call with an error status."""
+
+    def __init__(self, method: str, code: int, details: str):
+        super().__init__(f"{method} failed with gRPC status {code}: {details}")
+        self.method, self.code, self.details = method, code, details
+
+
+class AnalyzerCallRelay:
+    """The program's side: `send` a request (any thread), `answer` its response later."""
+
+    def __init__(self, port: str):
+        self.process = subprocess.Popen([sys.executable, "-m", "preflight.call_relay", port],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._stdin, self._stdout = self.process.stdin, self.process.stdout
+        self._send_lock = threading.Lock()
+        self._answered = threading.Condition()
+        self._answers: dict[int, tuple[int, bytes]] = {}
+        self._methods: dict[int, str] = {}
+        self._next = 0
+        self._ended = False
+        self._reader = threading.Thread(target=self._read, name="preflight-relay-answers", daemon=True)
+        self._reader.start()
+
+    def send(self, method: str, request: Any) -> int:
+        """Queue one call; returns its number."""
+        payload = request.SerializeToString()
+        with self._send_lock:
+            number = self._next
+            self._next += 1
+            self._methods[number] = method
+            self._stdin.write(HEADER.pack(len(payload), number, METHODS.index(method)) + payload)
+            self._stdin.flush()
+        return number
+
+    def _read(self) -> None:
+        while (frame := _read_frame(self._stdout)) is not None:
+            number, code, payload = frame
+            with self._answered:
+                self._answers[number] = (code, payload)
+                self._answered.notify_all()
+        with self._answered:
+            self._ended = True
+            self._answered.notify_all()
+
+    def answer(self, number: int, response_type: Any) -> Any:
+        """The response to call `number` (waits for it); RelayCallError if the pack refused it."""
+        with self._answered:
+            while number not in self._answers:
+                if self._ended:
+                    raise RuntimeError(f"the call relay ended before answering {self._methods[number]} "
+                                       f"(exit code {self.process.poll()})")
+                self._answered.wait()
+            code, payload = self._answers.pop(number)
+        if code != OK:
+            raise RelayCallError(self._methods[number], code, payload.decode(errors="replace"))
+        return response_type.FromString(payload)
+
+    def close(self) -> None:
+        """No more calls: the relay answers what it has, then ends."""
+        if not self._stdin.closed:
+            self._stdin.close()
+        self._reader.join()
+        self.process.wait()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.close()
+
+
+def main(port: str) -> None:
+    import grpc
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    # No serializers: requests and responses pass through as bytes.
+    methods = [channel.unary_unary(f"/pulumirpc.Analyzer/{name}") for name in METHODS]
+    window = threading.BoundedSemaphore(IN_FLIGHT)
+    out, out_lock = sys.stdout.buffer, threading.Lock()
+
+    def reply(number: int, future: Any) -> None:
+        try:
+            code, payload = OK, future.result()
+        except grpc.RpcError as error:
+            status = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+            details = error.details() if isinstance(error, grpc.Call) else str(error)
+            code, payload = status.value[0], (details or "").encode()
+        try:
+            with out_lock:
+                out.write(HEADER.pack(len(payload), number, code) + payload)
+                out.flush()
+        finally:
+            window.release()
+
+    while (frame := _read_frame(sys.stdin.buffer)) is not None:
+        number, method, payload = frame
+        window.acquire()
+        methods[method].future(payload).add_done_callback(lambda f, n=number: reply(n, f))
+    for _ in range(IN_FLIGHT):  # every call answered
+        window.acquire()
+    channel.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
