@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
         try:
             recorded = run_program(program, config, preview=True, on_register=streaming.submit)
         except ProgramError as err:
-            streaming.stop()
+            streaming.abandon()
             return 2, f"{prefix}the program failed: {_cause(err)}\n"
         judgement = streaming.finish(recorded)
         report = build_report(stack=args.stack, project=config.project, info=pack.info,

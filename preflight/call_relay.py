@@ -7,7 +7,12 @@ time (call set-up, the channel's polling thread, completion handling), and the c
 whenever the program held the lock: at 5,000 resources the pack was still being called seconds after
 the program ended. So the program's process only serializes each request and writes it to a pipe;
 this relay, a second Python process, passes the bytes to the pack over gRPC unparsed (no
-serializers), at most IN_FLIGHT at a time, and writes each answer back, numbered.
+serializers) and writes each answer back, numbered.
+
+The relay makes one call at a time, in the order it was given them, as the engine's step generator
+does: the pack sees Remediate then Analyze for one resource, then the next resource's, never two at
+once (a pack that keeps state between calls sees what it would see under `pulumi preview`). On its
+own process that still outpaces the program.
 
 Frames, both ways: a 9-byte header (big-endian payload length, call number, then the method's index
 in METHODS on the way in, the gRPC status code on the way out) and the payload: the serialized
@@ -18,6 +23,7 @@ request, the serialized response, or an error's details in UTF-8.
 
 from __future__ import annotations
 
+import fcntl
 import struct
 import subprocess
 import sys
@@ -26,8 +32,8 @@ from typing import IO, Any, Optional
 
 HEADER = struct.Struct(">IIB")
 METHODS = ("Remediate", "Analyze")
-IN_FLIGHT = 64
 OK = 0
+UNKNOWN = 2  # grpc.StatusCode.UNKNOWN: the relay could not make the call
 UNIMPLEMENTED = 12  # grpc.StatusCode.UNIMPLEMENTED
 
 
@@ -40,6 +46,16 @@ def _read_frame(stream: IO[bytes]) -> Optional[tuple[int, int, bytes]]:
     if len(payload) < length:
         return None
     return number, code, payload
+
+
+def _widen_pipe(fd: int) -> None:
+    """A 1 MiB pipe (Linux; 64 KiB by default, a dozen Analyze answers), so neither side waits on the
+    other while the program holds its interpreter."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except OSError:  # above /proc/sys/fs/pipe-max-size: keep the default
+            pass
 
 
 class RelayCallError(Exception):
@@ -58,6 +74,8 @@ class AnalyzerCallRelay:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdin is not None and self.process.stdout is not None
         self._stdin, self._stdout = self.process.stdin, self.process.stdout
+        for stream in (self._stdin, self._stdout):
+            _widen_pipe(stream.fileno())
         self._send_lock = threading.Lock()
         self._answered = threading.Condition()
         self._answers: dict[int, tuple[int, bytes]] = {}
@@ -71,6 +89,8 @@ class AnalyzerCallRelay:
         """Queue one call; returns its number."""
         payload = request.SerializeToString()
         with self._send_lock:
+            if self._stdin.closed:
+                raise RuntimeError(f"the call relay is closed; {method} was not sent")
             number = self._next
             self._next += 1
             self._methods[number] = method
@@ -103,12 +123,17 @@ class AnalyzerCallRelay:
 
     def close(self) -> None:
         """No more calls: the relay answers what it has, then ends."""
-        if not self._stdin.closed:
-            self._stdin.close()
+        with self._send_lock:
+            if not self._stdin.closed:
+                try:
+                    self._stdin.close()
+                except BrokenPipeError:  # the relay already ended; answer() says so
+                    pass
         self._reader.join()
         self.process.wait()
 
     def kill(self) -> None:
+        """Drop whatever is unanswered (the program failed)."""
         self.process.kill()
         self.close()
 
@@ -119,29 +144,19 @@ def main(port: str) -> None:
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     # No serializers: requests and responses pass through as bytes.
     methods = [channel.unary_unary(f"/pulumirpc.Analyzer/{name}") for name in METHODS]
-    window = threading.BoundedSemaphore(IN_FLIGHT)
-    out, out_lock = sys.stdout.buffer, threading.Lock()
-
-    def reply(number: int, future: Any) -> None:
+    out = sys.stdout.buffer
+    while (frame := _read_frame(sys.stdin.buffer)) is not None:
+        number, method, payload = frame
         try:
-            code, payload = OK, future.result()
+            code, answer = OK, methods[method](payload)
         except grpc.RpcError as error:
             status = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
             details = error.details() if isinstance(error, grpc.Call) else str(error)
-            code, payload = status.value[0], (details or "").encode()
-        try:
-            with out_lock:
-                out.write(HEADER.pack(len(payload), number, code) + payload)
-                out.flush()
-        finally:
-            window.release()
-
-    while (frame := _read_frame(sys.stdin.buffer)) is not None:
-        number, method, payload = frame
-        window.acquire()
-        methods[method].future(payload).add_done_callback(lambda f, n=number: reply(n, f))
-    for _ in range(IN_FLIGHT):  # every call answered
-        window.acquire()
+            code, answer = status.value[0], (details or "").encode()
+        except Exception as error:  # noqa: BLE001 - reported to the caller, never a silent hang
+            code, answer = UNKNOWN, f"{type(error).__name__}: {error}".encode()
+        out.write(HEADER.pack(len(answer), number, code) + answer)
+        out.flush()
     channel.close()
 
 

@@ -117,11 +117,11 @@ class _Calls:
 class StreamingJudge:
     """Remediate then Analyze for each resource as it arrives, then the verdicts and AnalyzeStack.
 
-    The calls go through a relay process (call_relay.py) in registration order, so the pack works on
-    the other core while the program keeps its process to itself. With a policy at `remediate`, both
-    calls are made at once, before the program goes on, as in the engine's step: the remediation is
-    the resource's input for Analyze and for the program. Call `finish` with the run, or `stop` when
-    the program failed."""
+    The calls go through a relay process (call_relay.py), one at a time in registration order, so
+    the pack works on the other core while the program keeps its process to itself. With a policy
+    at `remediate`, both calls are made at once, before the program goes on, as in the engine's
+    step: the remediation is the resource's input for Analyze and for the program. Call `finish`
+    with the run, or `abandon` when the program failed."""
 
     def __init__(self, pack: PolicyPackProcess, config: Optional[StackConfig] = None):
         self.pack = pack
@@ -169,6 +169,11 @@ class StreamingJudge:
         """No more resources: the relay answers what it was sent and ends."""
         if self._relay is not None:
             self._relay.close()
+
+    def abandon(self) -> None:
+        """The program failed: drop the calls not yet answered."""
+        if self._relay is not None:
+            self._relay.kill()
 
     def _verdict(self, urn: str) -> Verdict:
         calls = self.pending[urn]

@@ -213,3 +213,18 @@ def test_every_resource_policy_of_the_pack_declares_its_types():
     resource_policies = [p for p in ALL_POLICIES if isinstance(p, sdk.ResourceValidationPolicy)]
     assert resource_policies and all(isinstance(p, TypedResourcePolicy) for p in resource_policies)
     assert all(p.resource_types is None or p.resource_types for p in resource_policies)
+
+
+def test_a_later_configuration_replaces_what_analyze_planned():
+    """Levels come from Configure; a pack configured again (say, by a long-lived host) answers by the new levels."""
+    first = _engine_setup("staging", "{}")
+    second = [(m, r) for m, r in _engine_setup("staging", json.dumps(
+        {"all": "advisory", "aws-s3-sse-customer-managed-key": "disabled"})) if m == "Configure"]
+    services = [_servicer(kind, ALL_POLICIES, first) for kind in (sdk._PolicyAnalyzerServicer,  # noqa: SLF001
+                                                                    TypeDispatchingAnalyzer)]
+    requests = _odd_requests()
+    before = [[s.Analyze(r, None) for r in requests] for s in services]
+    for service in services:
+        service.Configure(second[0][1], None)
+    after = [[s.Analyze(r, None) for r in requests] for s in services]
+    assert before[0] == before[1] and after[0] == after[1] and before[1] != after[1]

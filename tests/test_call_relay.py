@@ -108,3 +108,85 @@ def test_a_pack_without_remediate_or_analyze_stack_is_skipped_there_as_the_engin
     assert {urn: [d.message for d in verdict.diagnostics] for urn, verdict in judgement.by_resource.items()} \
         == {urn: [f"seen {type_}"] for urn, type_ in types.items()}
     assert judgement.stack.diagnostics == []
+
+
+# A pack that notes every call as it arrives, and how many were being served at once.
+ORDER_PACK = textwrap.dedent('''
+    import json
+    import sys
+    import threading
+    import time
+    from concurrent import futures
+
+    import grpc
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+    lock = threading.Lock()
+    received, active, most = [], [0], [0]
+
+
+    def served(method, urn):
+        with lock:
+            received.append([method, urn])
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.002)  # long enough for an overlapping call to show
+        with lock:
+            active[0] -= 1
+
+
+    class Recorder(analyzer_pb2_grpc.AnalyzerServicer):
+        def GetAnalyzerInfo(self, request, context):
+            return analyzer_pb2.AnalyzerInfo(name="recorder", version="1.0.0")
+
+        def Remediate(self, request, context):
+            served("Remediate", request.urn)
+            return analyzer_pb2.RemediateResponse()
+
+        def Analyze(self, request, context):
+            served("Analyze", request.urn)
+            return analyzer_pb2.AnalyzeResponse()
+
+        def AnalyzeStack(self, request, context):
+            log = json.dumps({"received": received, "most": most[0]})
+            return analyzer_pb2.AnalyzeResponse(diagnostics=[analyzer_pb2.AnalyzeDiagnostic(
+                policyName="log", policyPackName="recorder", message=log,
+                enforcementLevel=analyzer_pb2.ADVISORY)])
+
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server(Recorder(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    sys.stdout.write(f"{port}\\n")
+    sys.stdout.flush()
+    server.wait_for_termination()
+''')
+
+
+def test_the_pack_gets_one_call_at_a_time_in_the_order_they_were_made(tmp_path):
+    """pkg/resource/deploy/step_generator.go: the engine analyzes each registration in its step,
+    Remediate then Analyze, before the next; the pack never serves two at once."""
+    import json
+
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "__main__.py").write_text(ORDER_PACK)
+    (tmp_path / "program.py").write_text(textwrap.dedent('''
+        import pulumi_aws as aws
+        for i in range(15):
+            aws.sqs.Queue(f"jobs-{i}")
+    '''))
+    config = stack_config("staging")
+    with PolicyPackProcess(tmp_path / "pack", keep_requests=True) as pack:
+        pack.configure({})
+        judge = StreamingJudge(pack, config)
+        run = run_program(script_program(tmp_path / "program.py"), config, on_register=judge.submit)
+        judgement = judge.finish(run)
+    (log,) = [d.message for d in judgement.stack.diagnostics]
+    served = json.loads(log)
+    made = [[method, urn] for method, urn in pack.calls if method in ("Remediate", "Analyze")]
+    assert served["received"] == made
+    assert sorted(made) == sorted([m, r.urn] for r in run.engine_resources for m in ("Remediate", "Analyze"))
+    assert all(made[i][1] == made[i + 1][1] and (made[i][0], made[i + 1][0]) == ("Remediate", "Analyze")
+               for i in range(0, len(made), 2))
+    assert served["most"] == 1

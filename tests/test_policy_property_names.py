@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "policy"))
 
 from hipaa_policies import ALL_POLICIES  # noqa: E402
+from hipaa_policies.analyzer_service import TypedResourcePolicy  # noqa: E402
 from hipaa_policies.baa import CATALOG  # noqa: E402
 from hipaa_policies.framework import (  # noqa: E402
     ACCESS_CONTROL, Metadata, Props, Resource, _with_defaults, resource_policy,
@@ -284,12 +285,15 @@ class Check:
 
 
 def check_of(policy: ResourceValidationPolicy) -> Check:
-    """The check, types and metadata that `framework.resource_policy` closed over."""
-    validate = getattr(policy, "_ResourceValidationPolicy__validate", None)
-    found = inspect.getclosurevars(validate).nonlocals if callable(validate) else {}
-    missing = {"check", "types", "meta"} - set(found)
+    """The check and metadata that `framework.resource_policy` closed over, and the types its
+    TypedResourcePolicy carries (whose validation wraps the framework's)."""
+    assert isinstance(policy, TypedResourcePolicy), f"{policy.name}: not built by framework.resource_policy"
+    wrapper = getattr(policy, "_ResourceValidationPolicy__validate", None)
+    inner = inspect.getclosurevars(wrapper).nonlocals.get("validate") if callable(wrapper) else None
+    found = inspect.getclosurevars(inner).nonlocals if callable(inner) else {}
+    missing = {"check", "meta"} - set(found)
     assert not missing, f"{policy.name}: not built by framework.resource_policy (no {missing})"
-    return Check(policy.name, found["types"], found["meta"], found["check"])
+    return Check(policy.name, policy.resource_types, found["meta"], found["check"])
 
 
 def run(check: Check, type_: str, config: Mapping[str, Any],

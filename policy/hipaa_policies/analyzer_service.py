@@ -12,10 +12,15 @@ the SDK's service on every request both stacks send, and on odd ones), but:
 - a policy built by `framework.resource_policy` declares the types it judges; for any other type
   it is answered "not applicable" with the reason the policy itself gives, without being called;
 - a resource's properties, options and provider are converted once per request and shared by
-  the policies that apply (policies of this pack only read them: `framework.Props` has no setter);
+  the policies that apply (the SDK's proxy could be written to, but every policy of this pack
+  reads it through `framework.plain`, which copies it, and builds its own views per call);
 - AnalyzeStack converts each resource once for all stack policies;
 - Remediate converts nothing when no policy is configured to `remediate` (the SDK then answers
   with an empty response after converting the resource).
+
+One difference remains, for malformed input only: properties the SDK cannot convert (an unknown
+signature) fail the SDK's RPC whenever any policy is active, but fail ours only when a policy applies
+to the type (or, for Remediate, when a policy is at `remediate`).
 
 Everything else - configuration, enforcement levels, the diagnostics' wording, GetAnalyzerInfo,
 the server itself - is the SDK's. The SDK offers no hook for its service class, so `serve` puts
@@ -48,12 +53,18 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 
 class TypedResourcePolicy(ResourceValidationPolicy):
-    """A resource policy that judges only `resource_types` (None: every type) and says
-    `not_applicable_reason` for any other."""
+    """A resource policy that judges only `resource_types` (None: every type). For any other type its
+    validation says `not_applicable_reason` before anything else - under the SDK's own service too -
+    which is what lets TypeDispatchingAnalyzer answer that without calling it."""
 
     def __init__(self, resource_types: Optional[frozenset[str]], not_applicable_reason: str,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+                 validate: Callable[[ResourceValidationArgs, Any], Any], **kwargs: Any) -> None:
+        def validate_if_applicable(args: ResourceValidationArgs, report_violation: Any) -> Any:
+            if not self.applies_to(args.resource_type):
+                args.not_applicable(not_applicable_reason)
+            return validate(args, report_violation)
+
+        super().__init__(validate=validate_if_applicable, **kwargs)
         self.resource_types = resource_types
         self.not_applicable_reason = not_applicable_reason
 
@@ -148,8 +159,9 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
         """What Analyze does for a type, in the pack's policy order: runs of "not applicable" answers
         (kept as ready messages) and the policies to call with their levels. Built once per type and
         configuration, so a resource costs only the policies that apply to it."""
-        if resource_type in self._plans:
-            return self._plans[resource_type]
+        plans = self._plans  # Configure may replace the dict meanwhile; use one
+        if (known := plans.get(resource_type)) is not None:
+            return known
         plan: list[list[proto.PolicyNotApplicable] | tuple] = []
         for policy, level in self._active(ResourceValidationPolicy):
             assert isinstance(policy, ResourceValidationPolicy)
@@ -163,7 +175,7 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
                 plan[-1].append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
             else:
                 plan.append([proto.PolicyNotApplicable(policy_name=policy.name, reason=reason)])
-        self._plans[resource_type] = plan
+        plans[resource_type] = plan
         return plan
 
     def Analyze(self, request, context):

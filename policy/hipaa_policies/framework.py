@@ -425,8 +425,6 @@ def resource_policy(meta: Metadata, types: Optional[Iterable[str]],
     reason = "applies to " + ", ".join(sorted(types or ()))
 
     def validate(args, report_violation) -> None:
-        if types is not None and args.resource_type not in types:
-            args.not_applicable(reason)
         try:
             resource = Resource(
                 type=args.resource_type, name=args.name, urn=args.urn,
@@ -439,8 +437,8 @@ def resource_policy(meta: Metadata, types: Optional[Iterable[str]],
         except Exception as error:  # noqa: BLE001 - a crash would block every deployment
             _fail_closed(report_violation, error)
 
-    # The type list travels with the policy, so the pack's service answers "not applicable" for other
-    # types without calling it (analyzer_service.py); `validate` still says so itself to the SDK.
+    # The type list travels with the policy: it says "not applicable" for other types before
+    # `validate` runs, and the pack's service says so without calling it (analyzer_service.py).
     return TypedResourcePolicy(types, reason, validate=validate, **meta.kwargs())
 
 
