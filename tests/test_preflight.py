@@ -192,3 +192,24 @@ def test_resources_are_reported_with_the_provider_the_engine_would_use():
     assert provider.urn.startswith("urn:pulumi:staging::hipaa-aws::pulumi:providers:aws::default_7_")
     assert dict(provider.properties)["region"] == "eu-west-1"
     assert load_stack_config("staging").region == "us-east-1"
+
+
+def test_a_program_runs_with_few_collections_and_leaves_the_collector_as_it_was(tmp_path):
+    """program_runner.few_collections: the program runs with the seldom thresholds (what made it
+    twice as fast) and a caller - a test, a tool - gets its own thresholds back, nothing frozen."""
+    import gc
+    import textwrap
+
+    from preflight.program_runner import SELDOM, run_program, script_program
+    from tests.conftest import stack_config
+
+    (tmp_path / "program.py").write_text(textwrap.dedent('''
+        import gc
+        import pulumi
+        pulumi.export("thresholds", list(gc.get_threshold()))
+        pulumi.export("frozen", gc.get_freeze_count() > 0)
+    '''))
+    before = gc.get_threshold()
+    run = run_program(script_program(tmp_path / "program.py"), stack_config("staging"))
+    assert run.stack_outputs == {"thresholds": list(SELDOM), "frozen": True}
+    assert gc.get_threshold() == before != SELDOM and gc.get_freeze_count() == 0

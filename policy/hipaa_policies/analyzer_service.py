@@ -222,8 +222,7 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
         if any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
                for policy in self._policies if isinstance(policy, ResourceValidationPolicy)):
             return super().Remediate(request, context)
-        self._configure_runtime_settings()
-        return proto.RemediateResponse()
+        return proto.RemediateResponse()  # no policy code runs, so no runtime settings to refresh
 
 
 def serve(**pack_arguments: Any) -> None:
