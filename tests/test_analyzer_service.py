@@ -228,3 +228,22 @@ def test_a_later_configuration_replaces_what_analyze_planned():
         service.Configure(second[0][1], None)
     after = [[s.Analyze(r, None) for r in requests] for s in services]
     assert before[0] == before[1] and after[0] == after[1] and before[1] != after[1]
+
+
+def test_a_policy_that_finds_itself_not_applicable_is_listed_where_the_sdk_lists_it():
+    """A policy written for buckets may still decide a bucket is not its business; its entry sits
+    between the skipped policies' entries in the pack's order, as the SDK puts it."""
+    def only_phi(args, report_violation):
+        args.not_applicable("only PHI buckets")
+
+    middle = len(ALL_POLICIES) // 2
+    policies = (ALL_POLICIES[:middle]
+                + [TypedResourcePolicy(frozenset({BUCKET}), f"applies to {BUCKET}", name="phi-buckets-only",
+                                       description="a policy that excuses itself", validate=only_phi)]
+                + ALL_POLICIES[middle:])
+    requests = _odd_requests()
+    whole = analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r.type, r.name, r.properties, urn=r.urn)
+                                                        for r in requests])
+    _assert_same_answers(_engine_setup("staging", "{}"), requests, requests, whole, policies)
+    answer = _servicer(TypeDispatchingAnalyzer, policies, _engine_setup("staging", "{}")).Analyze(requests[0], None)
+    assert "phi-buckets-only" in [n.policy_name for n in answer.not_applicable]

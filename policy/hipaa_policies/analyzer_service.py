@@ -72,6 +72,17 @@ class TypedResourcePolicy(ResourceValidationPolicy):
         return self.resource_types is None or resource_type in self.resource_types
 
 
+class _TypePlan(NamedTuple):
+    """Analyze for one resource type: the policies to call, with their levels, in the pack's order;
+    the other policies' "not applicable" answers, ready made, as one message to copy into each
+    response (`skipped`), and split where each call falls in the pack's order (`between`: the answers
+    before the first call, between the first and the second, ..., after the last)."""
+
+    calls: list[tuple[ResourceValidationPolicy, EnforcementLevel]]
+    skipped: proto.AnalyzeResponse
+    between: list[proto.AnalyzeResponse]
+
+
 class _ResourceView(NamedTuple):
     """One request's resource as policies receive it, built once per request."""
 
@@ -89,7 +100,8 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[str, list[list[proto.PolicyNotApplicable] | tuple]] = {}
+        self._plans: dict[str, _TypePlan] = {}
+        self._remediating: Optional[bool] = None  # whether any resource policy is at `remediate`
 
     # The SDK keeps these in name-mangled attributes of its class.
     @property
@@ -153,16 +165,17 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
     def Configure(self, request, context):
         response = super().Configure(request, context)
         self._plans = {}  # enforcement levels may have changed
+        self._remediating = None
         return response
 
-    def _plan(self, resource_type: str) -> list[list[proto.PolicyNotApplicable] | tuple]:
-        """What Analyze does for a type, in the pack's policy order: runs of "not applicable" answers
-        (kept as ready messages) and the policies to call with their levels. Built once per type and
-        configuration, so a resource costs only the policies that apply to it."""
+    def _plan(self, resource_type: str) -> _TypePlan:
+        """What Analyze does for a type, built once per type and configuration, so that a resource
+        costs only the policies written for its type."""
         plans = self._plans  # Configure may replace the dict meanwhile; use one
         if (known := plans.get(resource_type)) is not None:
             return known
-        plan: list[list[proto.PolicyNotApplicable] | tuple] = []
+        calls: list[tuple[ResourceValidationPolicy, EnforcementLevel]] = []
+        between = [proto.AnalyzeResponse()]
         for policy, level in self._active(ResourceValidationPolicy):
             assert isinstance(policy, ResourceValidationPolicy)
             reason = ("Policy does not implement validate" if not policy.has_validation()
@@ -170,28 +183,40 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
                       if isinstance(policy, TypedResourcePolicy) and not policy.applies_to(resource_type)
                       else None)
             if reason is None:
-                plan.append((policy, level))
-            elif plan and isinstance(plan[-1], list):
-                plan[-1].append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
+                calls.append((policy, level))
+                between.append(proto.AnalyzeResponse())
             else:
-                plan.append([proto.PolicyNotApplicable(policy_name=policy.name, reason=reason)])
+                between[-1].not_applicable.add(policy_name=policy.name, reason=reason)
+        skipped = proto.AnalyzeResponse()
+        for part in between:
+            skipped.MergeFrom(part)
+        plan = _TypePlan(calls, skipped, between)
         plans[resource_type] = plan
         return plan
 
     def Analyze(self, request, context):
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
+        plan = self._plan(request.type)
         view: Optional[_ResourceView] = None
-        for step in self._plan(request.type):
-            if isinstance(step, list):
-                response.not_applicable.extend(step)
-                continue
-            policy, level = step
+        raised: dict[int, list[proto.PolicyNotApplicable]] = {}
+        for index, (policy, level) in enumerate(plan.calls):
             view = view or self._view(request)
             args = ResourceValidationArgs(request.type, view.props, request.urn, request.name, view.opts,
                                           view.provider, self._get_policy_config(policy.name),
                                           self._stack_tags)
+            before = len(response.not_applicable)
             self._call(policy, level, response, lambda report, p=policy, a=args: p.validate(a, report))
+            if len(response.not_applicable) > before:
+                raised[index] = list(response.not_applicable[before:])
+        if not raised:  # the usual case: the skipped policies' answers, copied at once
+            response.MergeFrom(plan.skipped)
+            return response
+        # A called policy said "not applicable" itself: its entry goes where the SDK would put it.
+        del response.not_applicable[:]
+        for index, part in enumerate(plan.between):
+            response.MergeFrom(part)
+            response.not_applicable.extend(raised.get(index, []))
         return response
 
     def _stack_resources(self, request) -> list[PolicyResource]:
@@ -219,8 +244,10 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
         return response
 
     def Remediate(self, request, context):
-        if any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
-               for policy in self._policies if isinstance(policy, ResourceValidationPolicy)):
+        if self._remediating is None:
+            self._remediating = any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
+                                    for policy in self._policies if isinstance(policy, ResourceValidationPolicy))
+        if self._remediating:
             return super().Remediate(request, context)
         return proto.RemediateResponse()  # no policy code runs, so no runtime settings to refresh
 
