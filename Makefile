@@ -53,8 +53,9 @@ preflight: venv
 	cat reports/bootstrap-state.txt 2>/dev/null; [ $$code -gt $$status ] && status=$$code; \
 	echo "reports written to reports/"; exit $$status
 
+# End to end per size; `make bench BASELINE=<git revision>` also runs that revision, alternating.
 bench: venv
-	$(PY) bench/preflight_bench.py
+	$(PY) bench/preflight_bench.py $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
