@@ -62,6 +62,23 @@ def staging() -> ProgramRun:
     return cached_run("staging")
 
 
+def judge_program(tmp_path, pack_main: str, program: str, stack: str = "staging"):
+    """A one-file program judged by a pack given as its `__main__.py`, the way `python -m preflight`
+    judges a stack: (the run, the judgement, the pack client with every request it sent)."""
+    from preflight.judge import StreamingJudge
+    from preflight.program_runner import run_program, script_program
+
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "__main__.py").write_text(pack_main)
+    (tmp_path / "program.py").write_text(program)
+    config = stack_config(stack)
+    with PolicyPackProcess(tmp_path / "pack", keep_requests=True) as pack:
+        pack.configure({})
+        judge = StreamingJudge(pack, config)
+        run = run_program(script_program(tmp_path / "program.py"), config, on_register=judge.submit)
+        return run, judge.finish(run), pack
+
+
 def arn_of(run: ProgramRun, name: str, type_token: str) -> str:
     return run.named(name, type_token).outputs["arn"]
 

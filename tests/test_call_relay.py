@@ -11,10 +11,8 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
 from preflight.call_relay import AnalyzerCallRelay, RelayCallError
-from preflight.judge import StreamingJudge, _request
-from preflight.policy_pack_client import PolicyPackProcess
-from preflight.program_runner import run_program, script_program
-from tests.conftest import cached_run, stack_config
+from preflight.judge import _request
+from tests.conftest import cached_run, judge_program
 
 
 def test_relayed_answers_are_the_packs_own(pack):
@@ -59,6 +57,18 @@ def test_a_relay_that_dies_is_reported_not_waited_for():
         relay.close()
 
 
+# How the test analyzers below serve: as a pack does, printing the port it listens on.
+SERVE = textwrap.dedent('''
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server({servicer}(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    sys.stdout.write(f"{{port}}\\n")
+    sys.stdout.flush()
+    server.wait_for_termination()
+''')
+
 # An analyzer that implements Analyze only, as an older or minimal pack might.
 BARE_PACK = textwrap.dedent('''
     import sys
@@ -77,33 +87,17 @@ BARE_PACK = textwrap.dedent('''
                 policyName="seen", policyPackName="bare", message="seen " + request.type,
                 enforcementLevel=analyzer_pb2.ADVISORY)])
 
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    analyzer_pb2_grpc.add_AnalyzerServicer_to_server(Bare(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    sys.stdout.write(f"{port}\\n")
-    sys.stdout.flush()
-    server.wait_for_termination()
-''')
+''') + SERVE.format(servicer="Bare")
 
 
 def test_a_pack_without_remediate_or_analyze_stack_is_skipped_there_as_the_engine_does(tmp_path):
     """sdk/go/common/resource/plugin/analyzer_plugin.go: codes.Unimplemented from Remediate or
     AnalyzeStack means the analyzer has nothing to say there; Analyze still judges every resource."""
-    (tmp_path / "pack").mkdir()
-    (tmp_path / "pack" / "__main__.py").write_text(BARE_PACK)
-    (tmp_path / "program.py").write_text(textwrap.dedent('''
+    run, judgement, _ = judge_program(tmp_path, BARE_PACK, textwrap.dedent('''
         import pulumi_aws as aws
         aws.s3.Bucket("docs")
         aws.sqs.Queue("jobs")
     '''))
-    config = stack_config("staging")
-    with PolicyPackProcess(tmp_path / "pack") as pack:
-        pack.configure({})
-        judge = StreamingJudge(pack, config)
-        run = run_program(script_program(tmp_path / "program.py"), config, on_register=judge.submit)
-        judgement = judge.finish(run)
     types = {r.urn: r.type for r in run.engine_resources}
     assert {urn: [d.message for d in verdict.diagnostics] for urn, verdict in judgement.by_resource.items()} \
         == {urn: [f"seen {type_}"] for urn, type_ in types.items()}
@@ -153,15 +147,7 @@ ORDER_PACK = textwrap.dedent('''
                 policyName="log", policyPackName="recorder", message=log,
                 enforcementLevel=analyzer_pb2.ADVISORY)])
 
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    analyzer_pb2_grpc.add_AnalyzerServicer_to_server(Recorder(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    sys.stdout.write(f"{port}\\n")
-    sys.stdout.flush()
-    server.wait_for_termination()
-''')
+''') + SERVE.format(servicer="Recorder")
 
 
 def test_the_pack_gets_one_call_at_a_time_in_the_order_they_were_made(tmp_path):
@@ -169,19 +155,11 @@ def test_the_pack_gets_one_call_at_a_time_in_the_order_they_were_made(tmp_path):
     Remediate then Analyze, before the next; the pack never serves two at once."""
     import json
 
-    (tmp_path / "pack").mkdir()
-    (tmp_path / "pack" / "__main__.py").write_text(ORDER_PACK)
-    (tmp_path / "program.py").write_text(textwrap.dedent('''
+    run, judgement, pack = judge_program(tmp_path, ORDER_PACK, textwrap.dedent('''
         import pulumi_aws as aws
         for i in range(15):
             aws.sqs.Queue(f"jobs-{i}")
     '''))
-    config = stack_config("staging")
-    with PolicyPackProcess(tmp_path / "pack", keep_requests=True) as pack:
-        pack.configure({})
-        judge = StreamingJudge(pack, config)
-        run = run_program(script_program(tmp_path / "program.py"), config, on_register=judge.submit)
-        judgement = judge.finish(run)
     (log,) = [d.message for d in judgement.stack.diagnostics]
     served = json.loads(log)
     made = [[method, urn] for method, urn in pack.calls if method in ("Remediate", "Analyze")]

@@ -444,24 +444,14 @@ REMEDIATING_PACK = textwrap.dedent('''
 def test_a_remediation_becomes_the_inputs_that_analyze_and_the_program_see(tmp_path):
     """step_generator.go (generateSteps, the analyzer passes): Remediate first; its properties replace
     the inputs for Analyze, for the provider (so the planned outputs the program and AnalyzeStack see)."""
-    from preflight.judge import StreamingJudge
-    from preflight.program_runner import run_program, script_program
-    from tests.conftest import stack_config
+    from tests.conftest import judge_program
 
-    (tmp_path / "pack").mkdir()
-    (tmp_path / "pack" / "__main__.py").write_text(REMEDIATING_PACK)
-    (tmp_path / "program.py").write_text(textwrap.dedent('''
+    run, judgement, pack = judge_program(tmp_path, REMEDIATING_PACK, textwrap.dedent('''
         import pulumi
         import pulumi_aws as aws
         bucket = aws.s3.Bucket("docs", tags={"Purpose": "x"})
         pulumi.export("tags", bucket.tags)
     '''))
-    config = stack_config("staging")
-    with PolicyPackProcess(tmp_path / "pack", keep_requests=True) as pack:
-        pack.configure({})
-        judge = StreamingJudge(pack, config)
-        run = run_program(script_program(tmp_path / "program.py"), config, on_register=judge.submit)
-        judgement = judge.finish(run)
     assert judgement.violations == []
     (bucket,) = [r for r in run.resources if r.type == "aws:s3/bucket:Bucket"]
     (analyzed,) = [r for r in sent(pack, "Analyze") if r.urn == bucket.urn]
