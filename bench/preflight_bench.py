@@ -100,8 +100,17 @@ def _checkout(revision: str) -> Path:
     tree = Path(tempfile.mkdtemp(prefix="preflight-baseline-"))
     subprocess.run(["git", "worktree", "add", "--detach", "--force", str(tree), revision], cwd=ROOT,
                    check=True, capture_output=True)
-    (tree / "venv").symlink_to(ROOT / "venv")
+    try:
+        (tree / "venv").symlink_to(ROOT / "venv")
+    except OSError:
+        _remove(tree)
+        raise
     return tree
+
+
+def _remove(tree: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+    subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
 
 
 def _size_label(tenants: int | None) -> str:
@@ -115,9 +124,9 @@ def main() -> None:
     parser.add_argument("--baseline", help="a git revision to compare with, run by run")
     args = parser.parse_args()
     trees = {"this tree": ROOT}
-    if args.baseline:
-        trees = {f"baseline {args.baseline}": _checkout(args.baseline), "this tree": ROOT}
     try:
+        if args.baseline:
+            trees = {f"baseline {args.baseline}": _checkout(args.baseline), "this tree": ROOT}
         rows = []
         for tenants in [None, *args.tenants]:
             runs: dict[str, list[dict]] = {name: [] for name in trees}
@@ -127,13 +136,16 @@ def main() -> None:
                     print(f"{_size_label(tenants)} {name}: {runs[name][-1]['wall_s']:.2f} s", file=sys.stderr)
             rows.append((tenants, runs))
     finally:
-        for name, tree in trees.items():
+        for tree in trees.values():
             if tree != ROOT:
-                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-    _print(rows, list(trees), args)
+                _remove(tree)
+    if not _print(rows, list(trees), args):
+        raise SystemExit("the versions disagree on verdicts (see above)")
 
 
-def _print(rows, names: list[str], args) -> None:
+def _print(rows, names: list[str], args) -> bool:
+    """The table; False when the versions disagreed on any verdict."""
+    agreed = True
     print(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}; "
           f"{args.rounds} rounds, alternating.\n")
     print("| size | version | resources | runs (s) | median (s) | ms per resource | cut per resource | "
@@ -157,6 +169,8 @@ def _print(rows, names: list[str], args) -> None:
                     for name in names}
         if len(set(map(repr, verdicts.values()))) > 1:
             print(f"\n**{_size_label(tenants)}: the versions disagree on verdicts.**")
+            agreed = False
+    return agreed
 
 
 if __name__ == "__main__":

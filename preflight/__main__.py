@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 # Only light modules here: the pack's process is started before pulumi, grpc and the report code
@@ -86,8 +87,7 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
     try:
         from . import policy_pack_client
         from .judge import StreamingJudge
-        from .program_runner import (ProgramError, collect_seldom, project_program, run_program,
-                                     script_program)
+        from .program_runner import ProgramError, project_program, run_program, script_program
         from .render_markdown import render_markdown
         from .render_sarif import render_sarif
         from .render_text import render_text
@@ -100,7 +100,6 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
         raise
     PolicyConfigError = policy_pack_client.PolicyConfigError
     program = script_program(args.program) if args.program else project_program(project_dir)
-    collect_seldom()  # from here to the report (program_runner.few_collections)
     with pack:
         try:
             pack.configure(pack_text)
@@ -114,6 +113,9 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
         except ProgramError as err:
             streaming.abandon()
             return 2, f"{prefix}the program failed: {_cause(err)}\n"
+        except BaseException:  # interrupted: nothing more will be judged
+            streaming.abandon()
+            raise
         judgement = streaming.finish(recorded)
         report = build_report(stack=args.stack, project=config.project, info=pack.info,
                               levels=pack.levels, config_path=_relative(config_path), judgement=judgement,
@@ -153,7 +155,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    exit_code = main()
+    from .program_runner import collect_seldom
+
+    collect_seldom()  # this process ends after its report
+    try:
+        exit_code = main()
+    except Exception:  # the preflight itself failed (the pack died, say): that is not "violations"
+        traceback.print_exc()
+        exit_code = 2
     # Nothing is left to clean up (the pack and the relay have ended, the report is written), and
     # tearing down the interpreter - pulumi_aws's thousands of classes, the run's objects - took
     # 0.5 to 0.9 s after the report was done (1 to 50 tenants of bench/tenants_program.py).

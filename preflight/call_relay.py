@@ -23,12 +23,16 @@ request, the serialized response, or an error's details in UTF-8.
 
 from __future__ import annotations
 
-import fcntl
 import struct
 import subprocess
 import sys
 import threading
 from typing import IO, Any, Optional
+
+try:
+    import fcntl
+except ImportError:  # not on Windows; the pipes keep their default size
+    fcntl = None
 
 HEADER = struct.Struct(">IIB")
 METHODS = ("Remediate", "Analyze")
@@ -51,7 +55,7 @@ def _read_frame(stream: IO[bytes]) -> Optional[tuple[int, int, bytes]]:
 def _widen_pipe(fd: int) -> None:
     """A 1 MiB pipe (Linux; 64 KiB by default, a dozen Analyze answers), so neither side waits on the
     other while the program holds its interpreter."""
-    if hasattr(fcntl, "F_SETPIPE_SZ"):
+    if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
         try:
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
         except OSError:  # above /proc/sys/fs/pipe-max-size: keep the default
@@ -94,8 +98,12 @@ class AnalyzerCallRelay:
             number = self._next
             self._next += 1
             self._methods[number] = method
-            self._stdin.write(HEADER.pack(len(payload), number, METHODS.index(method)) + payload)
-            self._stdin.flush()
+            try:
+                self._stdin.write(HEADER.pack(len(payload), number, METHODS.index(method)) + payload)
+                self._stdin.flush()
+            except BrokenPipeError:
+                raise RuntimeError(f"the call relay ended (exit code {self.process.poll()}) before "
+                                   f"{method} could be sent") from None
         return number
 
     def _read(self) -> None:

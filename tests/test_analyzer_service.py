@@ -215,18 +215,25 @@ def test_every_resource_policy_of_the_pack_declares_its_types():
     assert all(p.resource_types is None or p.resource_types for p in resource_policies)
 
 
-def test_a_later_configuration_replaces_what_analyze_planned():
+@pytest.mark.parametrize("later", [
+    {"all": "advisory", "aws-s3-sse-customer-managed-key": "disabled"},
+    {"aws-rds-storage-encrypted": "remediate"},
+], ids=["levels", "remediate"])
+def test_a_later_configuration_replaces_what_analyze_and_remediate_planned(later):
     """Levels come from Configure; a pack configured again (say, by a long-lived host) answers by the new levels."""
     first = _engine_setup("staging", "{}")
-    second = [(m, r) for m, r in _engine_setup("staging", json.dumps(
-        {"all": "advisory", "aws-s3-sse-customer-managed-key": "disabled"})) if m == "Configure"]
+    second = [(m, r) for m, r in _engine_setup("staging", json.dumps(later)) if m == "Configure"]
     services = [_servicer(kind, ALL_POLICIES, first) for kind in (sdk._PolicyAnalyzerServicer,  # noqa: SLF001
                                                                     TypeDispatchingAnalyzer)]
     requests = _odd_requests()
-    before = [[s.Analyze(r, None) for r in requests] for s in services]
+
+    def answers(service):
+        return [service.Analyze(r, None) for r in requests] + [service.Remediate(r, None) for r in requests]
+
+    before = [answers(s) for s in services]
     for service in services:
         service.Configure(second[0][1], None)
-    after = [[s.Analyze(r, None) for r in requests] for s in services]
+    after = [answers(s) for s in services]
     assert before[0] == before[1] and after[0] == after[1] and before[1] != after[1]
 
 

@@ -213,3 +213,17 @@ def test_a_program_runs_with_few_collections_and_leaves_the_collector_as_it_was(
     run = run_program(script_program(tmp_path / "program.py"), stack_config("staging"))
     assert run.stack_outputs == {"thresholds": list(SELDOM), "frozen": True}
     assert gc.get_threshold() == before != SELDOM and gc.get_freeze_count() == 0
+    # What the caller froze stays frozen.
+    gc.freeze()
+    try:
+        run_program(script_program(tmp_path / "program.py"), stack_config("staging"))
+        assert gc.get_freeze_count() > 0 and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+    # `python -m preflight`'s run() in a caller's process (as tests call it) restores them too.
+    import preflight.__main__ as cli
+
+    (tmp_path / "pack.json").write_text("{}")
+    code, _ = cli.run(cli.parse_args(["staging", "--program", str(tmp_path / "program.py"),
+                                      "--policy-pack-config", str(tmp_path / "pack.json")]))
+    assert code in (0, 1) and gc.get_threshold() == before

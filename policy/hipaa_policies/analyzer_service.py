@@ -58,13 +58,16 @@ class TypedResourcePolicy(ResourceValidationPolicy):
     which is what lets TypeDispatchingAnalyzer answer that without calling it."""
 
     def __init__(self, resource_types: Optional[frozenset[str]], not_applicable_reason: str,
-                 validate: Callable[[ResourceValidationArgs, Any], Any], **kwargs: Any) -> None:
+                 validate: Optional[Callable[[ResourceValidationArgs, Any], Any]] = None,
+                 **kwargs: Any) -> None:
         def validate_if_applicable(args: ResourceValidationArgs, report_violation: Any) -> Any:
             if not self.applies_to(args.resource_type):
                 args.not_applicable(not_applicable_reason)
+            assert validate is not None
             return validate(args, report_violation)
 
-        super().__init__(validate=validate_if_applicable, **kwargs)
+        # A policy without a validation (remediation only) stays one: the SDK reports it so.
+        super().__init__(validate=validate_if_applicable if callable(validate) else validate, **kwargs)
         self.resource_types = resource_types
         self.not_applicable_reason = not_applicable_reason
 
@@ -101,7 +104,7 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[str, _TypePlan] = {}
-        self._remediating: Optional[bool] = None  # whether any resource policy is at `remediate`
+        self._remediating = self._any_remediating()  # any resource policy at `remediate`; per Configure
 
     # The SDK keeps these in name-mangled attributes of its class.
     @property
@@ -165,8 +168,12 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
     def Configure(self, request, context):
         response = super().Configure(request, context)
         self._plans = {}  # enforcement levels may have changed
-        self._remediating = None
+        self._remediating = self._any_remediating()
         return response
+
+    def _any_remediating(self) -> bool:
+        return any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
+                   for policy in self._policies if isinstance(policy, ResourceValidationPolicy))
 
     def _plan(self, resource_type: str) -> _TypePlan:
         """What Analyze does for a type, built once per type and configuration, so that a resource
@@ -244,9 +251,6 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
         return response
 
     def Remediate(self, request, context):
-        if self._remediating is None:
-            self._remediating = any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
-                                    for policy in self._policies if isinstance(policy, ResourceValidationPolicy))
         if self._remediating:
             return super().Remediate(request, context)
         return proto.RemediateResponse()  # no policy code runs, so no runtime settings to refresh
