@@ -156,14 +156,14 @@ class StreamingJudge:
                 calls.remediation = _remediations(resource, answer)
                 calls.analysis = self.pack.stub.Analyze(_request(resource, provider, remediate=False))
                 return
-            for method, remediate in (("Remediate", True), ("Analyze", False)):
-                request = _request(resource, provider, remediate=remediate)
-                self.pack.record(method, request)
-                number = self._relay.send(method, request)
-                if remediate:
-                    calls.remediation = number
-                else:
-                    calls.analysis = number
+            calls.remediation = self._send("Remediate", _request(resource, provider, remediate=True))
+            calls.analysis = self._send("Analyze", _request(resource, provider, remediate=False))
+
+    def _send(self, method: str, request) -> int:
+        """Through the relay, logged as the pack's channel logs its own calls."""
+        assert self._relay is not None
+        self.pack.record(method, request)
+        return self._relay.send(method, request)
 
     def stop(self) -> None:
         """No more resources: the relay answers what it was sent and ends."""
