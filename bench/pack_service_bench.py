@@ -25,10 +25,8 @@ sys.path.insert(0, str(ROOT / "policy"))
 
 
 def requests(tenants: int):
-    from pulumi.runtime.proto import analyzer_pb2
-
     import preflight.__main__ as cli
-    from preflight.judge import StreamingJudge, _request, stack_entries
+    from preflight.judge import engine_requests
     from preflight.policy_pack_client import PolicyPackProcess
     from preflight.program_runner import run_program, script_program
     from preflight.stack_config import load_stack_config
@@ -39,13 +37,7 @@ def requests(tenants: int):
     with PolicyPackProcess(ROOT / "policy", stack=cli.stack_context(config, ROOT), keep_requests=True) as pack:
         pack.configure((ROOT / "policy" / "config" / "prod.json").read_text())
         setup = [(m, r) for m, r in pack.requests if m in ("ConfigureStack", "Configure")]
-    judge = StreamingJudge.__new__(StreamingJudge)  # only its provider lookup
-    judge.config, judge.records, judge._providers = config, {r.urn: r for r in run.engine_resources}, {}
-    resources = run.engine_resources
-    return (setup,
-            [_request(r, judge._provider_of(r), remediate=True) for r in resources],
-            [_request(r, judge._provider_of(r), remediate=False) for r in resources],
-            analyzer_pb2.AnalyzeStackRequest(resources=stack_entries(resources, config, judge.records)))
+    return (setup, *engine_requests(run, config))
 
 
 def main() -> None:

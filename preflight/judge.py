@@ -106,6 +106,41 @@ def _request(resource: RecordedResource, provider: Optional[analyzer_pb2.Analyze
     return request
 
 
+class _Providers:
+    """step_generator.go getProviderResource: the provider resource sent with a resource (URN, type,
+    name, inputs), from the registrations seen so far, one lookup per provider reference."""
+
+    def __init__(self, records: dict[str, RecordedResource], config: Optional[StackConfig]):
+        self.records = records
+        self.config = config or StackConfig(project="project", stack="stack", values={})
+        self._found: dict[str, Optional[analyzer_pb2.AnalyzerProviderResource]] = {}
+
+    def __call__(self, resource: RecordedResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+        if not resource.provider:
+            return None
+        if resource.provider not in self._found:
+            provider = self.records.get(resource.provider.rsplit("::", 1)[0])
+            self._found[resource.provider] = (
+                _provider(resource, self.config.stack, self.config.project, self.config) if provider is None
+                else _provider_resource(provider))
+        return self._found[resource.provider]
+
+
+_Requests = list[analyzer_pb2.AnalyzeRequest]
+
+
+def engine_requests(run: ProgramRun, config: Optional[StackConfig] = None,
+                    ) -> tuple[_Requests, _Requests, analyzer_pb2.AnalyzeStackRequest]:
+    """Every request a finished run makes the engine send the pack: Remediate's and Analyze's for
+    each registration, in order, and AnalyzeStack's (to compare packs or measure one)."""
+    resources = run.engine_resources
+    records = {r.urn: r for r in resources}
+    provider_of = _Providers(records, config)
+    return ([_request(r, provider_of(r), remediate=True) for r in resources],
+            [_request(r, provider_of(r), remediate=False) for r in resources],
+            analyzer_pb2.AnalyzeStackRequest(resources=stack_entries(resources, config, records)))
+
+
 @dataclass
 class _Calls:
     """One resource's Remediate and Analyze calls: relay call numbers, or answers already in hand."""
@@ -128,23 +163,10 @@ class StreamingJudge:
         self.config = config
         self.records: dict[str, RecordedResource] = {}
         self.pending: dict[str, _Calls] = {}
-        self._providers: dict[str, Optional[analyzer_pb2.AnalyzerProviderResource]] = {}
+        self._provider_of = _Providers(self.records, config)
         self.remediating = "remediate" in getattr(pack, "levels", {}).values()
         self._lock = threading.Lock()  # the program registers from several threads
         self._relay = None if self.remediating else AnalyzerCallRelay(pack.port)
-
-    def _provider_of(self, resource: RecordedResource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
-        """step_generator.go getProviderResource: the provider resource's URN, type, name, inputs."""
-        if not resource.provider:
-            return None
-        if resource.provider not in self._providers:
-            provider = self.records.get(resource.provider.rsplit("::", 1)[0])
-            if provider is None:
-                config = self.config or StackConfig(project="project", stack="stack", values={})
-                self._providers[resource.provider] = _provider(resource, config.stack, config.project, config)
-            else:
-                self._providers[resource.provider] = _provider_resource(provider)
-        return self._providers[resource.provider]
 
     def submit(self, resource: RecordedResource) -> None:
         with self._lock:
@@ -182,12 +204,7 @@ class StreamingJudge:
         else:
             resource = self.records[urn]
             before = resource.properties
-            try:
-                answer = self._relay.answer(calls.remediation, analyzer_pb2.RemediateResponse)
-            except RelayCallError as err:
-                if err.code != UNIMPLEMENTED:  # the engine skips a Remediate the pack does not implement
-                    raise
-                answer = None
+            answer = _call(self._relay.answer, calls.remediation, analyzer_pb2.RemediateResponse)
             remediation = _remediations(resource, answer)
             analysis = self._relay.answer(calls.analysis, analyzer_pb2.AnalyzeResponse)
             if resource.properties is not before:  # remediated after all: analyze what it became
@@ -209,9 +226,14 @@ class StreamingJudge:
 
 
 def _call(method, *args):
-    """An RPC the engine skips when the analyzer does not implement it (codes.Unimplemented)."""
+    """An RPC the engine skips when the analyzer does not implement it (codes.Unimplemented), made
+    on the pack's channel or through the relay."""
     try:
         return method(*args)
+    except RelayCallError as err:
+        if err.code != UNIMPLEMENTED:
+            raise
+        return None
     except grpc.RpcError as err:
         return _unimplemented_or_raise(err)
 

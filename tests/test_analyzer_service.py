@@ -16,7 +16,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 import preflight.__main__ as cli
 from preflight import engine
-from preflight.judge import StreamingJudge, _request, stack_entries
+from preflight.judge import engine_requests
 from preflight.policy_pack_client import PolicyPackProcess, stack_resource, to_struct
 from preflight.stack_config import PROJECT_DIR, load_stack_config
 from tests.conftest import cached_run
@@ -52,15 +52,7 @@ def _engine_setup(stack: str, pack_config: str) -> list[tuple[str, object]]:
 
 
 def _stack_requests(stack: str) -> tuple[list, list, analyzer_pb2.AnalyzeStackRequest]:
-    run = cached_run(stack, preview=True)
-    config = load_stack_config(stack)
-    judge = StreamingJudge.__new__(StreamingJudge)  # only its provider lookup, no pack
-    judge.config, judge.records, judge._providers = config, {r.urn: r for r in run.engine_resources}, {}
-    resources = run.engine_resources
-    remediate = [_request(r, judge._provider_of(r), remediate=True) for r in resources]
-    analyze = [_request(r, judge._provider_of(r), remediate=False) for r in resources]
-    whole = analyzer_pb2.AnalyzeStackRequest(resources=stack_entries(resources, config, judge.records))
-    return remediate, analyze, whole
+    return engine_requests(cached_run(stack, preview=True), load_stack_config(stack))
 
 
 def _assert_same_answers(setup, remediate, analyze, whole, policies=ALL_POLICIES) -> None:

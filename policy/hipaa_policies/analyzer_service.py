@@ -139,14 +139,14 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
             provider = sdk.PolicyProviderResource(given.type, _proxied(given.properties), given.urn, given.name)
         return _ResourceView(_proxied(request.properties), self._get_resource_options(request), provider)
 
-    def _call(self, policy: Policy, level: EnforcementLevel, response: proto.AnalyzeResponse,
-              validate: Callable[[Any], Any]) -> None:
+    def _call(self, policy: ResourceValidationPolicy | StackValidationPolicy, level: EnforcementLevel,
+              response: proto.AnalyzeResponse, args: ResourceValidationArgs | StackValidationArgs) -> None:
         """Run one policy's validation; a value unknown at preview becomes the SDK's advisory
         "can't run policy ... during preview" diagnostic, not-applicable its entry."""
         report = self._create_report_violation(response, policy.name, policy.description, level,
                                                policy.severity)
         try:
-            result = validate(report)
+            result = policy.validate(args, report)  # type: ignore[arg-type]
             if isawaitable(result):
                 loop = asyncio.new_event_loop()
                 try:
@@ -213,7 +213,7 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
                                           view.provider, self._get_policy_config(policy.name),
                                           self._stack_tags)
             before = len(response.not_applicable)
-            self._call(policy, level, response, lambda report, p=policy, a=args: p.validate(a, report))
+            self._call(policy, level, response, args)
             if len(response.not_applicable) > before:
                 raised[index] = list(response.not_applicable[before:])
         if not raised:  # the usual case: the skipped policies' answers, copied at once
@@ -247,7 +247,7 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
             assert isinstance(policy, StackValidationPolicy)
             resources = resources if resources is not None else self._stack_resources(request)
             args = StackValidationArgs(resources, self._get_policy_config(policy.name), self._stack_tags)
-            self._call(policy, level, response, lambda report, p=policy, a=args: p.validate(a, report))
+            self._call(policy, level, response, args)
         return response
 
     def Remediate(self, request, context):
