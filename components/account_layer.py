@@ -1,9 +1,10 @@
 """The account layer: the region-wide controls one stack per account and region owns.
 
 Some of these are create-once (the GuardDuty detector, Security Hub, the ACCOUNT Access
-Analyzer: a second stack creating them fails) and the rest are last-writer-wins (password
-policy, S3 account public access block, EBS default encryption and key, the AWS Config recorder
-and delivery channel: a second stack silently overwrites the first). Destroying the stack that
+Analyzer; the AWS Config recorder and delivery channel, one of each per account and region: a
+second one of another name fails, one of the same name is updated) and the rest are
+last-writer-wins (password policy, S3 account public access block, EBS default encryption and key:
+a second stack silently overwrites the first). Destroying the stack that
 created one would switch it off for the whole account. So exactly one stack per account and
 region says `accountBaseline: owned` and creates them all here, every resource kept on delete
 (`retain_on_delete`) and, in a PHI stack, protected; every other stack says `external`.
@@ -11,7 +12,7 @@ region says `accountBaseline: owned` and creates them all here, every resource k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import Optional
 
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .account_guardrails import AccountGuardrails, AccountGuardrailsArgs
+from .account_settings import AccountLayerSettings
 from .aws_context import AwsContext
 from .config_recording import ConfigRecording, ConfigRecordingArgs
 from .key_ring import ACCOUNT_KEY_PURPOSES, KeyRing, KeyRingArgs
@@ -33,8 +35,10 @@ class AccountLayerArgs:
     aws: AwsContext
     key_administrators: Sequence[str]
     authorized_vpc_id: pulumi.Input[str]
-    """The owner's VPC: the one VPC the conformance pack allows an internet gateway."""
+    """The owner's VPC: the conformance pack allows it an internet gateway."""
     log_retention_days: int
+    adoption: AccountLayerSettings = field(default_factory=lambda: AccountLayerSettings.model_validate({}))
+    """What the account already has: its Config recorder and channel, other stacks' VPCs."""
 
 
 class AccountLayer(pulumi.ComponentResource):
@@ -64,7 +68,9 @@ class AccountLayer(pulumi.ComponentResource):
                                                 opts=pulumi.ResourceOptions(parent=self))
         self.config = ConfigRecording(f"{name}-config", ConfigRecordingArgs(
             stack=args.stack, aws=ctx, config_key_arn=self.keys.arn("config"),
-            authorized_vpc_id=args.authorized_vpc_id, bucket_scope=scope),
+            authorized_vpc_ids=[args.authorized_vpc_id, *args.adoption.authorized_vpc_ids],
+            recorder_name=args.adoption.recorder_name(args.stack),
+            delivery_channel_name=args.adoption.delivery_channel_name(args.stack), bucket_scope=scope),
             opts=pulumi.ResourceOptions(parent=self))
         SessionManager(f"{name}-sessions", SessionManagerArgs(
             session_key_arn=self.keys.arn("session-manager"), log_retention_days=args.log_retention_days),

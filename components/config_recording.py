@@ -1,13 +1,17 @@
 """AWS Config for the account and region: a recorder of every resource type, an encrypted
 delivery bucket, and the HIPAA Security conformance pack.
 
-The recorder (one per account and region; its name defaults to `default`) and the delivery
-channel are last-writer-wins: a second stack would silently take them over. Only the account
-layer's owner creates them, and keeps them (and their evidence) when it is destroyed.
+AWS Config allows one customer-managed recorder and one delivery channel per account and region
+(PutConfigurationRecorder, PutDeliveryChannel: AWS Config API Reference): creating one of another
+name fails (MaxNumberOfConfigurationRecordersExceededException), one of the same name updates the
+existing one. Only the account layer's owner creates them, and keeps them (and their evidence) when
+it is destroyed; an account that already records is adopted by name (`accountLayer` settings) and
+`pulumi import`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -49,10 +53,13 @@ class ConfigRecordingArgs:
     aws: AwsContext
     config_key_arn: pulumi.Input[str]
     """The account layer's key for Config delivery."""
-    authorized_vpc_id: pulumi.Input[str]
-    """The one VPC allowed an internet gateway (conformance rule parameter)."""
+    authorized_vpc_ids: Sequence[pulumi.Input[str]]
+    """The VPCs of the account and region allowed an internet gateway (conformance rule
+    `internet-gateway-authorized-vpc-only` judges every gateway of the account, not one stack's)."""
     bucket_scope: str
     """Middle part of the account layer's bucket names."""
+    recorder_name: str
+    delivery_channel_name: str
 
 
 class ConfigRecording(pulumi.ComponentResource):
@@ -104,12 +111,12 @@ class ConfigRecording(pulumi.ComponentResource):
             ),
             child, path=iam_path(args.stack))
         recorder = aws.cfg.Recorder(
-            name, name=f"hipaa-aws-{args.stack}", role_arn=role.arn,
+            name, name=args.recorder_name, role_arn=role.arn,
             recording_group=aws.cfg.RecorderRecordingGroupArgs(
                 all_supported=True, include_global_resource_types=True),
             opts=child)
         channel = aws.cfg.DeliveryChannel(
-            name, name=f"hipaa-aws-{args.stack}",
+            name, name=args.delivery_channel_name,
             s3_bucket_name=self.bucket.bucket_name, s3_kms_key_arn=args.config_key_arn,
             snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
                 delivery_frequency="TwentyFour_Hours"),
@@ -123,7 +130,9 @@ class ConfigRecording(pulumi.ComponentResource):
         aws.cfg.ConformancePack(
             f"{name}-hipaa",
             name="hipaa-security",
-            template_body=pulumi.Output.from_input(args.authorized_vpc_id).apply(lambda vpc_id: template_body(
-                {"internet-gateway-authorized-vpc-only": {"AuthorizedVpcIds": vpc_id}})),
+            # The rule's parameter is one comma-separated list of VPC ids (AWS Config managed rule
+            # internet-gateway-authorized-vpc-only).
+            template_body=pulumi.Output.all(*args.authorized_vpc_ids).apply(lambda vpc_ids: template_body(
+                {"internet-gateway-authorized-vpc-only": {"AuthorizedVpcIds": ",".join(vpc_ids)}})),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[status]))
         self.register_outputs({"bucket_name": self.bucket.bucket_name})

@@ -7,11 +7,12 @@ what is allowed, so an operator fixes a stack file in one pass.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, get_args
 
 import pulumi
 import pulumi.runtime.config as runtime_config
@@ -25,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from . import aws_regions
+from .account_settings import AccountLayerSettings
 from .app_settings import AppSettings, CacheSettings, IdentityCenterSettings
 from .trail_patterns import METRIC_FILTER_PATTERN_LIMIT, key_administration_pattern
 
@@ -49,6 +52,17 @@ SMALLEST_VPC_PREFIX = 21  # -> /26 subnets (59 usable addresses after AWS reserv
 
 # An IAM role ARN (with its path, which a key policy principal must include).
 IAM_ROLE_ARN = r"arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}"
+
+# The stack name goes into bucket, role, database-user and permission-set names. The tightest:
+# Identity Center permission set names (`hipaa-<stack>-phi-operator`, components/workforce_access.py)
+# have at most 32 characters (CreatePermissionSet, botocore `sso-admin` PermissionSetName), which
+# leaves 13 for the stack.
+MAX_STACK_NAME = 13
+STACK_NAME_RULE = (f"a stack name must have 1 to {MAX_STACK_NAME} characters, a lower-case letter first, "
+                   "then lower-case letters, digits or hyphens: it is part of the stack's resource names, "
+                   "the longest being the Identity Center permission set hipaa-<stack>-phi-operator, which "
+                   "AWS limits to 32 characters (no underscores either, so a-b and a_b never map to the "
+                   "same database user)")
 
 _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -161,8 +175,8 @@ class Settings(_Strict):
     app_port: int = Field(8443, alias="appPort", ge=1024, le=65535)
     alert_email: str = Field(alias="alertEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phi_read_alarm_threshold: int = Field(500, alias="phiReadAlarmThreshold", ge=1, le=1_000_000)
-    backup_copy_region: Optional[str] = Field(
-        None, alias="backupCopyRegion", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # A region of the stack's partition (components/aws_regions.py, botocore's partition data).
+    backup_copy_region: Optional[str] = Field(None, alias="backupCopyRegion", min_length=1)
     # owned: this stack creates and keeps the account's region-wide controls (GuardDuty, Security
     # Hub, AWS Config, Access Analyzer, password policy, EBS default encryption, S3 account block).
     # external: another stack, Control Tower or the organization owns them; this stack creates none.
@@ -177,17 +191,14 @@ class Settings(_Strict):
     app: Optional[AppSettings] = None
     identity_center: Optional[IdentityCenterSettings] = Field(None, alias="identityCenter")
     cache: Optional[CacheSettings] = None
+    # How the account layer adopts what its account already has (owner stack only).
+    account_layer: Optional[AccountLayerSettings] = Field(None, alias="accountLayer")
 
     @field_validator("stack")
     @classmethod
     def _usable_stack_name(cls, value: str) -> str:
-        # The stack name goes into bucket, role, database-user and permission-set names: a letter,
-        # then lower-case letters, digits or hyphens, 13 characters at most (Identity Center's 32-
-        # character limit on `hipaa-<stack>-phi-operator`); no underscores, so `a-b` and `a_b`
-        # never map to the same database user.
-        if not re.fullmatch(r"[a-z][a-z0-9-]{0,12}", value):
-            raise ValueError("the stack name must start with a letter and have at most 13 lower-case "
-                             "letters, digits or hyphens")
+        if not re.fullmatch(f"[a-z][a-z0-9-]{{0,{MAX_STACK_NAME - 1}}}", value):
+            raise ValueError(STACK_NAME_RULE)
         return value
 
     @field_validator("vpc_cidr")
@@ -243,7 +254,9 @@ class Settings(_Strict):
             return value
         # KMS refuses a key policy that would lock out its creator: CI creates the keys as the
         # stack's deploy role, so that role must be one of the administrators.
-        deploy_role = f":role/hipaa-aws/ci/hipaa-aws-{info.data.get('stack')}-deploy"
+        if "stack" not in info.data:
+            return value  # the stack name is refused on its own line; no role name can be built from it
+        deploy_role = f":role/hipaa-aws/ci/hipaa-aws-{info.data['stack']}-deploy"
         if not any(arn.endswith(deploy_role) for arn in value):
             raise ValueError(f"must include the stack's CI deploy role (arn:aws:iam::<account>"
                              f"{deploy_role}, created by bootstrap/), which creates the keys: KMS "
@@ -259,8 +272,28 @@ class Settings(_Strict):
     @classmethod
     def _copy_goes_elsewhere(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
         region = (info.context or {}).get("region")
-        if value is not None and value == region:
+        if value is None:
+            return value
+        partition = aws_regions.partition_of(value)
+        if partition is None:
+            raise ValueError(f"not an AWS region; use {aws_regions.known_regions_text(value)}")
+        if value == region:
             raise ValueError(f"must be a region other than the stack's own ({region})")
+        home = aws_regions.partition_of(region) if region else None
+        if home is not None and partition != home:
+            # AWS Backup copies between regions of one partition only (Amazon Backup in China:
+            # "Cross Region Backups are only allowed between the Beijing Region and the Ningxia Region").
+            raise ValueError(f"must be a region of the stack's partition ({home}, aws:region {region}); "
+                             f"{value} is in {partition}, and AWS Backup copies within a partition only")
+        return value
+
+    @field_validator("account_layer")
+    @classmethod
+    def _only_for_the_owner(cls, value: Optional[AccountLayerSettings],
+                            info: ValidationInfo) -> Optional[AccountLayerSettings]:
+        if value is not None and info.data.get("account_baseline") != "owned":
+            raise ValueError("only a stack with accountBaseline: owned creates the account layer; "
+                             "remove accountLayer or make this stack the account's owner")
         return value
 
     @property
@@ -283,7 +316,7 @@ class Settings(_Strict):
 
 
 # Keys whose stack value is a JSON object rather than a scalar.
-_OBJECT_KEYS = {"database", "storage", "keyAdministrators", "app", "identityCenter", "cache"}
+_OBJECT_KEYS = {"database", "storage", "keyAdministrators", "app", "identityCenter", "cache", "accountLayer"}
 _KNOWN_KEYS = {
     field.alias or name for name, field in Settings.model_fields.items() if name != "stack"
 }
@@ -297,12 +330,17 @@ def configured_keys() -> dict[str, Any]:
 
 
 def _describe(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    text = json.dumps(value, default=repr) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _printable(name: str) -> str:
+    """A key as written, or quoted with escapes when it holds line breaks or other controls."""
+    return name if name.isprintable() else repr(name)
+
+
 def _location(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+    return ".".join(_printable(str(part)) for part in loc)
 
 
 def _lookup(raw: Mapping[str, Any], loc: tuple) -> Any:
@@ -316,26 +354,28 @@ def _lookup(raw: Mapping[str, Any], loc: tuple) -> Any:
 
 
 def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = None,
-                   allowed_accounts: Optional[tuple[str, ...]] = None) -> Settings:
+                   allowed_accounts: Optional[tuple[str, ...]] = None, *,
+                   aws: Optional[Mapping[str, Any]] = None) -> Settings:
     """Validate raw config values (strings or JSON text, as the engine passes them).
 
-    `allowed_accounts` is the stack's `aws:allowedAccountIds` (None: not checked; empty: the
-    stack file does not pin its account, which is refused).
+    `aws` is the stack's `aws:` provider config as the engine passes it (`region`,
+    `allowedAccountIds`): validated (a region that exists, exactly one account; missing keys are
+    refused), it gives the region and the account. Without it (tests of the project's own keys),
+    `region` and `allowed_accounts` are used as given (None: not checked; no accounts: refused).
 
     Raises pulumi.RunError listing every problem at once.
     """
     problems: list[str] = []
     values: dict[str, Any] = {}
-    if allowed_accounts is not None and not allowed_accounts:
-        problems.append("aws:allowedAccountIds: required but not set; pin the stack to its AWS "
-                        "account (a list of one 12-digit account id) so it can never deploy elsewhere")
-    for account in allowed_accounts or ():
-        if not re.fullmatch(r"\d{12}", account):
-            problems.append(f"aws:allowedAccountIds = {_describe(account)}: must be 12-digit AWS account ids")
+    accounts = allowed_accounts
+    if aws is not None:
+        region, accounts = _provider_config(aws, problems)
+    elif allowed_accounts is not None and not allowed_accounts:
+        problems.append("aws:allowedAccountIds: required but not set")
     for key, value in raw.items():
         if key not in _KNOWN_KEYS:
             problems.append(
-                f"{NAMESPACE}:{key} = {_describe(value)}: unknown key; allowed keys are "
+                f"{NAMESPACE}:{_printable(key)} = {_describe(value)}: unknown key; allowed keys are "
                 f"{', '.join(sorted(_KNOWN_KEYS))}"
             )
             continue
@@ -352,7 +392,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = N
     try:
         settings = Settings.model_validate(
             {"stack": stack, **values}, context={"holds_phi": holds_phi, "region": region,
-                     "allowed_accounts": allowed_accounts or ()}
+                                                 "allowed_accounts": accounts or ()}
         )
     except ValidationError as err:
         settings = None
@@ -364,7 +404,12 @@ def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = N
                 problems.append(f"{NAMESPACE}:{where}: required but not set")
                 continue
             message = error["msg"].removeprefix("Value error, ")
-            if loc and isinstance(error["input"], Mapping):
+            if loc == ("stack",):
+                problems.append(f"stack name {stack!r} ({len(stack)} characters): {message}")
+                continue
+            if error["type"] == "extra_forbidden":
+                message = _unknown_nested_key(loc)
+            elif loc and isinstance(error["input"], Mapping):
                 shown = _describe(_lookup(values, loc))
             problems.append(f"{NAMESPACE}:{where} = {shown}: {message}")
 
@@ -377,20 +422,57 @@ def parse_settings(stack: str, raw: Mapping[str, Any], region: Optional[str] = N
     return settings
 
 
-def allowed_accounts() -> tuple[str, ...]:
-    """The accounts the stack file pins with the provider's `aws:allowedAccountIds`."""
-    raw = pulumi.Config("aws").get("allowedAccountIds")
+def _provider_config(aws: Mapping[str, Any], problems: list[str]) -> tuple[Optional[str], tuple[str, ...]]:
+    """The stack's region and its one account, from the `aws:` config; what is wrong goes to
+    `problems`. A stack file pins both, so that it deploys where it says and nowhere else."""
+    region = aws.get("region")
+    if not region:
+        problems.append("aws:region: required but not set; pin the stack's region (e.g. aws:region: "
+                        "us-east-1), so that it never deploys where a shell's AWS_REGION points")
+        region = None
+    elif aws_regions.partition_of(str(region)) is None:
+        problems.append(f"aws:region = {_describe(region)}: not an AWS region; use "
+                        f"{aws_regions.known_regions_text(str(region))}")
+        region = None
+    raw = aws.get("allowedAccountIds")
+    one = ('a list of exactly one 12-digit account id in quotes, e.g. aws:allowedAccountIds: '
+           '["123456789012"] (quoted: YAML reads an unquoted id as a number, and drops leading zeros)')
     if not raw:
-        return ()
+        problems.append(f"aws:allowedAccountIds: required but not set; pin the stack to its AWS account "
+                        f"so it can never deploy elsewhere: {one}")
+        return region, ()
     try:
-        value = json.loads(raw)
+        value = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
-        value = [raw]
-    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+        value = raw
+    if (not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], str)
+            or not re.fullmatch(r"\d{12}", value[0])):
+        # One account: the stack's key policies, role ARNs and account layer are of one account.
+        problems.append(f"aws:allowedAccountIds = {_describe(raw)}: must be {one}; one stack "
+                        f"deploys to one account")
+        return region, ()
+    return region, (value[0],)
+
+
+def _unknown_nested_key(loc: tuple) -> str:
+    """An unknown key inside an object setting, with the keys that object allows."""
+    model: Optional[type[BaseModel]] = Settings
+    for part in loc[:-1]:
+        fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+        field = fields.get(str(part))
+        # The object's model: the field's type, or the model inside Optional[...].
+        model = next((a for a in (field.annotation, *get_args(field.annotation))
+                      if isinstance(a, type) and issubclass(a, BaseModel)), None) if field else None
+    if model is None:
+        return "unknown key"
+    allowed = sorted(f.alias or n for n, f in model.model_fields.items())
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown key{hint}; allowed keys are {', '.join(allowed)}"
 
 
 def load_settings() -> Settings:
     """Read and validate this stack's settings from the Pulumi config."""
+    aws = pulumi.Config("aws")
     return parse_settings(pulumi.get_stack(), configured_keys(),
-                          region=pulumi.Config("aws").get("region"),
-                          allowed_accounts=allowed_accounts())
+                          aws={key: aws.get(key) for key in ("region", "allowedAccountIds")})

@@ -191,7 +191,7 @@ class PolicyPackProcess:
         result, errors = engine.reconcile_policy_pack_config(policies, initial, given)
         if errors:
             raise PolicyConfigError("\n".join(sorted(
-                f"validating policy config: {self.info.name} {self._version()}  {e}" for e in errors)))
+                f"validating policy config: {self.info.name} {self.version}  {e}" for e in errors)))
         invalid = sorted(name for name, c in result.items() if c.level not in engine.ENFORCEMENT_LEVELS)
         if invalid:
             raise PolicyConfigError(f'configuring policy pack "{self.info.name}" at '
@@ -207,8 +207,11 @@ class PolicyPackProcess:
         known = {p.name for p in policies}
         self.levels = {name: config.level for name, config in result.items() if name in known}
 
-    def _version(self) -> str:
-        """The version the engine reports: PulumiPolicy.yaml's, else the pack's."""
+    @property
+    def version(self) -> str:
+        """The pack's version as the CLI reports it: PulumiPolicy.yaml's, else the pack's own.
+        (The Python SDK's GetAnalyzerInfo always answers 0.0.1; pulumi_policy/policy.py: "the CLI
+        will use the version specified there".)"""
         try:
             project = yaml.safe_load((self.policy_dir / "PulumiPolicy.yaml").read_text()) or {}
             version = project.get("version")

@@ -21,6 +21,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "| | |", "|---|---|",
         f"| result | **{'PASSED' if s['passed'] else 'BLOCKED'}** |",
+        f"| policy pack | {pack['name']} {pack['version']} |",
         f"| resources judged | {s['resources']} |",
         f"| policies | {s['policies']} |",
         f"| mandatory violations | {s['mandatoryViolations']} |",

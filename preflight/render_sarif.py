@@ -42,7 +42,7 @@ def render_sarif(report: dict[str, Any], info, stack_file: str) -> dict[str, Any
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "hipaa-aws-preflight", "version": info.version or "1.0.0",
+            "tool": {"driver": {"name": "hipaa-aws-preflight", "version": report["policyPack"]["version"],
                                 "informationUri": "https://www.hhs.gov/hipaa/for-professionals/security/index.html",
                                 "rules": rules}},
             "automationDetails": {"id": f"preflight/{report['stack']}/"},

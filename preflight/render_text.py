@@ -11,7 +11,8 @@ def render_text(report: dict[str, Any]) -> str:
     lines = [
         f"preflight {report['project']}/{report['stack']}: {verdict}",
         f"  {s['resources']} resources judged by {s['policies']} policies "
-        f"({report['policyPack']['name']}, config {report['policyPack']['config']})",
+        f"({report['policyPack']['name']} {report['policyPack']['version']}, "
+        f"config {report['policyPack']['config']})",
         f"  mandatory violations: {s['mandatoryViolations']}   advisory: {s['advisoryViolations']}   "
         f"not judged at preview: {s['notJudged']}",
     ]

@@ -47,7 +47,9 @@ def declarations(pack_config: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def build_report(*, stack: str, project: str, info, levels: dict[str, str], config_path: str,
-                 judgement: Judgement, pack_config: dict[str, Any] | None = None) -> dict[str, Any]:
+                 judgement: Judgement, pack_config: dict[str, Any] | None = None,
+                 version: str | None = None) -> dict[str, Any]:
+    """`version`: the pack's version as the CLI reports it (PulumiPolicy.yaml's); default the pack's."""
     policies = _policy_info(info)
     resources = {r.urn: r for r in judgement.resources}
 
@@ -110,7 +112,7 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
         "schemaVersion": SCHEMA_VERSION,
         "stack": stack,
         "project": project,
-        "policyPack": {"name": info.name, "version": info.version, "config": config_path},
+        "policyPack": {"name": info.name, "version": version or info.version, "config": config_path},
         "generatedAt": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "summary": {"resources": len(judgement.resources), "policies": len(policies),
                     "mandatoryViolations": mandatory, "advisoryViolations": advisory,

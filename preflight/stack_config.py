@@ -6,6 +6,7 @@ passes each value as a string (objects as JSON text). This module does the same.
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,14 +50,65 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         document = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise StackConfigError(f"{path} does not exist") from None
+    except UnicodeDecodeError as err:
+        raise StackConfigError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})") from None
     except yaml.YAMLError as err:
         raise StackConfigError(f"{path} is not valid YAML: {err}") from None
+    except RecursionError:
+        raise StackConfigError(f"{path} nests its values too deeply to be read") from None
     if not isinstance(document, dict):
-        raise StackConfigError(f"{path} must hold a mapping at the top level")
+        raise StackConfigError(f"{path} must hold a mapping at the top level, not a {_yaml_kind(document)}")
     return document
 
 
-def _as_engine_string(value: Any) -> str:
+def _yaml_kind(value: Any) -> str:
+    return {list: "list", str: "string", dict: "mapping"}.get(type(value), type(value).__name__)
+
+
+def _engine_value(value: Any, where: str, within: tuple[int, ...] = ()) -> Any:
+    """A YAML value as JSON can carry it to the program, or StackConfigError naming `where`.
+
+    YAML has values JSON has not (dates, binary, sets, non-string keys, an alias inside the value it
+    names) and strings that are no text (a lone surrogate from a `\\udc80` escape, which neither
+    the engine's gRPC nor the program can carry). `within`: the containers `value` is inside."""
+    if isinstance(value, (list, dict)):
+        if id(value) in within:
+            raise StackConfigError(f"{where}: a YAML alias (*name) inside the value it names repeats "
+                                   "forever; write the value out")
+        within = (*within, id(value))
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            bad = value[err.start:err.end].encode("utf-8", "backslashreplace").decode("ascii")
+            raise StackConfigError(f"{where}: the value holds {bad}, a lone surrogate, which is not text; "
+                                   "write the character itself or remove the escape") from None
+        return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        # The CLI's YAML reader (Go yaml.v3) keeps a timestamp-like value a string; ISO form here.
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_engine_value(item, f"{where}[{i}]", within) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        converted = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise StackConfigError(f"{where}: key {key!r} must be a string")
+            key = _engine_value(key, f"{where}: key {key!r}")
+            converted[key] = _engine_value(item, f"{where}.{key if key.isprintable() else repr(key)}", within)
+        return converted
+    raise StackConfigError(f"{where}: a YAML {type(value).__name__} is not a config value; "
+                           "use a string, number, boolean, list or mapping")
+
+
+def _as_engine_string(value: Any, where: str = "value") -> str:
+    """The string the engine passes for a config value: scalars as text, objects as JSON text."""
+    try:
+        value = _engine_value(value, where)
+    except RecursionError:
+        raise StackConfigError(f"{where}: the value nests too deeply") from None
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -99,15 +151,22 @@ def load_stack_config(
 
     path = stack_file or stack_file_path(stack, project_dir)
     document = _read_yaml(path)
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackConfigError(f"{path}: `config` must be a mapping of `<namespace>:<key>: value` lines, "
+                               f"not a {_yaml_kind(config)}")
     secret_keys = []
-    for key, value in (document.get("config") or {}).items():
-        full = _full_key(name, key)
+    for key, value in config.items():
+        if not isinstance(key, str) or not key.strip(":"):
+            raise StackConfigError(f"{path}: config key {key!r} must be a name such as "
+                                   f"{name}:owner or aws:region")
+        full = _full_key(name, _engine_value(key, f"{path}: config key {key!r}"))
         if isinstance(value, dict) and set(value) == {"secure"}:
             # Encrypted values cannot be read offline; the program sees a placeholder secret.
             secret_keys.append(full)
             values[full] = "[secret]"
         else:
-            values[full] = _as_engine_string(value)
+            values[full] = _as_engine_string(value, f"{path}: {full if full.isprintable() else repr(full)}")
     return StackConfig(project=name, stack=stack, values=values, secret_keys=secret_keys)
 
 

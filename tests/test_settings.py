@@ -55,7 +55,11 @@ REJECTIONS = [
     ("staging", {"auditLogRetentionDays": 2000}, "auditLogRetentionDays", "'2000'", "one of 2192, 2557, 2922, 3288, 3653"),
     ("staging", {"auditLogRetentionDays": 365}, "auditLogRetentionDays", "'365'", "at least six years"),
     ("staging", {"vpcCdir": "10.20.0.0/16"}, "vpcCdir", "'10.20.0.0/16'", "unknown key; allowed keys are"),
-    ("staging", {"database": {"multiAZ": True}}, "database.multiAZ", "true", "Extra inputs are not permitted"),
+    ("staging", {"database": {"multiAZ": True}}, "database.multiAZ", "true",
+     "unknown key (did you mean multiAz?); allowed keys are allocatedStorageGb, backupRetentionDays, "
+     "deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, restoreFromInstance, "
+     "snapshotIdentifier"),
+    ("staging", {"app": {"cpus": 512}}, "app.cpus", "512", "unknown key (did you mean cpu?); allowed keys are "),
     ("prod", {"database": {"multiAz": False}}, "database.multiAz", "false", "must be true in a stack that holds PHI"),
     ("prod", {"database": {"deletionProtection": False}}, "database.deletionProtection", "false", "must be true in a stack that holds PHI"),
     ("staging", {"database": {"snapshotIdentifier": "prod-final"}}, "database.snapshotIdentifier", "'prod-final'", "must not be set in a stack without PHI"),
@@ -64,7 +68,15 @@ REJECTIONS = [
     ("staging", {"owner": "nobody"}, "owner", "'nobody'", "should match pattern"),
     ("staging", {"database": {"engineVersion": "12"}}, "database.engineVersion", "'12'", "14, 15, 16, 17"),
     ("prod", {"backupCopyRegion": "us-east-1"}, "backupCopyRegion", "'us-east-1'", "other than the stack's own"),
-    ("prod", {"backupCopyRegion": "mars-1"}, "backupCopyRegion", "'mars-1'", "should match pattern"),
+    # Regions: botocore's partitions.json (components/aws_regions.py).
+    ("prod", {"backupCopyRegion": "mars-1"}, "backupCopyRegion", "'mars-1'", "not an AWS region"),
+    ("prod", {"backupCopyRegion": "us-north-9"}, "backupCopyRegion", "'us-north-9'",
+     "not an AWS region; use a region of partition aws: af-south-1, "),
+    # AWS Backup copies between regions of one partition (Amazon Backup in China: "Cross Region Backups
+    # are only allowed between the Beijing Region and the Ningxia Region").
+    ("prod", {"backupCopyRegion": "us-gov-west-1"}, "backupCopyRegion", "'us-gov-west-1'",
+     "must be a region of the stack's partition (aws, aws:region us-east-1); us-gov-west-1 is in "
+     "aws-us-gov, and AWS Backup copies within a partition only"),
     ("staging", {"alertEmail": "security"}, "alertEmail", "'security'", "should match pattern"),
     ("staging", {"phiReadAlarmThreshold": 0}, "phiReadAlarmThreshold", "'0'", "greater than or equal to 1"),
     ("staging", {"database": "{not json"}, "database", "'{not json'", "not a valid object"),
@@ -148,9 +160,72 @@ def test_a_stack_must_say_who_owns_the_account_layer():
     assert "hipaa-aws:accountBaseline: required but not set" in message
 
 
-@pytest.mark.parametrize("stack", ["Prod", "prod_1", "1prod", "a-very-long-stack"])
+@pytest.mark.parametrize("stack", ["Prod", "prod_1", "1prod", "a-very-long-stack", "fourteen-chars"])
 def test_a_stack_name_that_cannot_name_its_resources_is_refused(stack):
-    """The stack name is part of bucket, role, database-user and permission-set names."""
-    with pytest.raises(pulumi.RunError, match="the stack name must start with a letter"):
+    """The stack name is part of bucket, role, database-user and permission-set names; the tightest
+    is `hipaa-<stack>-phi-operator`, an Identity Center permission set name of at most 32 characters
+    (botocore `sso-admin` model, shape PermissionSetName: max 32)."""
+    with pytest.raises(pulumi.RunError) as refused:
         parse_settings(stack, {"dataClassification": "synthetic", "owner": "a@b.co", "costCenter": "x",
                                "alertEmail": "sec@b.co", "accountBaseline": "external"})
+    assert f"stack name {stack!r} ({len(stack)} characters): a stack name must have 1 to 13 characters, " \
+           "a lower-case letter first" in str(refused.value)
+    assert "hipaa-aws:stack" not in str(refused.value)
+
+
+def test_the_longest_stack_name_fits_every_permission_set_name():
+    from components.workforce_access import PERMISSION_SETS, permission_set_name
+
+    longest = "a" * 13
+    parse_settings(longest, {"dataClassification": "synthetic", "owner": "a@b.co", "costCenter": "x",
+                             "alertEmail": "sec@b.co", "accountBaseline": "external"})
+    assert max(len(permission_set_name(longest, key)) for key in PERMISSION_SETS) == 32
+
+
+def test_a_refused_stack_name_is_reported_once_and_no_arn_is_built_from_it():
+    """The stack's real settings (key administrators included) under a name that is too long: one
+    line, naming the stack; no `None` in a role ARN of a second message."""
+    raw = {k.split(":", 1)[1]: v for k, v in stack_config("staging").values.items()
+           if k.startswith("hipaa-aws:")}
+    with pytest.raises(pulumi.RunError) as refused:
+        parse_settings("a-very-long-stack-name", raw)
+    message = str(refused.value)
+    assert "has 1 invalid setting(s)" in message and "stack name 'a-very-long-stack-name'" in message
+    assert "None" not in message
+
+
+PROVIDER_REJECTIONS = [
+    # (overrides, removed, the line expected)
+    ({"aws:region": "us-east-7"}, (), "aws:region = 'us-east-7': not an AWS region; use a region of partition "
+                                      "aws: af-south-1, "),
+    ({"aws:region": "moon-base-1"}, (), "aws:region = 'moon-base-1': not an AWS region"),
+    ({}, ("region",), "aws:region: required but not set; pin the stack's region"),
+    ({"aws:allowedAccountIds": "123456789012"}, (),
+     "aws:allowedAccountIds = '123456789012': must be a list of exactly one 12-digit account id in quotes"),
+    ({"aws:allowedAccountIds": '["123456789012", "210987654321"]'}, (),
+     """aws:allowedAccountIds = '["123456789012", "210987654321"]': must be a list of exactly one"""),
+    ({"aws:allowedAccountIds": "[123456789012]"}, (),
+     "aws:allowedAccountIds = '[123456789012]': must be a list of exactly one 12-digit account id in quotes"),
+    ({"aws:allowedAccountIds": '["12345678901"]'}, (), "must be a list of exactly one 12-digit account id"),
+    ({"aws:allowedAccountIds": "[]"}, (), "aws:allowedAccountIds = '[]': must be a list of exactly one"),
+]
+
+
+@pytest.mark.parametrize("overrides,removed,expected", PROVIDER_REJECTIONS,
+                         ids=[f"{i}-{next(iter(r[0].values()), r[1])}" for i, r in enumerate(PROVIDER_REJECTIONS)])
+def test_the_stack_is_pinned_to_one_real_region_and_one_account(overrides, removed, expected):
+    """Regions: botocore's partitions.json, the partition list every AWS SDK resolves endpoints with.
+    One account: the stack's key policies, role ARNs and account layer are those of one account."""
+    message = config_error("staging", overrides, removed)
+    assert "stack 'staging'" in message
+    assert any(expected in line for line in message.splitlines()), message
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1", "eu-central-2", "ap-southeast-5"])
+def test_every_region_of_every_partition_is_accepted(region):
+    from components.settings import _provider_config
+
+    problems: list[str] = []
+    assert _provider_config({"region": region, "allowedAccountIds": '["012345678901"]'}, problems) == (
+        region, ("012345678901",))
+    assert problems == []
