@@ -30,8 +30,10 @@ class AppAlarmsArgs:
     topic_arn: pulumi.Input[str]
     load_balancer_arn_suffix: pulumi.Input[str]
     target_group_arn_suffix: pulumi.Input[str]
-    web_acl_name: str
-    database_log_group_name: str
+    web_acl_name: pulumi.Input[str]
+    database_log_group_name: pulumi.Input[str]
+    """The PostgreSQL log group's name as an output of the group: PutMetricFilter on a group that
+    does not exist yet fails (ResourceNotFoundException), so a literal name is not enough."""
 
 
 class AppAlarms(pulumi.ComponentResource):

@@ -1,15 +1,18 @@
 """The application: a Fargate service in the private app subnets behind the load balancer.
 
 - An ECR repository of this stack (customer key, immutable tags, scan on push, lifecycle policy).
-- An ECS cluster with Container Insights and ECS Exec, whose sessions are encrypted with a
-  customer key and logged to a KMS-encrypted log group through the cluster's execute-command
-  configuration (ECS Exec sessions are not governed by the Session Manager preferences document).
+- An ECS cluster with Container Insights, whose ECS Exec sessions (the db-access task's, see
+  OperatorAccess) are encrypted with a customer key and logged to a KMS-encrypted log group through
+  the cluster's execute-command configuration (ECS Exec sessions are not governed by the Session
+  Manager preferences document). In a synthetic stack the cluster is excluded from GuardDuty's
+  automated Fargate agent, so `pulumi destroy` meets no GuardDuty-created endpoint in the VPC.
 - A task definition whose container runs as a non-root user with a read-only root filesystem, no
   privileged mode, logs to a KMS-encrypted log group kept six years, receives no secret in plain
-  environment variables, runs as the workload role and pulls with its own execution role. The SSM
-  agent ECS Exec injects needs writable directories beside the read-only root filesystem.
-- A service with no public IP, the deployment circuit breaker with rollback, and target-tracking
-  auto scaling on CPU.
+  environment variables, runs as the workload role and pulls with its own execution role (which
+  may also pull GuardDuty's runtime agent, injected into every task).
+- A service with no public IP, no ECS Exec (nobody needs a shell in a PHI application container:
+  operators reach the database through the db-access task), the deployment circuit breaker with
+  rollback, and target-tracking auto scaling on CPU.
 """
 
 from __future__ import annotations
@@ -26,17 +29,20 @@ from .app_settings import AppSettings
 from .aws_context import AwsContext
 from .policy_documents import key_by_alias, policy_json, service_trust_policy
 from .role_policy import attach_policy, iam_path
+from .threat_detection import GUARDDUTY_EXCLUSION_TAG, guardduty_agent_repository_arn
 
 CONTAINER_NAME = "app"
 # A numeric non-root user: the image's USER may be anything, the task always runs unprivileged.
 CONTAINER_USER = "10001:10001"
-# Writable scratch space beside the read-only root filesystem: the application's /tmp and the
-# state and log directories of the SSM agent that ECS Exec injects. AWS's ECS Exec guide calls a
-# read-only root filesystem unsupported because the agent writes there; these volumes are the
-# workaround reported to work (aws/containers-roadmap issue 1359). If ECS Exec fails to start, the
-# application still runs; only operator sessions are affected.
-WRITABLE_PATHS = {"tmp": "/tmp", "ssm-agent-state": "/var/lib/amazon/ssm",
-                  "ssm-agent-logs": "/var/log/amazon/ssm"}
+# Writable scratch space beside the read-only root filesystem: every task's /tmp.
+WRITABLE_PATHS = {"tmp": "/tmp"}
+# And, in a task reached by ECS Exec, the directories the SSM agent ECS Exec injects writes to.
+# AWS's ECS Exec guide calls a read-only root filesystem unsupported because the agent writes
+# there; mounting exactly these three as writable volumes is the workaround reported to work
+# (https://github.com/aws/containers-roadmap/issues/1359). If ECS Exec fails to start, the task
+# still runs; only operator sessions are affected.
+ECS_EXEC_WRITABLE_PATHS = {"ssm-managed-agents": "/managed-agents", "ssm-agent-state": "/var/lib/amazon/ssm",
+                           "ssm-agent-logs": "/var/log/amazon/ssm"}
 CPU_TARGET_PERCENT = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
@@ -62,11 +68,45 @@ def ecs_exec_statements(ctx: AwsContext, stack: str, exec_log_group_arn: str) ->
     ]
 
 
+ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
+
+
+def execution_statements(ctx: AwsContext, log_group_name: str) -> list[dict]:
+    """What every task execution role of the stack needs: write its task's log, and pull the
+    GuardDuty runtime agent that GuardDuty's automated Fargate agent management adds to each task
+    (GuardDuty, "ECR repository for the GuardDuty agent on Fargate"): without it the agent is not
+    pulled and runtime monitoring silently covers nothing. ECR's token is per account, not per
+    repository."""
+    return [
+        {"Sid": "RegistryLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "WriteLog", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": ctx.arn("logs", f"log-group:{log_group_name}:*")},
+        {"Sid": "PullGuardDutyAgent", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
+         "Resource": guardduty_agent_repository_arn(ctx)},
+    ]
+
+
+def cluster_name(stack: str) -> str:
+    """The stack's ECS cluster (known before it exists: the workforce policies name it)."""
+    return f"hipaa-aws-{stack}"
+
+
+def execution_role_name(stack: str) -> str:
+    """The execution role of the stack's tasks, named so that a policy may pass exactly this role."""
+    return f"hipaa-aws-{stack}-task-execution"
+
+
+def writable_paths(ecs_exec: bool) -> dict[str, str]:
+    """Volume name -> writable path for a task, with the SSM agent's directories if ECS Exec is used."""
+    return {**WRITABLE_PATHS, **(ECS_EXEC_WRITABLE_PATHS if ecs_exec else {})}
+
+
 def container_definitions(*, name: str, image: str, port: int, log_group: str, region: str,
-                          environment: dict[str, str], secrets: dict[str, str],
+                          environment: dict[str, str], secrets: dict[str, str], ecs_exec: bool,
                           command: Optional[list[str]] = None) -> str:
     """One hardened container; `secrets` maps variable names to Secrets Manager / Parameter Store
-    ARNs (ECS resolves them at start: nothing sensitive in the task definition)."""
+    ARNs (ECS resolves them at start: nothing sensitive in the task definition); `ecs_exec` adds
+    the writable volumes ECS Exec's agent needs (mount them with `scratch_volumes(ecs_exec)`)."""
     container: dict = {
         "name": name,
         "image": image,
@@ -76,7 +116,7 @@ def container_definitions(*, name: str, image: str, port: int, log_group: str, r
         "privileged": False,
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
         "mountPoints": [{"sourceVolume": volume, "containerPath": path, "readOnly": False}
-                        for volume, path in WRITABLE_PATHS.items()],
+                        for volume, path in writable_paths(ecs_exec).items()],
         "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
         "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
         "logConfiguration": {"logDriver": "awslogs", "options": {
@@ -89,8 +129,8 @@ def container_definitions(*, name: str, image: str, port: int, log_group: str, r
     return json.dumps([container])
 
 
-def scratch_volumes() -> list[aws.ecs.TaskDefinitionVolumeArgs]:
-    return [aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in WRITABLE_PATHS]
+def scratch_volumes(ecs_exec: bool) -> list[aws.ecs.TaskDefinitionVolumeArgs]:
+    return [aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in writable_paths(ecs_exec)]
 
 
 @dataclass(frozen=True)
@@ -123,19 +163,20 @@ class AppService(pulumi.ComponentResource):
     cluster_name: str
     repository_url: str
     """Push images here (tags are immutable)."""
-    service_name: str
+    service_name: pulumi.Output[str]
+    """The service's name, chosen by the provider (a replacement gets a new one)."""
     exec_log_group_name: str
     exec_log_group_arn: str
     execution_role: aws.iam.Role
-    """Pulls images and writes the application's log (shared by the operator's task)."""
+    """Pulls images (this stack's and GuardDuty's agent) and writes the logs: the execution role of
+    every task of the stack (the operator's db-access task shares it)."""
 
     def __init__(self, name: str, args: AppServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:AppService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx, app = args.aws, args.settings
         prefix = f"hipaa-aws-{args.stack}"
-        self.cluster_name = prefix
-        self.service_name = f"{prefix}-app"
+        self.cluster_name = cluster_name(args.stack)
         repository_name = f"{prefix}-app"
         self.repository_url = f"{ctx.account_id}.dkr.ecr.{ctx.region}.{ctx.dns_suffix}/{repository_name}"
         repository_arn = ctx.arn("ecr", f"repository/{repository_name}")
@@ -146,7 +187,12 @@ class AppService(pulumi.ComponentResource):
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
                 encryption_type="KMS", kms_key=args.storage_key_arn)],
-            force_delete=not args.holds_phi, opts=child)
+            force_delete=not args.holds_phi,
+            # A new encryption key can only be set at creation (ECR has no call that changes it),
+            # and the name is what clients push to: the old repository goes first. With PHI it is
+            # not force-deleted, so a replacement stops at the non-empty old repository (move its
+            # images first) before anything else changes.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
         aws.ecr.LifecyclePolicy(name, repository=repository.name, policy=json.dumps({"rules": [
             {"rulePriority": 1, "description": "Untagged images go after a week",
              "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
@@ -169,6 +215,11 @@ class AppService(pulumi.ComponentResource):
 
         self.cluster = aws.ecs.Cluster(
             name, name=self.cluster_name,
+            # A synthetic stack leaves GuardDuty's automated agent out of its tasks: GuardDuty would
+            # otherwise put a VPC endpoint and a security group, outside this stack's state, in the
+            # VPC, and `pulumi destroy` would fail on the subnets and the VPC. A PHI stack stays
+            # covered (and is never destroyed by `pulumi destroy`).
+            tags=None if args.holds_phi else dict([GUARDDUTY_EXCLUSION_TAG]),
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             configuration=aws.ecs.ClusterConfigurationArgs(
                 execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
@@ -187,31 +238,19 @@ class AppService(pulumi.ComponentResource):
             parameter_arns[key] = ctx.arn("ssm", f"parameter{parameter_name}")
 
         self.execution_role = aws.iam.Role(
-            f"{name}-execution", path=iam_path(args.stack),
+            f"{name}-execution", name=execution_role_name(args.stack), path=iam_path(args.stack),
             description="ECS task execution: pull the application image, write its log, read its parameters",
             assume_role_policy=service_trust_policy("ecs-tasks.amazonaws.com", ctx), opts=child)
         execution_policy = attach_policy(
             f"{name}-execution", self.execution_role,
             "Pull this stack's image, write its log, read its parameters",
             policy_json(
-                {"Sid": "RegistryLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
-                 "Resource": "*"},
-                {"Sid": "PullImage", "Effect": "Allow",
-                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                            "ecr:BatchCheckLayerAvailability"],
+                *execution_statements(ctx, app_group_name),
+                {"Sid": "PullImage", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
                  "Resource": repository_arn},
-                {"Sid": "WriteLog", "Effect": "Allow",
-                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                 "Resource": [ctx.arn("logs", f"log-group:{group}:*")
-                              for group in (app_group_name, f"/hipaa-aws/{args.stack}/db-access")]},
                 {"Sid": "ReadParameters", "Effect": "Allow", "Action": "ssm:GetParameters",
                  "Resource": ctx.arn("ssm", f"parameter/hipaa-aws/{args.stack}/app/*")},
             ), child, path=iam_path(args.stack))
-        exec_policy = attach_policy(
-            f"{name}-exec", args.workload_role,
-            "ECS Exec: encrypted, logged operator sessions into the application's tasks",
-            policy_json(*ecs_exec_statements(ctx, args.stack, self.exec_log_group_arn)),
-            child, path=iam_path(args.stack))
 
         task_definition = aws.ecs.TaskDefinition(
             name, family=f"{prefix}-app", requires_compatibilities=["FARGATE"], network_mode="awsvpc",
@@ -219,16 +258,19 @@ class AppService(pulumi.ComponentResource):
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture="X86_64"),
             execution_role_arn=self.execution_role.arn, task_role_arn=args.workload_role.arn,
-            volumes=scratch_volumes(),
+            volumes=scratch_volumes(ecs_exec=False),
             container_definitions=container_definitions(
                 name=CONTAINER_NAME, image=image, port=args.app_port, log_group=app_group_name,
                 region=ctx.region, environment={**args.environment, "APP_PORT": str(args.app_port),
                                                 "TLS_MIN_VERSION": "1.2"},
-                secrets=parameter_arns),
+                secrets=parameter_arns, ecs_exec=False),
             opts=child)
 
+        # Named by the provider: a change ECS cannot make in place (the launch type) replaces the
+        # service, and Pulumi creates the new one, registered with the same target group, before
+        # deleting the old; under a fixed name that create would fail.
         service = aws.ecs.Service(
-            name, name=self.service_name, cluster=self.cluster.arn, task_definition=task_definition.arn,
+            name, cluster=self.cluster.arn, task_definition=task_definition.arn,
             desired_count=app.desired_count, launch_type="FARGATE", platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.app_subnet_ids), security_groups=[args.app_security_group_id],
@@ -239,18 +281,19 @@ class AppService(pulumi.ComponentResource):
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=True, rollback=True),
             deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
-            health_check_grace_period_seconds=60, enable_execute_command=True, propagate_tags="SERVICE",
+            health_check_grace_period_seconds=60, enable_execute_command=False, propagate_tags="SERVICE",
             wait_for_steady_state=False,
             # Auto scaling owns the running count once the service exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"],
                                         # Tasks start only once their parameters (the database
                                         # endpoint exists only after RDS creates it) and log exist.
-                                        depends_on=[args.listener, execution_policy, exec_policy,
+                                        depends_on=[args.listener, execution_policy,
                                                     app_logs, *parameters]))
+        self.service_name = service.name
 
         target = aws.appautoscaling.Target(
             name, service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-            resource_id=f"service/{self.cluster_name}/{self.service_name}",
+            resource_id=pulumi.Output.concat("service/", self.cluster_name, "/", self.service_name),
             min_capacity=app.desired_count, max_capacity=app.max_count,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[service]))
         aws.appautoscaling.Policy(

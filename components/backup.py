@@ -94,10 +94,16 @@ class Backup(pulumi.ComponentResource):
             f"{name}-{policy.rsplit('/', 1)[-1]}", role=role.name,
             policy_arn=f"arn:{ctx.partition}:iam::aws:policy/{policy}", opts=child)
             for policy in MANAGED_POLICIES]
+        # Every argument of a selection is create-only (AWS Backup has no UpdateBackupSelection):
+        # adding a store replaces it under the same name (AlreadyExistsException). It holds no
+        # data, only the assignment, so the old one goes first (the gap is seconds between two
+        # daily or monthly jobs), and it is not protected with the rest of a PHI stack's backup:
+        # Pulumi refuses to replace a protected resource, and adding a PHI store must not fail.
         aws.backup.Selection(
             name, name=f"hipaa-aws-{args.stack}-phi-stores", plan_id=plan.id,
             iam_role_arn=role.arn, resources=args.resource_arns,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments, protect=False,
+                                        delete_before_replace=True))
         self.register_outputs({"vault_name": self.vault_name})
 
     def _locked_vault(self, name: str, vault_name: str, key_arn: pulumi.Input[str],
@@ -105,8 +111,14 @@ class Backup(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # A synthetic stack's vault is emptied by `pulumi destroy` (its lock is GOVERNANCE and
         # is removed first); a PHI stack's vault is protected and COMPLIANCE-locked.
+        # The key is create-only (CreateBackupVault EncryptionKeyArn; no update call takes it) and
+        # the plan names the vault: a new key replaces the vault under the same name, so the old
+        # one goes first (AlreadyExistsException otherwise). Only where its recovery points are
+        # synthetic; a PHI stack's vault is protected, and Pulumi refuses to replace it at all.
         vault = aws.backup.Vault(name, name=vault_name, kms_key_arn=key_arn, region=region,
-                                 force_destroy=not args.holds_phi, opts=child)
+                                 force_destroy=not args.holds_phi,
+                                 opts=pulumi.ResourceOptions(parent=self,
+                                                             delete_before_replace=not args.holds_phi))
         aws.backup.VaultLockConfiguration(
             name, backup_vault_name=vault.name, region=region,
             min_retention_days=LOCK_MIN_RETENTION_DAYS, max_retention_days=LOCK_MAX_RETENTION_DAYS,

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .account_layer import AccountLayer, AccountLayerArgs
+from .account_settings import AccountLayerSettings
 from .app_alarms import AppAlarms, AppAlarmsArgs
 from .app_service import AppService, AppServiceArgs
 from .audit_trail import AuditTrail, AuditTrailArgs
@@ -126,6 +127,7 @@ class HipaaEnvironment(pulumi.ComponentResource):
         self.account_layer = AccountLayer(f"{name}-account", AccountLayerArgs(
             stack=stack, aws=ctx, key_administrators=administrators,
             authorized_vpc_id=self.network.vpc_id, log_retention_days=log_retention,
+            adoption=settings.account_layer or AccountLayerSettings.model_validate({}),
         ), opts=evidence) if owned else None
 
         self.break_glass = BreakGlassAccess(f"{name}-break-glass", BreakGlassAccessArgs(
@@ -198,7 +200,6 @@ class HipaaEnvironment(pulumi.ComponentResource):
             stack=stack, aws=ctx, vpc_id=self.network.vpc_id, app_subnet_ids=self.network.subnet_ids["app"],
             endpoint_security_group_id=self.network.security_group_ids["endpoints"],
             app_security_group_id=self.network.security_group_ids["app"],
-            execution_role=self.app_service.execution_role,
             exec_log_group_arn=self.app_service.exec_log_group_arn, logs_key_arn=self.keys.arn("logs"),
             log_retention_days=log_retention, holds_phi=settings.holds_phi,
         ), opts=child)
@@ -206,8 +207,8 @@ class HipaaEnvironment(pulumi.ComponentResource):
             stack=stack, region=ctx.region, topic_arn=self.alarms.topic_arn,
             load_balancer_arn_suffix=self.ingress.load_balancer.arn_suffix,
             target_group_arn_suffix=self.ingress.target_group.arn_suffix,
-            web_acl_name=f"hipaa-aws-{stack}-app",
-            database_log_group_name=f"/aws/rds/instance/{self.database.identifier}/postgresql",
+            web_acl_name=self.ingress.web_acl.name,
+            database_log_group_name=self.database.postgresql_log_group_name,
         ), opts=child)
 
     def operator_outputs(self) -> dict[str, pulumi.Input]:

@@ -52,6 +52,24 @@ ELB_ACCOUNT_BY_REGION = {
     "eu-north-1": "897822967062", "me-south-1": "076674570225", "sa-east-1": "507241528517",
 }
 LOG_PREFIX = "alb"
+# Created once as what it is: elbv2 has no call that changes a load balancer's Type or Scheme.
+LOAD_BALANCER_TYPE = "application"
+INTERNAL = False
+MAX_LOAD_BALANCER_NAME = 32  # CreateLoadBalancer Name: "a maximum of 32 characters"
+
+
+def load_balancer_name(prefix: str, load_balancer_type: str, internal: bool) -> str:
+    """The load balancer's name, which changes with its type and scheme.
+
+    A new type or scheme replaces the load balancer, and Pulumi creates the new one before
+    deleting the old (which serves traffic until then): under the same name that create would fail
+    (DuplicateLoadBalancerName). The internet-facing application load balancer keeps the name it
+    has always had (`<prefix>-app`); any other kind carries its own marker, kept when the prefix
+    is cut to fit."""
+    if load_balancer_type == "application" and not internal:
+        return f"{prefix}-app"[:MAX_LOAD_BALANCER_NAME].rstrip("-")
+    marker = f"-{load_balancer_type[:3]}{'-int' if internal else '-ext'}"
+    return f"{prefix[:MAX_LOAD_BALANCER_NAME - len(marker)].rstrip('-')}{marker}"
 
 
 def alb_log_delivery(ctx: AwsContext):
@@ -111,15 +129,22 @@ class Ingress(pulumi.ComponentResource):
         certificate_arn = self._certificate(name, app, child)
 
         self.load_balancer = aws.lb.LoadBalancer(
-            name, name=f"{prefix}-app"[:32].rstrip("-"), load_balancer_type="application", internal=False,
+            name, name=load_balancer_name(prefix, LOAD_BALANCER_TYPE, INTERNAL),
+            load_balancer_type=LOAD_BALANCER_TYPE, internal=INTERNAL,
             security_groups=[args.security_group_id], subnets=list(args.public_subnet_ids),
             drop_invalid_header_fields=True, enable_deletion_protection=args.holds_phi,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(
                 bucket=logs.bucket_name, prefix=LOG_PREFIX, enabled=True),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]))
         self.dns_name = self.load_balancer.dns_name
+        # No fixed name: the port, protocol, target type and VPC can only be set at creation
+        # (elbv2 ModifyTargetGroup changes health checks only), so changing any of them replaces
+        # the group, and Pulumi creates the new one before deleting the old. A fixed name would
+        # make that create fail (DuplicateTargetGroupName); the provider's unique name does not.
+        # The listener and the service move to the new group in place before the old one goes;
+        # alarms follow its `arn_suffix`.
         self.target_group = aws.lb.TargetGroup(
-            name, name=f"{prefix}-app"[:32].rstrip("-"), port=args.app_port, protocol="HTTPS",
+            name, port=args.app_port, protocol="HTTPS",
             target_type="ip", vpc_id=args.vpc_id, deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True, protocol="HTTPS", path=app.health_check_path, matcher="200-399",
@@ -146,10 +171,14 @@ class Ingress(pulumi.ComponentResource):
         if app.certificate_arn:
             return app.certificate_arn
         assert app.hosted_zone_id and app.domain_name  # settings require both without a certificate
+        # Replaced create-before-destroy (Pulumi's default): ACM refuses to delete a certificate a
+        # listener still uses (DeleteCertificate: ResourceInUseException), so the listener must
+        # move to the new certificate before the old one is deleted (SDK docstring of
+        # aws.acm.Certificate recommends create-before-destroy for a certificate in use).
         certificate = aws.acm.Certificate(
             name, domain_name=app.domain_name, validation_method="DNS",
             options=aws.acm.CertificateOptionsArgs(certificate_transparency_logging_preference="ENABLED"),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+            opts=child)
         option = certificate.domain_validation_options[0]
         record = aws.route53.Record(
             f"{name}-validation", zone_id=app.hosted_zone_id, name=option.resource_record_name,

@@ -20,7 +20,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .app_service import container_definitions, ecs_exec_statements, scratch_volumes
+from .app_service import container_definitions, ecs_exec_statements, execution_statements, scratch_volumes
 from .aws_context import AwsContext
 from .policy_documents import policy_json, service_trust_policy
 from .role_policy import attach_policy, iam_path
@@ -33,6 +33,22 @@ DB_ACCESS_IMAGE = "public.ecr.aws/amazonlinux/amazonlinux:2023-minimal"
 DB_ACCESS_SECONDS = 3600
 
 
+def task_family(stack: str) -> str:
+    """The database access task's family (operators may run only this one, WorkforceAccess)."""
+    return f"hipaa-aws-{stack}-db-access"
+
+
+def task_role_name(stack: str) -> str:
+    """Its task role, named so that a policy may pass exactly this role."""
+    return f"hipaa-aws-{stack}-db-access-task"
+
+
+def execution_role_name(stack: str) -> str:
+    """Its own execution role (log and GuardDuty agent only): operators may pass it, and passing
+    the application's instead would hand them its image and parameters."""
+    return f"hipaa-aws-{stack}-db-access-execution"
+
+
 @dataclass(frozen=True)
 class OperatorAccessArgs:
     stack: str
@@ -41,7 +57,6 @@ class OperatorAccessArgs:
     app_subnet_ids: Sequence[pulumi.Input[str]]
     endpoint_security_group_id: pulumi.Input[str]
     app_security_group_id: pulumi.Input[str]
-    execution_role: aws.iam.Role
     exec_log_group_arn: str
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
@@ -64,27 +79,34 @@ class OperatorAccess(pulumi.ComponentResource):
                 private_dns_enabled=True, subnet_ids=list(args.app_subnet_ids),
                 security_group_ids=[args.endpoint_security_group_id], opts=child)
 
-        self.task_family = f"hipaa-aws-{args.stack}-db-access"
+        self.task_family = task_family(args.stack)
         log_group = f"/hipaa-aws/{args.stack}/db-access"
         aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group, retention_in_days=args.log_retention_days,
                                 kms_key_id=args.logs_key_arn,
                                 opts=pulumi.ResourceOptions(parent=self, protect=args.holds_phi))
         role = aws.iam.Role(
-            f"{name}-task", path=iam_path(args.stack),
+            f"{name}-task", name=task_role_name(args.stack), path=iam_path(args.stack),
             description="Database access task: ECS Exec sessions only, no AWS data",
             assume_role_policy=service_trust_policy("ecs-tasks.amazonaws.com", ctx),
             max_session_duration=3600, opts=child)
         attach_policy(f"{name}-task", role, "ECS Exec: encrypted, logged sessions, nothing else",
                       policy_json(*ecs_exec_statements(ctx, args.stack, args.exec_log_group_arn)),
                       child, path=iam_path(args.stack))
+        execution = aws.iam.Role(
+            f"{name}-execution", name=execution_role_name(args.stack), path=iam_path(args.stack),
+            description="Database access task execution: write its log, pull GuardDuty's agent",
+            assume_role_policy=service_trust_policy("ecs-tasks.amazonaws.com", ctx), opts=child)
+        attach_policy(f"{name}-execution", execution, "Write the db-access log, pull GuardDuty's agent",
+                      policy_json(*execution_statements(ctx, log_group)), child, path=iam_path(args.stack))
         aws.ecs.TaskDefinition(
             name, family=self.task_family, requires_compatibilities=["FARGATE"], network_mode="awsvpc",
             cpu="256", memory="512",
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture="X86_64"),
-            execution_role_arn=args.execution_role.arn, task_role_arn=role.arn, volumes=scratch_volumes(),
+            execution_role_arn=execution.arn, task_role_arn=role.arn,
+            volumes=scratch_volumes(ecs_exec=True),
             container_definitions=container_definitions(
                 name="db-access", image=DB_ACCESS_IMAGE, port=0, log_group=log_group, region=ctx.region,
-                environment={}, secrets={}, command=["sleep", str(DB_ACCESS_SECONDS)]),
+                environment={}, secrets={}, ecs_exec=True, command=["sleep", str(DB_ACCESS_SECONDS)]),
             opts=child)
         self.register_outputs({"task_family": self.task_family})

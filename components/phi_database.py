@@ -73,6 +73,9 @@ class PhiDatabase(pulumi.ComponentResource):
     """The application's IAM-authenticated database user (created once by hand, README)."""
     identifier: str
     """The instance identifier."""
+    postgresql_log_group_name: pulumi.Output[str]
+    """The log group RDS exports the PostgreSQL log to (pgAudit, connections, failed logins): an
+    output of the group, so whatever reads it waits until the group exists."""
 
     DATABASE_NAME = "app"
 
@@ -167,9 +170,17 @@ class PhiDatabase(pulumi.ComponentResource):
             final_snapshot_identifier=final_snapshot_name(self.identifier) if args.holds_phi else None,
             snapshot_identifier=db.snapshot_identifier,
             restore_to_point_in_time=restore,
+            # Replaced only by a change to an input CreateDBInstance alone takes (key, storage
+            # encryption, database name, master user: no ModifyDBInstance member), under the same
+            # identifier, which the log groups above and the alarms' filters name: the old
+            # instance must go first (DBInstanceAlreadyExists otherwise). Synthetic data only; a
+            # PHI stack's instance is protected, and Pulumi refuses to replace it at all.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, attachment],
-                                        ignore_changes=["finalSnapshotIdentifier"]),
+                                        ignore_changes=["finalSnapshotIdentifier"],
+                                        delete_before_replace=not args.holds_phi),
         )
+        self.postgresql_log_group_name = log_groups[LOG_EXPORTS.index("postgresql")].name
         self.endpoint = self.instance.endpoint
         self.secret_arn = self.instance.master_user_secrets.apply(_master_secret_arn)
-        self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})
+        self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn,
+                               "postgresql_log_group_name": self.postgresql_log_group_name})

@@ -73,10 +73,18 @@ class SecureBucket(pulumi.ComponentResource):
 
         bucket_name = args.aws.bucket_name(args.name_scope or args.stack, args.purpose)
         arn = args.aws.bucket_arn(bucket_name)
+        # Object Lock is create-only (CreateBucket ObjectLockEnabledForBucket) and the name is in
+        # policies and the pack's patterns, so a replacement keeps it: the old bucket must go
+        # first. Created first, the new bucket fails (BucketAlreadyOwnedByYou), or in us-east-1
+        # "succeeds" as the old one (S3 answers 200 there) and the old one's delete then takes it.
+        # Only a bucket `pulumi destroy` may empty is deleted first; any other is refused
+        # (BucketNotEmpty), and a PHI stack's buckets are protected: Pulumi refuses to replace them.
         bucket = s3.Bucket(
             name, bucket=bucket_name, object_lock_enabled=True if args.object_lock else None,
             force_destroy=args.force_destroy or None,
-            tags={"Purpose": args.purpose}, opts=child,
+            tags={"Purpose": args.purpose},
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain,
+                                        delete_before_replace=args.force_destroy or None),
         )
         self.bucket, self.bucket_name, self.arn = bucket, bucket.bucket, bucket.arn
 

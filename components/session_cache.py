@@ -215,9 +215,15 @@ class SessionCache(pulumi.ComponentResource):
             ],
             tags=TAGS,
             # The name chosen at creation is the one used at deletion.
+            # The key, at-rest encryption, port and subnet group are create-only (no
+            # ModifyReplicationGroup member) and the connect policy below names the group by its
+            # id: a replacement keeps the id, so the old group goes first
+            # (ReplicationGroupAlreadyExists otherwise). It holds sessions only, and a PHI stack's
+            # group keeps its final snapshot (and is protected: Pulumi refuses to replace it).
             opts=pulumi.ResourceOptions(parent=self, protect=kept.protect,
                                         depends_on=list(log_groups.values()),
-                                        ignore_changes=["finalSnapshotIdentifier"]),
+                                        ignore_changes=["finalSnapshotIdentifier"],
+                                        delete_before_replace=True),
         )
         attach_policy(f"{name}-connect", args.workload_role_name,
                       "Connect to the session cache as the application's IAM-authenticated user",

@@ -21,6 +21,49 @@ GUARDDUTY_FEATURES = ("S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVE
                       "RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS")
 RUNTIME_AGENTS = ("EC2_AGENT_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT")
 
+# With automated agent management for Fargate (RUNTIME_AGENTS), GuardDuty adds its agent as a
+# sidecar to every task, pulled with the task's execution role from this repository in GuardDuty's
+# own account for the region. Source: GuardDuty User Guide, "Amazon ECR repository hosting
+# GuardDuty agent" > "ECR Repository for GuardDuty agent on AWS Fargate (Amazon ECS only)",
+# https://docs.aws.amazon.com/guardduty/latest/ug/ecs-runtime-agent-ecr-image-uri.html
+# (read 2026-12-06; 33 regions, commercial partition). A region missing here fails the program:
+# add it from that page.
+GUARDDUTY_FARGATE_AGENT_REPOSITORY = "aws-guardduty-agent-fargate"
+GUARDDUTY_FARGATE_AGENT_ACCOUNTS = {
+    "us-east-1": "593207742271", "us-east-2": "307168627858", "us-west-1": "684579721401",
+    "us-west-2": "733349766148", "ca-central-1": "354763396469", "ca-west-1": "339712888787",
+    "mx-central-1": "311141559934", "sa-east-1": "758426053663",
+    "eu-west-1": "694911143906", "eu-west-2": "892757235363", "eu-west-3": "665651866788",
+    "eu-central-1": "323658145986", "eu-central-2": "529164026651", "eu-north-1": "591436053604",
+    "eu-south-1": "266869475730", "eu-south-2": "919611009337",
+    "ap-south-1": "251508486986", "ap-south-2": "950823858135", "ap-east-1": "258348409381",
+    "ap-east-2": "259886477082", "ap-northeast-1": "533107202818", "ap-northeast-2": "914738172881",
+    "ap-northeast-3": "273192626886", "ap-southeast-1": "174946120834",
+    "ap-southeast-2": "005257825471", "ap-southeast-3": "510637619217",
+    "ap-southeast-4": "251357961535", "ap-southeast-5": "156041399949",
+    "ap-southeast-7": "054037130133", "me-south-1": "536382113932", "me-central-1": "000014521398",
+    "il-central-1": "870907303882", "af-south-1": "197869348890",
+}
+# The tag that excludes an ECS cluster from GuardDuty's automated Fargate agent (key and value
+# case-sensitive, on the cluster): no agent in its tasks, so no GuardDuty-created VPC endpoint and
+# security group that `pulumi destroy` cannot delete (ECS Developer Guide, "Remove Runtime
+# Monitoring from an Amazon ECS cluster"; GuardDuty User Guide, "Using Infrastructure as Code (IaC)
+# with GuardDuty automated security agents").
+GUARDDUTY_EXCLUSION_TAG = ("GuardDutyManaged", "false")
+
+
+def guardduty_agent_repository_arn(ctx: AwsContext) -> str:
+    """The ECR repository GuardDuty's Fargate agent is pulled from in the stack's region."""
+    account = GUARDDUTY_FARGATE_AGENT_ACCOUNTS.get(ctx.region)
+    if ctx.partition != "aws" or account is None:
+        raise pulumi.RunError(
+            f"GuardDuty's Fargate agent repository is not known for region {ctx.region} "
+            f"(partition {ctx.partition}): add the region's account from the GuardDuty User Guide page "
+            "'ECR Repository for GuardDuty agent on AWS Fargate (Amazon ECS only)' to "
+            "GUARDDUTY_FARGATE_AGENT_ACCOUNTS in components/threat_detection.py")
+    return f"arn:{ctx.partition}:ecr:{ctx.region}:{account}:repository/{GUARDDUTY_FARGATE_AGENT_REPOSITORY}"
+
+
 # There is no Security Hub HIPAA standard; HIPAA coverage comes from the conformance pack.
 SECURITY_HUB_STANDARDS = {
     "aws-foundational-security-best-practices": "standards/aws-foundational-security-best-practices/v/1.0.0",

@@ -1294,3 +1294,160 @@ _enums_wherever("aws:wafv2/webAcl:WebAcl", "wafv2", {
     "challenge.sensitivity": "SensitivityToAct",
     "challenge.usageOfAction": "UsageOfAction",
 }, under="rules[]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs only the Create call takes (tests/test_replacement_names.py)
+# ---------------------------------------------------------------------------------------------
+# A change to such an input makes the provider replace the resource: the service has no call
+# that changes it. Derived from botocore: the members of the resource's Create*/Register*
+# request that no Update*/Modify*/Put*/Set* operation on the same resource accepts. A resource
+# created by a Put* call (PutMetricAlarm, PutRule...) is updated by the same call: nothing is
+# create-only. "The same resource": an operation whose request carries the resource's name
+# member or a member named after the resource (`TargetGroupArn` for CreateTargetGroup), so that
+# UpdateRepositoryCreationTemplate's encryptionConfiguration does not count for a repository.
+
+UPDATE_VERBS = ("Update", "Modify", "Put", "Set")
+_CREATE_VERBS = re.compile(r"(Create|Register|Put|Request|Allocate|Subscribe|Enable|Attach|Associate|"
+                           r"Authorize|ChangeResource)")
+_IDENTIFIER_ENDINGS = ("", "name", "arn", "id", "identifier")
+
+# Where botocore alone gets it wrong: the service changes a create member through an operation
+# of another verb or under another member name. (type, create member) -> (operation, member); a
+# test checks that botocore has both.
+UPDATED_ELSEWHERE: dict[tuple[str, str], tuple[str, str]] = {
+    # IAM "UpdateAssumeRolePolicy": "Updates the policy that grants an IAM entity permission to
+    # assume a role."
+    ("aws:iam/role:Role", "AssumeRolePolicyDocument"): ("UpdateAssumeRolePolicy", "PolicyDocument"),
+    # CloudWatch Logs "AssociateKmsKey": "Associates the specified KMS key with ... a log group".
+    ("aws:cloudwatch/logGroup:LogGroup", "kmsKeyId"): ("AssociateKmsKey", "kmsKeyId"),
+    # RDS "ModifyDBInstance" CloudwatchLogsExportConfiguration: "The log types to be enabled for export".
+    ("aws:rds/instance:Instance", "EnableCloudwatchLogsExports"):
+        ("ModifyDBInstance", "CloudwatchLogsExportConfiguration"),
+    # ElastiCache "ModifyReplicationGroup" UserGroupIdsToAdd / "IncreaseReplicaCount" NewReplicaCount.
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "UserGroupIds"):
+        ("ModifyReplicationGroup", "UserGroupIdsToAdd"),
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "NumCacheClusters"):
+        ("IncreaseReplicaCount", "NewReplicaCount"),
+    # ElastiCache "ModifyUserGroup" UserIdsToAdd.
+    ("aws:elasticache/userGroup:UserGroup", "UserIds"): ("ModifyUserGroup", "UserIdsToAdd"),
+    # RDS "ModifyDBInstance" DBPortNumber: "The port number on which the database accepts connections."
+    ("aws:rds/instance:Instance", "Port"): ("ModifyDBInstance", "DBPortNumber"),
+    # IAM "CreatePolicyVersion": a managed policy's document changes by a new default version.
+    ("aws:iam/policy:Policy", "PolicyDocument"): ("CreatePolicyVersion", "PolicyDocument"),
+    # SNS "SetTopicAttributes" (AttributeName, AttributeValue): the attributes the program sets
+    # (KmsMasterKeyId, Policy, DisplayName); FifoTopic alone is create-only and the program sets none.
+    ("aws:sns/topic:Topic", "Attributes"): ("SetTopicAttributes", "AttributeValue"),
+}
+
+
+def _operations(service: str) -> list[Any]:
+    model: Any = service_model(service)  # botocore's ServiceModel (untyped cached properties)
+    return [model.operation_model(name) for name in model.operation_names]
+
+
+@functools.cache
+def create_operation(type_token: str) -> Optional[tuple[Any, Optional[str]]]:
+    """(the operation that creates a resource of this type, the member of its request that holds
+    API_MODELS' first shape, or None when that shape is the request itself), or None."""
+    model = API_MODELS[type_token]
+    root = model.shapes[0]
+    found: list[tuple[Any, Optional[str]]] = []
+    for op in _operations(model.service):
+        request = op.input_shape
+        if request is None:
+            continue
+        if request.name == root:
+            found.append((op, None))
+        found += [(op, member) for member, member_shape in request.members.items()
+                  if member_shape.name == root]
+    found.sort(key=lambda candidate: 0 if _CREATE_VERBS.match(candidate[0].name) else 1)
+    return found[0] if found else None
+
+
+def _member_names(structure, depth: int) -> set[str]:
+    names: set[str] = set()
+    if structure is None or structure.type_name != "structure":
+        return names
+    for name, member in structure.members.items():
+        names.add(_norm(name))
+        if depth > 0:
+            names |= _member_names(member.member if member.type_name == "list" else member, depth - 1)
+    return names
+
+
+def _noun(operation_name: str) -> str:
+    return _norm(_CREATE_VERBS.sub("", operation_name, count=1))
+
+
+def updates_of(type_token: str) -> list[Any]:
+    """The Update*/Modify*/Put*/Set* operations that act on an existing resource of this type."""
+    created = create_operation(type_token)
+    if created is None:
+        return []
+    create, _ = created
+    noun = _noun(create.name)
+    identifiers = {noun + ending for ending in _IDENTIFIER_ENDINGS}
+    name_member = create_member(type_token, "name")
+    if name_member:
+        identifiers.add(_norm(name_member))
+    return [op for op in _operations(API_MODELS[type_token].service)
+            if op.name.startswith(UPDATE_VERBS) and op.name != create.name and op.input_shape is not None
+            and identifiers & {_norm(m) for m in op.input_shape.members}]
+
+
+@functools.cache
+def create_only_members(type_token: str) -> frozenset[str]:
+    """Members of the create request (or of its nested shape API_MODELS names first) that no
+    operation in updates_of() accepts, at its top level or one level down; empty for a Put*."""
+    created = create_operation(type_token)
+    if created is None:
+        raise LookupError(f"{type_token}: no botocore operation takes {API_MODELS[type_token].shapes[0]}")
+    create, nested = created
+    if create.name.startswith("Put"):
+        return frozenset()
+    root = create.input_shape if nested is None else create.input_shape.members[nested]
+    updatable: set[str] = set()
+    for op in updates_of(type_token):
+        if nested is not None and any(m.name == root.name for m in op.input_shape.members.values()):
+            return frozenset()  # the update takes the whole nested shape (UpdateBackupPlan)
+        updatable |= _member_names(op.input_shape, 1)
+    return frozenset(member for member in root.members
+                     if _norm(member) not in updatable and (type_token, member) not in UPDATED_ELSEWHERE)
+
+
+def create_member(type_token: str, prop: str) -> Optional[str]:
+    """The member of the create request's root shape a top-level pulumi input is sent in (a
+    structure member holding it when it lies one level down), or None."""
+    created = create_operation(type_token)
+    if created is None:
+        return None
+    create, nested = created
+    root = create.input_shape if nested is None else create.input_shape.members[nested]
+    model = API_MODELS[type_token]
+    renamed = model.renames.get(prop)
+    if renamed:
+        first = renamed.split(".")[0]
+        return first if first in root.members else None
+    member = _member(root, prop)
+    if member is not None:
+        return next(name for name, shape_ in root.members.items() if shape_ is member)
+    for name, holder in root.members.items():
+        if holder.type_name == "structure" and _member(holder, prop) is not None:
+            return name
+    return None
+
+
+def create_only_inputs(type_token: str, inputs: Mapping[str, Any]) -> dict[str, str]:
+    """The top-level inputs a resource sets that only its create call takes: input -> member."""
+    if type_token not in API_MODELS:
+        raise LookupError(f"{type_token} has no entry in API_MODELS")
+    members = create_only_members(type_token)
+    found = {}
+    for prop, value in inputs.items():
+        if value is None or prop in NOT_SENT_ANYWHERE or not_sent_reason(type_token, prop):
+            continue
+        member = create_member(type_token, prop)
+        if member in members:
+            found[prop] = member
+    return found

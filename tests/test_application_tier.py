@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
+from components.aws_context import AwsContext
 from components.ingress import MANAGED_RULE_GROUPS, TLS_POLICY
+from components.threat_detection import GUARDDUTY_FARGATE_AGENT_ACCOUNTS, guardduty_agent_repository_arn
 from tests.conftest import arn_of, run_stack
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -67,6 +70,37 @@ def test_the_target_group_speaks_https_to_the_tasks(any_stack):
     assert group["healthCheck"]["protocol"] == "HTTPS" and group["healthCheck"]["path"] == "/health"
 
 
+def test_the_target_group_can_be_replaced_without_a_name_clash(any_stack):
+    """botocore elbv2: ModifyTargetGroup changes only health checks, so a new port or protocol
+    replaces the group; Pulumi creates the new one first, and a fixed name would fail it
+    (DuplicateTargetGroupName). The provider names it (SDK docstring of aws.lb.TargetGroup: "If
+    omitted, this provider will assign a random, unique name"); everything that uses the group
+    follows it by reference, so it moves to the new group before the old one is deleted."""
+    group = any_stack.named("hipaa-ingress", "aws:lb/targetGroup:TargetGroup")
+    assert "name" not in group.inputs and "namePrefix" not in group.inputs
+    assert group.delete_before_replace is not True
+    https = any_stack.named("hipaa-ingress-https", LISTENER)
+    assert https.inputs["defaultActions"][0]["targetGroupArn"] == group.outputs["arn"]
+    assert group.urn in https.property_dependencies["defaultActions"]
+    service = any_stack.named("hipaa-app", SERVICE)
+    assert service.inputs["loadBalancers"][0]["targetGroupArn"] == group.outputs["arn"]
+    assert group.urn in service.property_dependencies["loadBalancers"]
+    unhealthy = any_stack.named("hipaa-app-alarms-unhealthy-targets", ALARM)
+    assert unhealthy.inputs["dimensions"]["TargetGroup"] == group.outputs["arnSuffix"]
+    assert group.urn in unhealthy.property_dependencies["dimensions"]
+
+
+def test_an_issued_certificate_is_replaced_create_before_destroy(prod):
+    """ACM DeleteCertificate refuses a certificate in use (ResourceInUseException, botocore acm);
+    the SDK docstring of aws.acm.Certificate recommends create-before-destroy for one a listener
+    uses. The listener takes the validated certificate, so it moves before the old one goes."""
+    (certificate,) = prod.of_type("aws:acm/certificate:Certificate")
+    assert certificate.delete_before_replace is not True
+    (validation,) = prod.of_type("aws:acm/certificateValidation:CertificateValidation")
+    https = prod.named("hipaa-ingress-https", LISTENER)
+    assert validation.urn in https.property_dependencies["certificateArn"]
+
+
 def test_the_waf_is_associated_with_managed_rules_a_rate_limit_and_logs(any_stack):
     (acl,) = any_stack.of_type("aws:wafv2/webAcl:WebAcl")
     groups = {r["statement"]["managedRuleGroupStatement"]["name"] for r in acl.inputs["rules"]
@@ -94,9 +128,6 @@ def test_tasks_run_without_public_ips_as_non_root_on_a_read_only_filesystem(any_
             assert container["user"].split(":")[0] not in ("", "0", "root")
             assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
             assert container["logConfiguration"]["logDriver"] == "awslogs"
-            # ECS Exec's agent needs these writable beside the read-only root.
-            paths = {m["containerPath"] for m in container["mountPoints"]}
-            assert {"/var/lib/amazon/ssm", "/var/log/amazon/ssm"} <= paths
             assert not any(v.get("name", "").upper().endswith(("PASSWORD", "SECRET", "TOKEN"))
                            for v in container["environment"])
     (service,) = any_stack.of_type(SERVICE)
@@ -114,15 +145,115 @@ def test_the_task_role_is_exactly_the_workload_role(any_stack):
     assert app["executionRoleArn"] == execution.outputs["arn"] != workload.outputs["arn"]
 
 
+# The workaround for ECS Exec with a read-only root filesystem, from
+# https://github.com/aws/containers-roadmap/issues/1359 (AWS's ECS Exec guide calls the combination
+# unsupported): the SSM agent's three directories as writable volumes.
+ECS_EXEC_WRITABLE = {"/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"}
+
+
+def _writable_paths(task_definition) -> set[str]:
+    (container,) = _containers(task_definition)
+    volumes = {v["name"] for v in task_definition.inputs["volumes"]}
+    assert {m["sourceVolume"] for m in container["mountPoints"]} == volumes
+    assert all(m["readOnly"] is False for m in container["mountPoints"])
+    return {m["containerPath"] for m in container["mountPoints"]}
+
+
+def test_only_the_db_access_task_is_reachable_by_ecs_exec_with_the_agents_writable_directories(any_stack):
+    """The application service has no ECS Exec (no shell in a PHI application container; the
+    workload role has no Session Manager channel); the db-access task keeps it, with the writable
+    volumes of the containers-roadmap 1359 workaround and a read-only root."""
+    service = any_stack.named("hipaa-app", SERVICE).inputs
+    assert service["enableExecuteCommand"] is False
+    assert _writable_paths(any_stack.named("hipaa-app", TASK_DEFINITION)) == {"/tmp"}
+    access = any_stack.named("hipaa-operator", TASK_DEFINITION)
+    assert _writable_paths(access) == {"/tmp"} | ECS_EXEC_WRITABLE
+    assert _containers(access)[0]["readonlyRootFilesystem"] is True
+    workload = any_stack.named("hipaa-workload", "aws:iam/role:Role").outputs["name"]
+    actions = {a for p in _policies_of(any_stack, workload) for s in p["Statement"]
+               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not any(a.startswith("ssmmessages:") for a in actions)
+    task_role = any_stack.named("hipaa-operator-task", "aws:iam/role:Role").outputs["name"]
+    access_actions = {a for p in _policies_of(any_stack, task_role) for s in p["Statement"]
+                      for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert "ssmmessages:OpenDataChannel" in access_actions
+    # Sessions stay encrypted and logged through the cluster's execute-command configuration.
+    (cluster,) = any_stack.of_type("aws:ecs/cluster:Cluster")
+    assert cluster.inputs["configuration"]["executeCommandConfiguration"]["logging"] == "OVERRIDE"
+
+
+def _policies_of(run, role_name: str) -> list[dict]:
+    """The documents of the managed policies attached to the role named `role_name`."""
+    arns = {a.inputs["policyArn"] for a in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if a.inputs["role"] == role_name}
+    return [json.loads(p.inputs["policy"]) for p in run.of_type("aws:iam/policy:Policy")
+            if p.outputs["arn"] in arns]
+
+
+def _pull_resources(run, role_arn: str) -> set[str]:
+    role = next(r for r in run.of_type("aws:iam/role:Role") if r.outputs["arn"] == role_arn)
+    pull = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}
+    found = set()
+    for policy in _policies_of(run, role.outputs["name"]):
+        for statement in policy["Statement"]:
+            actions = statement["Action"]
+            actions = {actions} if isinstance(actions, str) else set(actions)
+            if statement["Effect"] == "Allow" and pull <= actions:
+                resources = statement["Resource"]
+                found |= {resources} if isinstance(resources, str) else set(resources)
+    return found
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-2"])
+def test_every_task_execution_role_may_pull_guardduty_s_runtime_agent(region):
+    """GuardDuty Runtime Monitoring with automated Fargate agent management adds its agent to every
+    task and pulls it with the task's execution role from `aws-guardduty-agent-fargate` in
+    GuardDuty's account for the region (GuardDuty User Guide, "ECR Repository for GuardDuty agent on
+    AWS Fargate (Amazon ECS only)": us-east-1 593207742271, eu-west-2 892757235363). Without the pull
+    rights the agent never starts, and Runtime Monitoring silently covers nothing."""
+    expected = {"us-east-1": "593207742271", "eu-west-2": "892757235363"}[region]
+    run = run_stack("prod", overrides={"aws:region": region})
+    tasks = run.of_type(TASK_DEFINITION)
+    assert len(tasks) == 2
+    for task in tasks:
+        assert f"arn:aws:ecr:{region}:{expected}:repository/aws-guardduty-agent-fargate" in _pull_resources(
+            run, task.inputs["executionRoleArn"]), task.name
+
+
+def test_a_region_without_a_known_guardduty_agent_repository_fails_clearly():
+    ctx = AwsContext(account_id="123456789012", region="xx-nowhere-1", partition="aws",
+                     dns_suffix="amazonaws.com")
+    with pytest.raises(pulumi.RunError, match="agent repository is not known for region xx-nowhere-1"):
+        guardduty_agent_repository_arn(ctx)
+
+
+def test_the_guardduty_agent_table_names_only_real_regions_and_account_ids():
+    """A typo in the table would point the pull rights at nobody: every region is one botocore's
+    endpoint data knows in the `aws` partition, every account id has 12 digits."""
+    from botocore.loaders import Loader
+    endpoints = Loader().load_data("endpoints")
+    (aws_partition,) = [p for p in endpoints["partitions"] if p["partition"] == "aws"]
+    assert set(GUARDDUTY_FARGATE_AGENT_ACCOUNTS) <= set(aws_partition["regions"])
+    assert all(len(a) == 12 and a.isdigit() for a in GUARDDUTY_FARGATE_AGENT_ACCOUNTS.values())
+
+
 def test_the_service_rolls_back_failed_deployments_and_scales_on_cpu(any_stack):
     service = any_stack.named("hipaa-app", SERVICE).inputs
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert service["enableExecuteCommand"] is True and service["launchType"] == "FARGATE"
+    assert service["launchType"] == "FARGATE"
     (policy,) = any_stack.of_type("aws:appautoscaling/policy:Policy")
     tracking = policy.inputs["targetTrackingScalingPolicyConfiguration"]
     assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
     (target,) = any_stack.of_type("aws:appautoscaling/target:Target")
     assert target.inputs["maxCapacity"] >= target.inputs["minCapacity"]
+    # The service is named by the provider (a replacement must not clash with the old one): auto
+    # scaling addresses it as service/<cluster>/<service> (botocore application-autoscaling
+    # RegisterScalableTarget ResourceId) through its output, so it follows a replacement.
+    service = any_stack.named("hipaa-app", SERVICE)
+    assert "name" not in service.inputs
+    (cluster,) = any_stack.of_type("aws:ecs/cluster:Cluster")
+    assert target.inputs["resourceId"] == f"service/{cluster.inputs['name']}/{service.outputs['name']}"
+    assert service.urn in target.property_dependencies["resourceId"]
 
 
 def test_the_image_repository_is_encrypted_immutable_and_scanned(any_stack):
@@ -200,6 +331,16 @@ def test_tier_alarms_notify_the_alert_topic(any_stack):
     assert band["thresholdMetricId"] == "band" and band["comparisonOperator"] == "GreaterThanUpperThreshold"
     failed_logins = any_stack.named("hipaa-app-alarms-db-failed-logins", "aws:cloudwatch/logMetricFilter:LogMetricFilter")
     assert failed_logins.inputs["logGroupName"].endswith("/postgresql")
+
+
+def test_the_failed_login_filter_waits_for_the_database_log_group(any_stack):
+    """botocore logs: PutMetricFilter on a log group that does not exist fails with
+    ResourceNotFoundException; on a new stack the filter must be created after the group."""
+    group = any_stack.named("hipaa-db-postgresql", "aws:cloudwatch/logGroup:LogGroup")
+    failed_logins = any_stack.named("hipaa-app-alarms-db-failed-logins",
+                                    "aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    assert failed_logins.inputs["logGroupName"] == group.inputs["name"]
+    assert group.urn in failed_logins.property_dependencies["logGroupName"]
 
 
 def test_the_database_endpoint_reaches_the_task_through_parameter_store_not_its_definition(any_stack):

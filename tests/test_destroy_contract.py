@@ -7,12 +7,20 @@ registers (README, "Tearing down"):
   COMPLIANCE lock anywhere, every bucket and vault emptied on delete, no final snapshot, keys
   gone after the 7-day minimum.
 The account layer (only where a stack owns it) is kept on delete in both: it protects the account.
+
+GuardDuty Runtime Monitoring with automated agents (enabled account-wide by the account layer) puts a
+VPC endpoint and a security group, outside Pulumi's state, in every VPC with a covered workload; they
+block deleting the subnets and the VPC (GuardDuty User Guide, "Using Infrastructure as Code (IaC)
+with GuardDuty automated security agents"). A synthetic stack excludes its workloads with the tag
+`GuardDutyManaged`=`false`, on the ECS cluster (ECS Developer Guide, "Remove Runtime Monitoring from
+an Amazon ECS cluster": key and value are case-sensitive).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from components.threat_detection import GUARDDUTY_EXCLUSION_TAG
 from preflight.stack_config import load_stack_config, stack_names
 from tests.conftest import cached_run
 
@@ -88,6 +96,35 @@ def test_pulumi_destroy_removes_everything_a_synthetic_stack_created(stack):
     assert db.inputs["deletionProtection"] is False
     assert db.inputs["skipFinalSnapshot"] is True and db.inputs["deleteAutomatedBackups"] is True
     assert "finalSnapshotIdentifier" not in db.inputs
+
+
+# What GuardDuty's automated agents cover, each excluded by the tag on itself (EKS and ECS: the
+# cluster; EC2: the instance).
+GUARDDUTY_AGENT_TARGETS = {"aws:ecs/cluster:Cluster", "aws:eks/cluster:Cluster", "aws:ec2/instance:Instance"}
+
+
+def test_the_exclusion_tag_is_spelled_as_aws_documents_it():
+    assert GUARDDUTY_EXCLUSION_TAG == ("GuardDutyManaged", "false")
+
+
+@pytest.mark.parametrize("stack", _stacks("synthetic"))
+def test_guardduty_creates_nothing_in_a_synthetic_stack_s_vpc(stack):
+    """Every workload GuardDuty's automated agents could cover carries `GuardDutyManaged`=`false`
+    as registered (after the stack's tag transform), so no GuardDuty-created endpoint or security
+    group keeps `pulumi destroy` from deleting the subnets and the VPC."""
+    run = cached_run(stack)
+    targets = [r for r in _environment_layer(run) if r.type in GUARDDUTY_AGENT_TARGETS]
+    assert targets, "the stack has no Fargate cluster: nothing to check"
+    key, value = GUARDDUTY_EXCLUSION_TAG
+    assert [r.name for r in targets if (r.inputs.get("tags") or {}).get(key) != value] == []
+
+
+@pytest.mark.parametrize("stack", _stacks("phi"))
+def test_a_phi_stack_s_workloads_stay_covered_by_guardduty(stack):
+    run = cached_run(stack)
+    key, _ = GUARDDUTY_EXCLUSION_TAG
+    targets = [r for r in _environment_layer(run) if r.type in GUARDDUTY_AGENT_TARGETS]
+    assert targets and [r.name for r in targets if key in (r.inputs.get("tags") or {})] == []
 
 
 @pytest.mark.parametrize("stack", stack_names())
