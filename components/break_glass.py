@@ -2,8 +2,11 @@
 
 The RDS-managed master secret is the `rds_superuser` credential. The application never reads
 it: it connects with IAM database authentication as its own database role (WorkloadRole). Only
-this role (and the Identity Center break-glass permission set that may assume it) may read the
-secret; sessions last an hour at most, and every assumption raises an alarm (SecurityAlarms).
+this role may read the secret. People reach it one way: signed in with the Identity Center
+break-glass permission set (WorkforceAccess), whose only grant on it is `sts:AssumeRole` on this
+role's ARN, they assume it; its trust admits only that set's Identity Center role. Sessions last an
+hour at most, and every assumption raises an alarm (SecurityAlarms), so the alarm watches the only
+path to the secret.
 """
 
 from __future__ import annotations
@@ -20,6 +23,24 @@ from .policy_documents import key_by_alias, policy_json, rds_master_secret
 from .role_policy import attach_policy, iam_path
 
 SESSION_SECONDS = 3600
+
+
+def role_name(stack: str) -> str:
+    """Known before the role exists: the alarm (`*-db-break-glass`) and the permission set name it."""
+    return f"hipaa-aws-{stack}-db-break-glass"
+
+
+def role_arn(ctx: AwsContext, stack: str) -> str:
+    """The role's ARN, path included (IAM identifiers: `arn:aws:iam::<account>:role/<path><name>`)."""
+    return ctx.arn("iam", f"role{iam_path(stack)}{role_name(stack)}", region=False)
+
+
+def assume_statements(ctx: AwsContext, stack: str) -> list[dict]:
+    """What the break-glass permission set holds on the secret: assuming this role, nothing more.
+    The trust names the account, which delegates to the account's IAM (IAM "Policy elements:
+    Principal"): without this grant on a caller's identity nobody can assume the role."""
+    return [{"Sid": "AssumeBreakGlassRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": role_arn(ctx, stack)}]
 
 
 def break_glass_trust(ctx: AwsContext, stack: str) -> str:
@@ -71,7 +92,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
     def __init__(self, name: str, args: BreakGlassAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:BreakGlassAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.role_name = f"hipaa-aws-{args.stack}-db-break-glass"
+        self.role_name = role_name(args.stack)
         role = aws.iam.Role(
             name, name=self.role_name, path=iam_path(args.stack),
             description="Break-glass: read the database master secret (MFA, one hour, alarmed)",

@@ -2,13 +2,21 @@
 
 - read-only (four hours): AWS's `job-function/ViewOnlyAccess` (resource metadata, no data), never
   `ReadOnlyAccess` (it reads S3 objects, secrets and more), plus a guardrail that denies reading
-  PHI should AWS ever widen the managed policy (AWS managed policies change between versions).
+  PHI should AWS ever widen the managed policy (AWS managed policies change between versions), and
+  denies listing the object keys of every stack's PHI bucket, which ViewOnlyAccess allows on every
+  bucket (keys can carry PHI; the read-only set of one stack must not list another's).
 - phi-operator (four hours): reads the PHI bucket, decrypts its objects with the storage key only
   through S3, connects to the database as `phi_operator_<stack>` with IAM database authentication, and
-  reaches the database through a Session Manager port-forwarding session on a task of the stack's
-  ECS cluster. No shell: only the port-forwarding document, checked for every session.
-- break-glass (one hour): the only permission set that may read the database master secret
-  (the `rds_superuser` credential); every sign-in with it raises an alarm.
+  reaches the database through the tunnel (below).
+- break-glass (one hour): may assume the database break-glass role (BreakGlassAccess), the only
+  identity that reads the master secret (the `rds_superuser` credential), and use the tunnel; every
+  sign-in with the set and every assumption of the role raise an alarm.
+
+The tunnel (OperatorAccess): the operator runs the stack's db-access task, tagged with their own
+user id, and opens a Session Manager port-forwarding session through it. They may run that task
+family only, in the stack's cluster only, pass only its two roles to ECS, and stop or open sessions
+into the tasks they started only. No shell: only the port-forwarding document, checked for every
+session, and no ECS Exec.
 
 Each permission set's grants are customer-managed IAM policies in this account, referenced by name
 and path, not permission-set inline policies: Identity Center provisions an inline policy as an
@@ -37,7 +45,9 @@ import pulumi_aws as aws
 
 from .app_settings import IdentityCenterSettings
 from .aws_context import AwsContext
-from .break_glass import break_glass_statements
+from .app_service import cluster_name
+from .break_glass import assume_statements
+from .operator_access import execution_role_name, task_family, task_role_name
 from .policy_documents import database_user, database_user_arn, key_by_alias, policy_json
 from .role_policy import iam_path
 from .security_alarms import trail_event_alarm
@@ -51,12 +61,23 @@ DESCRIPTIONS = {
     READ_ONLY: "View resource configuration and metadata; no data, objects, secrets or log contents",
     PHI_OPERATOR: ("Read the PHI bucket and connect to the database as phi_operator_<stack> through "
                    "Session Manager"),
-    BREAK_GLASS: "Emergency: read the database master secret (one hour, alarmed)",
+    BREAK_GLASS: ("Emergency: assume the database break-glass role, which reads the master secret "
+                  "(one hour, alarmed)"),
 }
 # Only the job-function policy: never ReadOnlyAccess, which reads S3 objects and secret values.
 VIEW_ONLY_POLICY = "job-function/ViewOnlyAccess"
 PHI_OPERATOR_DB_ROLE = "phi_operator"  # the database user is phi_operator_<stack>
 PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
+# The tag each operator puts on the db-access task they run (`--tags key=Operator,value=<their
+# aws:userid>`): what makes a task theirs to stop and to tunnel through.
+OPERATOR_TAG = "Operator"
+# Every stack's PHI bucket, whatever the stack and account: AwsContext.bucket_name(stack,
+# "phi-documents") is `hipaa-aws-<stack>-phi-documents-<account>`.
+PHI_BUCKETS = "hipaa-aws-*-phi-documents-*"
+# Listing a bucket's objects, their versions, its multipart uploads and an upload's parts all return
+# object keys (Service Authorization Reference, Amazon S3: the List access level).
+OBJECT_KEY_LISTING = ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads",
+                      "s3:ListMultipartUploadParts")
 # sso-admin CreatePermissionSet Name (botocore sso-admin model).
 PERMISSION_SET_NAME = re.compile(r"[\w+=,.@-]{1,32}")
 ALARM_KEY = "workforce-break-glass-used"
@@ -66,12 +87,6 @@ ALARM_METRIC = "WorkforceBreakGlassUsed"
 def permission_set_name(stack: str, key: str) -> str:
     """Unique per Identity Center instance, which every stack shares: the stack is in the name."""
     return f"hipaa-{stack}-{key}"
-
-
-def ecs_cluster_name(stack: str) -> str:
-    """The stack's ECS cluster, which runs the application and the database access task
-    (AppService names it so): the only tasks a tunnel may go through."""
-    return f"hipaa-aws-{stack}"
 
 
 def policy_name(stack: str, key: str) -> str:
@@ -95,13 +110,16 @@ def validate(name: str, args: WorkforceAccessArgs) -> dict[str, str]:
     return names
 
 
-def read_only_guardrail_statements(bucket_arn: str) -> list[dict]:
+def read_only_guardrail_statements(partition: str) -> list[dict]:
     """Denials that keep the read-only set away from PHI whatever ViewOnlyAccess grants."""
+    phi_buckets = f"arn:{partition}:s3:::{PHI_BUCKETS}"
     return [
         {"Sid": "NoObjectReads", "Effect": "Deny", "Action": "s3:GetObject*", "Resource": "*"},
-        # Object keys can carry PHI (file names).
-        {"Sid": "NoPhiObjectListing", "Effect": "Deny",
-         "Action": ["s3:ListBucket", "s3:ListBucketVersions"], "Resource": bucket_arn},
+        # Object keys can carry PHI (file names). ViewOnlyAccess allows s3:ListBucket on every
+        # bucket, so every stack's PHI bucket is named here, not only this stack's; and any access
+        # point, through which a bucket's keys can be listed too.
+        {"Sid": "NoPhiObjectListing", "Effect": "Deny", "Action": list(OBJECT_KEY_LISTING),
+         "Resource": [phi_buckets, f"{phi_buckets}/*", f"arn:{partition}:s3:*:*:accesspoint/*"]},
         {"Sid": "NoSecretsDecryptionOrDatabase", "Effect": "Deny",
          "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt", "rds-db:connect"], "Resource": "*"},
         {"Sid": "NoSessionsIntoWorkloads", "Effect": "Deny",
@@ -130,22 +148,46 @@ def phi_operator_statements(ctx: AwsContext, stack: str, bucket_arn: str) -> lis
 
 
 def tunnel_statements(ctx: AwsContext, stack: str) -> list[dict]:
-    """Reach the private database from a laptop: a Session Manager port-forwarding session to the
-    database through a task of the stack's ECS cluster, and nothing a shell could do.
+    """Reach the private database from a laptop: run the stack's db-access task (OperatorAccess),
+    then a Session Manager port-forwarding session to the database through it, and nothing a shell
+    could do.
 
-    ssm:StartSession authorizes both the target (an ECS task) and the session document; with
-    ssm:SessionDocumentAccessCheck the default shell document (SSM-SessionManagerRunShell) also needs
-    an explicit grant, which this policy never gives. No ecs:ExecuteCommand: that is a shell in the
-    application's container, with the application's role.
+    - ecs:RunTask on the db-access family (any revision), in this stack's cluster, with ECS Exec on
+      (its SSM agent is what forwards the port). RunTask checks iam:PassRole on the task's roles
+      (and on any role override): only the db-access task role and the execution role, only to ECS.
+    - The operator tags the task with their own user id when they run it (tag-on-create needs
+      ecs:TagResource with ecs:CreateAction, ECS guide "Grant permission to tag resources on
+      creation"); stopping a task and opening a session into it need that tag: their own task, never
+      the application's.
+    - ssm:StartSession authorizes both the target (an ECS task, `task/<cluster>/<id>` as in the ECS
+      guide's "Limiting access to the Start Session action") and the session document; with
+      ssm:SessionDocumentAccessCheck the default shell document (SSM-SessionManagerRunShell) also
+      needs an explicit grant, which this policy never gives. No ecs:ExecuteCommand: a shell.
     """
     sessions = ctx.arn("ssm", "session/*")
-    cluster = ecs_cluster_name(stack)
+    cluster = cluster_name(stack)
     tasks = ctx.arn("ecs", f"task/{cluster}/*")
+    checked = {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
+    own_task = {"StringEquals": {f"aws:ResourceTag/{OPERATOR_TAG}": "${aws:userid}"}}
+    roles = [ctx.arn("iam", f"role{iam_path(stack)}{name}", region=False)
+             for name in (task_role_name(stack), execution_role_name(stack))]
     return [
-        {"Sid": "PortForwardThroughEcsTasks", "Effect": "Allow", "Action": "ssm:StartSession",
-         "Resource": [tasks,
-                      f"arn:{ctx.partition}:ssm:{ctx.region}::document/{PORT_FORWARDING_DOCUMENT}"],
-         "Condition": {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}},
+        {"Sid": "RunDatabaseAccessTask", "Effect": "Allow", "Action": "ecs:RunTask",
+         "Resource": ctx.arn("ecs", f"task-definition/{task_family(stack)}:*"),
+         "Condition": {"ArnEquals": {"ecs:cluster": ctx.arn("ecs", f"cluster/{cluster}")},
+                       "StringEquals": {"ecs:enable-execute-command": "true"}}},
+        {"Sid": "TagOwnTaskAtLaunch", "Effect": "Allow", "Action": "ecs:TagResource", "Resource": "*",
+         "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask",
+                                        f"aws:RequestTag/{OPERATOR_TAG}": "${aws:userid}"}}},
+        {"Sid": "PassDatabaseAccessRoles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles,
+         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        {"Sid": "StopOwnTask", "Effect": "Allow", "Action": "ecs:StopTask", "Resource": tasks,
+         "Condition": own_task},
+        {"Sid": "PortForwardThroughOwnTask", "Effect": "Allow", "Action": "ssm:StartSession",
+         "Resource": tasks, "Condition": {**checked, **own_task}},
+        {"Sid": "PortForwardingDocument", "Effect": "Allow", "Action": "ssm:StartSession",
+         "Resource": f"arn:{ctx.partition}:ssm:{ctx.region}::document/{PORT_FORWARDING_DOCUMENT}",
+         "Condition": checked},
         # Session Manager tags each session with the starter's user id (role-id:session-name).
         {"Sid": "OwnSessionsOnly", "Effect": "Allow", "Action": ["ssm:TerminateSession", "ssm:ResumeSession"],
          "Resource": sessions,
@@ -159,14 +201,17 @@ def tunnel_statements(ctx: AwsContext, stack: str) -> list[dict]:
         {"Sid": "DescribeTunnelTarget", "Effect": "Allow", "Action": "ecs:DescribeTasks", "Resource": tasks},
         {"Sid": "FindDatabaseEndpoint", "Effect": "Allow", "Action": "rds:DescribeDBInstances",
          "Resource": ctx.arn("rds", "db:*")},
+        # run-task's --network-configuration: an app subnet and the app security group.
+        {"Sid": "FindTaskNetwork", "Effect": "Allow",
+         "Action": ["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"], "Resource": "*"},
     ]
 
 
 def workforce_break_glass_statements(ctx: AwsContext, stack: str) -> list[dict]:
-    """The master secret (as BreakGlassAccess grants it) and the way to the database: the secret is
-    of no use without a path to the private database."""
-    return [*break_glass_statements(ctx, stack),
-            *tunnel_statements(ctx, stack)]
+    """Assume the break-glass role, which reads the master secret (BreakGlassAccess), and the way to
+    the database: the secret is of no use without a path to the private database. The set never
+    reads the secret itself: the role's assumption is the one path, and the one the alarm watches."""
+    return [*assume_statements(ctx, stack), *tunnel_statements(ctx, stack)]
 
 
 def break_glass_sign_in_pattern(ctx: AwsContext, set_name: str) -> str:
@@ -207,7 +252,7 @@ class WorkforceAccess(pulumi.ComponentResource):
         path = iam_path(args.stack)
 
         documents: dict[str, pulumi.Input[str]] = {
-            READ_ONLY: policy_json(*read_only_guardrail_statements(args.phi_bucket_arn)),
+            READ_ONLY: policy_json(*read_only_guardrail_statements(ctx.partition)),
             PHI_OPERATOR: policy_json(*phi_operator_statements(ctx, args.stack, args.phi_bucket_arn)),
             BREAK_GLASS: policy_json(*workforce_break_glass_statements(ctx, args.stack)),
         }
@@ -218,9 +263,11 @@ class WorkforceAccess(pulumi.ComponentResource):
         self.permission_set_arns = {}
         for key in PERMISSION_SETS:
             resource = f"{name}-{key}"
+            # No description: IAM's is immutable (botocore iam CreatePolicy), so editing its prose
+            # would replace this named policy, and IAM refuses to create the new one while the old,
+            # still attached, keeps the name. The permission set carries the description.
             policy = aws.iam.Policy(
                 resource, name=policy_name(args.stack, key), path=path,
-                description=f"Identity Center permission set {names[key]}: {DESCRIPTIONS[key]}",
                 policy=documents[key], opts=child)
             permission_set = aws.ssoadmin.PermissionSet(
                 resource, name=names[key], instance_arn=instance, description=DESCRIPTIONS[key],
@@ -257,6 +304,6 @@ class WorkforceAccess(pulumi.ComponentResource):
         trail_event_alarm(
             f"{name}-break-glass-used", f"hipaa-aws-{args.stack}-{ALARM_KEY}",
             f"Someone signed in with the Identity Center break-glass permission set {set_name} "
-            f"(the database master secret may be read)",
+            f"(they may now assume the database break-glass role, which reads the master secret)",
             log_group_name, break_glass_sign_in_pattern(args.aws, set_name), ALARM_METRIC,
             args.alert_topic_arn, self)

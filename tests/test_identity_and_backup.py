@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 
 from components.backup import MANAGED_POLICIES
+from components.workforce_access import BREAK_GLASS
+from tests.aws_reference import moto_data_module
 from tests.conftest import arn_of
+from tests.test_workforce_access import (
+    _action_matches, _listed, allowed, grants, master_secret_of, matches, role_arn,
+)
+
+IAM_POLICY, ROLE = "aws:iam/policy:Policy", "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+SSO_MANAGED_ATTACHMENT = "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 
 
 def test_password_policy_matches_the_hipaa_pack(prod):
@@ -54,7 +64,7 @@ def _statements(run, name):
 
 def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resources(any_stack):
     statements = _statements(any_stack, "hipaa-workload")
-    actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    actions = [a for s in statements for a in _listed(s["Action"])]
     assert not any("*" in a for a in actions)
     bucket = any_stack.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["arn"]
     stack = any_stack.stack
@@ -65,38 +75,108 @@ def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resourc
     # Keys by alias and the database user by its stack-specific name: judged at preview.
     assert by_sid["PhiKeys"]["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [
         f"alias/hipaa-aws-{stack}-storage", f"alias/hipaa-aws-{stack}-database"]}}
-    assert by_sid["DatabaseIamAuth"]["Resource"] == f"arn:aws:rds-db:us-east-1:123456789012:dbuser:*/app_{stack}"
+    assert by_sid["DatabaseIamAuth"]["Resource"] == (
+        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:*/app_{stack}")
     # The application connects as its own database role; it never reads the master secret.
     assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth"}
     assert "secretsmanager" not in json.dumps(statements)
 
 
+def _could_allow(document: dict, action: str, resource: str, context: dict) -> bool:
+    """Whether this document alone allows the request: its statements about other actions left out
+    (they cannot decide it, and may use conditions the evaluator does not read)."""
+    statements = [s for s in _listed(document["Statement"])
+                  if "Action" not in s or _action_matches(s["Action"], action)]
+    return allowed([{"Statement": statements}], action, resource, context)
+
+
 def test_only_the_break_glass_role_may_read_the_master_secret(any_stack):
-    """The RDS-managed secret is the rds_superuser credential: break-glass only, with MFA, for
-    an hour, alarmed."""
-    secret = any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
-    readers = [p.name for p in any_stack.of_type("aws:iam/policy:Policy")
-               if "secretsmanager:GetSecretValue" in p.inputs["policy"]
-               and '"Effect": "Allow"' in p.inputs["policy"]]
-    assert sorted(readers) == ["hipaa-break-glass", "hipaa-workforce-break-glass"]
-    assert secret.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
+    """The RDS-managed secret is the rds_superuser credential. Every identity policy the stack creates
+    (the Identity Center permission sets' included) and every AWS managed policy it attaches (moto's
+    copy of AWS's list), evaluated on a request for this database's master secret: only the
+    break-glass role's policy allows it, attached to that role only."""
     stack = any_stack.stack
-    for policy in ("hipaa-break-glass", "hipaa-workforce-break-glass"):
-        by_sid = {s["Sid"]: s for s in _statements(any_stack, policy)}
-        # Named before the secret exists: RDS tags its managed secret with the instance's ARN.
-        assert by_sid["MasterSecret"]["Resource"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-*"
-        assert by_sid["MasterSecret"]["Condition"] == {"StringEquals": {
-            "aws:ResourceTag/aws:rds:primaryDBInstanceArn": f"arn:aws:rds:us-east-1:123456789012:db:hipaa-aws-{stack}"}}
-        assert by_sid["MasterSecretKey"]["Condition"] == {
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/hipaa-aws-{stack}-secrets"},
-            "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
-    role = any_stack.named("hipaa-break-glass", "aws:iam/role:Role").inputs
-    assert role["maxSessionDuration"] == 3600
-    (trust,) = json.loads(role["assumeRolePolicy"])["Statement"]
-    assert trust["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
-        f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_hipaa-{stack}-break-glass_*",
-        f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_hipaa-{stack}-break-glass_*"]
+    database = any_stack.named("hipaa-db", "aws:rds/instance:Instance")
+    secret = database.outputs["masterUserSecrets"][0]["secretArn"]
+    assert secret.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
+    # RDS tags the secret it manages with its instance's ARN.
+    this = master_secret_of(f"arn:aws:rds:us-east-1:123456789012:db:{database.inputs['identifier']}")
+    documents = {p.name: json.loads(p.inputs["policy"]) for p in any_stack.of_type(IAM_POLICY)}
+    managed = json.loads(moto_data_module("iam/aws_managed_policies.py").aws_managed_policies_data)
+    arns = {a.inputs["policyArn"] for a in any_stack.of_type(ATTACHMENT)} | {
+        a.inputs["managedPolicyArn"] for a in any_stack.of_type(SSO_MANAGED_ATTACHMENT)}
+    aws_managed = sorted(arn for arn in arns if arn.startswith("arn:aws:iam::aws:policy/"))
+    assert aws_managed, "the stack attaches AWS managed policies: they are candidates too"
+    documents |= {arn: managed[arn.rsplit("/", 1)[1]]["Document"] for arn in aws_managed}
+    # The value, not its metadata: AWS Config's role (AWS_ConfigRole) describes every secret it records.
+    readers = sorted(name for name, document in documents.items()
+                     if _could_allow(document, "secretsmanager:GetSecretValue", secret, this))
+    assert readers == ["hipaa-break-glass"]
+    policy = any_stack.named("hipaa-break-glass", IAM_POLICY)
+    role = any_stack.named("hipaa-break-glass", ROLE)
+    assert [a.inputs["role"] for a in any_stack.of_type(ATTACHMENT)
+            if a.inputs["policyArn"] == policy.outputs["arn"]] == [role.outputs["name"]]
+    assert role.inputs["maxSessionDuration"] == 3600
     assert any_stack.stack_outputs["databaseIamUser"] == f"app_{stack}"
+
+
+def test_the_break_glass_set_may_assume_the_role_whose_trust_admits_only_that_set(any_stack):
+    """A trust naming the account delegates to the account's IAM: the caller still needs sts:AssumeRole
+    on the role (IAM "Policy elements: Principal"). The break-glass permission set has it, no other set
+    does, and the trust admits the role Identity Center provisions for that set only (aws:PrincipalArn
+    of an assumed-role session is its role's ARN, path included: IAM "AWS global condition context
+    keys"; Identity Center's roles live under aws-reserved/sso.amazonaws.com/, with a region for
+    instances outside us-east-1)."""
+    stack = any_stack.stack
+    role = any_stack.named("hipaa-break-glass", ROLE)
+    arn = role_arn(role)
+    assert arn == f"arn:aws:iam::123456789012:role/hipaa-aws/{stack}/hipaa-aws-{stack}-db-break-glass"
+    sets = grants(any_stack, stack)
+    assert {key for key, docs in sets.items() if allowed(docs, "sts:AssumeRole", arn)} == {BREAK_GLASS}
+
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"AWS": "arn:aws:iam::123456789012:root"}]
+    sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com"
+    for admitted in (f"{sso}/AWSReservedSSO_hipaa-{stack}-break-glass_7243976e43c75fc5",
+                     f"{sso}/eu-west-1/AWSReservedSSO_hipaa-{stack}-break-glass_7243976e43c75fc5"):
+        assert allowed([trust], "sts:AssumeRole", arn, {"aws:PrincipalArn": admitted}), admitted
+    other = "staging" if stack == "prod" else "prod"
+    for refused in (f"{sso}/AWSReservedSSO_hipaa-{stack}-read-only_7243976e43c75fc5",
+                    f"{sso}/AWSReservedSSO_hipaa-{stack}-phi-operator_7243976e43c75fc5",
+                    f"{sso}/AWSReservedSSO_hipaa-{other}-break-glass_7243976e43c75fc5",
+                    f"arn:aws:iam::123456789012:role/hipaa-aws/{stack}/AWSReservedSSO_hipaa-{stack}-break-glass_x",
+                    f"arn:aws:iam::999999999999:role/aws-reserved/sso.amazonaws.com/"
+                    f"AWSReservedSSO_hipaa-{stack}-break-glass_x",
+                    "arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-prod-deploy"):
+        assert not allowed([trust], "sts:AssumeRole", arn, {"aws:PrincipalArn": refused}), refused
+    assert not allowed([trust], "sts:AssumeRole", arn)  # no principal ARN: nothing admitted
+
+
+def test_the_alarm_fires_when_the_break_glass_set_assumes_the_role(prod):
+    """The one path to the secret is the role's assumption: the alarm's filter matches the AssumeRole
+    event CloudTrail records when the set's session assumes the role (event shape: CloudTrail user
+    guide, "Logging IAM and AWS STS API calls with AWS CloudTrail", AssumeRole example), refused
+    attempts included, and not the assumption of another role."""
+    pattern = prod.named("hipaa-alarms-database-break-glass-used", METRIC_FILTER).inputs["pattern"]
+    sso_role = "AWSReservedSSO_hipaa-prod-break-glass_7243976e43c75fc5"
+
+    def assume(role: str) -> dict:
+        return {"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "arn": f"arn:aws:sts::123456789012:assumed-role/{sso_role}/alice@example.com",
+                    "sessionContext": {"sessionIssuer": {
+                        "type": "Role", "userName": sso_role,
+                        "arn": f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/{sso_role}"}}},
+                "requestParameters": {"roleArn": role, "roleSessionName": "alice"}}
+
+    role = role_arn(prod.named("hipaa-break-glass", ROLE))
+    assert matches(pattern, assume(role))
+    assert matches(pattern, {**assume(role), "errorCode": "AccessDenied"})
+    for other in ("arn:aws:iam::123456789012:role/hipaa-aws/prod/hipaa-aws-prod-db-access-task",
+                  "arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-prod-deploy"):
+        assert not matches(pattern, assume(other)), other
+    assert not matches(pattern, {**assume(role), "eventName": "GetSecretValue"})
 
 
 def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_stack):
@@ -119,7 +199,8 @@ def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_st
 
 
 def test_plan_keeps_daily_35_days_and_monthly_a_year(any_stack):
-    rules = {r["ruleName"]: r for r in any_stack.named("hipaa-backup", "aws:backup/plan:Plan").inputs["rules"]}
+    plan = any_stack.named("hipaa-backup", "aws:backup/plan:Plan")
+    rules = {r["ruleName"]: r for r in plan.inputs["rules"]}
     assert rules["daily"]["lifecycle"]["deleteAfter"] == 35
     assert rules["monthly"]["lifecycle"]["deleteAfter"] == 365
 

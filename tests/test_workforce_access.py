@@ -20,18 +20,23 @@ from collections.abc import Callable
 from typing import Any, Optional, cast
 
 import botocore.session
+from policyuniverse import all_permissions
+from policyuniverse.arn import ARN
+from policyuniverse.expander_minimizer import _expand_wildcard_action
 import pulumi
 import pulumi_aws as aws
 import pytest
 
 from components.app_settings import IdentityCenterSettings
 from components.aws_context import AwsContext
+from components.break_glass import break_glass_statements
 from components.workforce_access import (
     BREAK_GLASS, PERMISSION_SETS, PHI_OPERATOR, READ_ONLY, WorkforceAccess, WorkforceAccessArgs, validate,
 )
 from preflight.judge import judge
 from preflight.policy_pack_client import POLICY_DIR
 from preflight.program_runner import ProgramRun, RecordedResource, run_program, script_program
+from preflight.stack_config import load_stack_config, stack_names
 from tests import aws_reference as ref
 from tests.conftest import cached_run, stack_config
 from tests.test_aws_api_models import (
@@ -63,6 +68,20 @@ PORT_FORWARD_DOCUMENT = f"arn:aws:ssm:{REGION}::document/AWS-StartPortForwarding
 SHELL_DOCUMENT = f"arn:aws:ssm:{REGION}:{ACCOUNT}:document/SSM-SessionManagerRunShell"
 CLUSTER = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/hipaa-aws-prod"
 ECS_TASK = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/hipaa-aws-prod/0123456789abcdef0123456789abcdef"
+# ECS task definition ARNs: task-definition/<family>:<revision> (Service Authorization Reference, ECS).
+TASK_DEFINITIONS = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition"
+DB_ACCESS_FAMILY = "hipaa-aws-prod-db-access"
+# IAM role ARNs carry the role's path (IAM user guide, "IAM identifiers").
+STACK_ROLES = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/prod"
+BREAK_GLASS_ROLE = f"{STACK_ROLES}/hipaa-aws-prod-db-break-glass"
+DB_ACCESS_ROLES = (f"{STACK_ROLES}/hipaa-aws-prod-db-access-task",
+                   f"{STACK_ROLES}/hipaa-aws-prod-db-access-execution")
+# What RunTask is authorized with when an operator runs the db-access task as the README says.
+LAUNCH = {"ecs:cluster": CLUSTER, "ecs:enable-execute-command": "true"}
+TO_ECS = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+# An Identity Center session's aws:userid (role id:session name), and the tag it puts on its task.
+ALICE, BOB = "AROAEXAMPLEROLEID1234:alice@example.com", "AROAEXAMPLEROLEID1234:bob@example.com"
+OWN_TASK = {"aws:ResourceTag/Operator": ALICE, "aws:userid": ALICE, "ssm:SessionDocumentAccessCheck": "true"}
 
 T = "aws:ssoadmin/"
 PERMISSION_SET = f"{T}permissionSet:PermissionSet"
@@ -74,6 +93,8 @@ METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 KMS_KEY, KMS_ALIAS = "aws:kms/key:Key", "aws:kms/alias:Alias"
 DB_INSTANCE = "aws:rds/instance:Instance"
+ROLE, ECS_CLUSTER = "aws:iam/role:Role", "aws:ecs/cluster:Cluster"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 BUCKET_ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:"
                      "BucketServerSideEncryptionConfiguration")
 
@@ -114,8 +135,10 @@ def db_user(user: str, resource_id: str = DB_RESOURCE_ID, account: str = ACCOUNT
 
 
 # ---------------------------------------------------------------------------------------------
-# A small IAM evaluator: explicit Deny wins, then any Allow. Actions match case-insensitively,
-# resources and ARN conditions component by component (`*` and `?` never cross a colon), condition
+# A small IAM evaluator: explicit Deny wins, then any Allow. Actions match through policyuniverse's
+# list of every IAM action (a statement's wildcards expanded there; an action asked about must be in
+# it, so no "cannot" holds of a misspelt action), resources and ARN conditions component by
+# component as policyuniverse's ARN parser splits them (`*` and `?` never cross a colon), condition
 # keys case-insensitively and string values case-sensitively; policy variables (`${aws:userid}`)
 # come from the request context. A missing key fails every operator but the ...IfExists ones, and
 # `ForAnyValue:` fails on a missing or empty set. Anything else (another operator, a set operator
@@ -140,9 +163,19 @@ def _glob(pattern: str, value: str, ignore_case: bool = False) -> bool:
 
 
 def _arn_like(pattern: str, value: str) -> bool:
-    """ArnLike/ArnEquals and Resource: each of the six colon-separated parts matched on its own."""
-    wanted, actual = pattern.split(":", 5), value.split(":", 5)
-    return len(wanted) == len(actual) == 6 and all(_glob(w, a) for w, a in zip(wanted, actual, strict=True))
+    """ArnLike/ArnEquals and Resource: partition, service, region, account and resource, as
+    policyuniverse parses an ARN, each matched on its own (a value that is no ARN matches nothing)."""
+    wanted, actual = ARN(pattern), ARN(value)
+    if wanted.error:
+        raise UnsupportedPolicy(f"{pattern} is not an ARN policyuniverse can parse")
+    parts = ("partition", "tech", "region", "account_number", "name")
+    return not actual.error and all(_glob(getattr(wanted, p) or "", getattr(actual, p) or "") for p in parts)
+
+
+def _action_matches(patterns: Any, action: str) -> bool:
+    if action.lower() not in all_permissions:
+        raise UnsupportedPolicy(f"{action} is not an IAM action (policyuniverse's list)")
+    return action.lower() in _expand_wildcard_action(_listed(patterns))
 
 
 def _resolve(value: str, context: dict) -> Optional[str]:
@@ -211,9 +244,10 @@ def _condition_holds(condition: dict, context: dict) -> bool:
 
 
 def _applies(statement: dict, action: str, resource: str, context: dict) -> bool:
-    if not any(_glob(a, action, ignore_case=True) for a in _listed(statement["Action"])):
+    if not _action_matches(statement["Action"], action):
         return False
-    if not any(r == "*" or _arn_like(r, resource) for r in _listed(statement["Resource"])):
+    # A resource-based policy (a role's trust) has no Resource: it applies to its own resource.
+    if not any(r == "*" or _arn_like(r, resource) for r in _listed(statement.get("Resource", "*"))):
         return False
     return _condition_holds(statement.get("Condition", {}), context)
 
@@ -228,7 +262,10 @@ def allowed(documents: list[dict], action: str, resource: str, context: Optional
     return any(s["Effect"] == "Allow" and _applies(s, action, resource, context) for s in statements)
 
 
-def statement(condition: Optional[dict] = None, action: str = "x:Do", resource: str = "*") -> list[dict]:
+DO = "s3:GetObject"  # the action of the evaluator's own cases
+
+
+def statement(condition: Optional[dict] = None, action: str = DO, resource: str = "*") -> list[dict]:
     return [{"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource,
                             **({"Condition": condition} if condition else {})}]}]
 
@@ -236,63 +273,70 @@ def statement(condition: Optional[dict] = None, action: str = "x:Do", resource: 
 def test_the_evaluator_reads_the_conditions_these_policies_use_as_iam_does():
     """The evaluator is what every assertion below stands on: its own negative cases."""
     aliases = statement({"ForAnyValue:StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS}})
-    assert allowed(aliases, "x:Do", "*", key_use(STORAGE_ALIAS))
-    assert allowed(aliases, "x:Do", "*", key_use(["alias/other", STORAGE_ALIAS]))  # any of the key's aliases
-    assert allowed(aliases, "x:Do", "*", {"KMS:resourcealiases": [STORAGE_ALIAS]})  # key names: any case
+    assert allowed(aliases, DO, "*", key_use(STORAGE_ALIAS))
+    assert allowed(aliases, DO, "*", key_use(["alias/other", STORAGE_ALIAS]))  # any of the key's aliases
+    assert allowed(aliases, DO, "*", {"KMS:resourcealiases": [STORAGE_ALIAS]})  # key names: any case
     for context in (key_use("alias/other"), key_use([]), key_use(STORAGE_ALIAS.upper()), {}):
-        assert not allowed(aliases, "x:Do", "*", context), context
+        assert not allowed(aliases, DO, "*", context), context
 
     tag = statement({"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": THIS_DATABASE}})
-    assert allowed(tag, "x:Do", "*", master_secret_of(THIS_DATABASE))
+    assert allowed(tag, DO, "*", master_secret_of(THIS_DATABASE))
     for database in (THIS_DATABASE + "-2", THIS_DATABASE.replace("prod", "staging"), None):
-        assert not allowed(tag, "x:Do", "*", master_secret_of(database)), database
+        assert not allowed(tag, DO, "*", master_secret_of(database)), database
     with pytest.raises(UnsupportedPolicy, match="multivalued"):  # StringEquals on a set: not IAM's reading
-        allowed(statement({"StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS}}), "x:Do", "*",
+        allowed(statement({"StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS}}), DO, "*",
                 key_use(STORAGE_ALIAS))
 
     via = statement({"ForAnyValue:StringEquals": {"kms:ResourceAliases": STORAGE_ALIAS},
                      "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}})
-    assert allowed(via, "x:Do", "*", key_use(STORAGE_ALIAS, "s3"))  # every operator must hold
-    assert not allowed(via, "x:Do", "*", key_use(STORAGE_ALIAS, "secretsmanager"))
-    assert not allowed(via, "x:Do", "*", key_use(STORAGE_ALIAS))
-    assert not allowed(via, "x:Do", "*", key_use("alias/other", "s3"))
+    assert allowed(via, DO, "*", key_use(STORAGE_ALIAS, "s3"))  # every operator must hold
+    assert not allowed(via, DO, "*", key_use(STORAGE_ALIAS, "secretsmanager"))
+    assert not allowed(via, DO, "*", key_use(STORAGE_ALIAS))
+    assert not allowed(via, DO, "*", key_use("alias/other", "s3"))
 
     arn = statement({"ArnEquals": {"ecs:cluster": f"arn:aws:ecs:*:{ACCOUNT}:cluster/c"}})
-    assert allowed(arn, "x:Do", "*", {"ecs:cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c"})
+    assert allowed(arn, DO, "*", {"ecs:cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c"})
     for other in (f"arn:aws:ecs:{REGION}:999999999999:cluster/c",
                   f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c2",
                   f"arn:aws:ecs:{REGION}:x:{ACCOUNT}:cluster/c", "c"):
-        assert not allowed(arn, "x:Do", "*", {"ecs:cluster": other}), other
+        assert not allowed(arn, DO, "*", {"ecs:cluster": other}), other
     # A wildcard in one part of an ARN never reaches into the next.
     tasks = statement(resource=f"arn:aws:ecs:*:{ACCOUNT}:task/c/*")
-    assert allowed(tasks, "x:Do", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c/t")
-    assert not allowed(tasks, "x:Do", f"arn:aws:ecs:{REGION}:999999999999:x:{ACCOUNT}:task/c/t")
-    assert allowed(statement(resource="arn:aws:s3:::b/*"), "X:DO", "arn:aws:s3:::b/k:with:colons")
-    assert not allowed(statement(resource="arn:aws:s3:::b/*"), "x:Do", "arn:aws:s3:::B/k")
+    assert allowed(tasks, DO, f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c/t")
+    assert not allowed(tasks, DO, f"arn:aws:ecs:{REGION}:999999999999:x:{ACCOUNT}:task/c/t")
+    assert allowed(statement(resource="arn:aws:s3:::b/*"), "S3:GETOBJECT", "arn:aws:s3:::b/k:with:colons")
+    assert not allowed(statement(resource="arn:aws:s3:::b/*"), DO, "arn:aws:s3:::B/k")
+    # Action wildcards expand over policyuniverse's list of IAM actions; an action that is not on it
+    # (misspelt) stops the test rather than being "not allowed".
+    assert allowed(statement(action="s3:GetObject*"), "s3:GetObjectVersion", "*")
+    assert not allowed(statement(action="s3:GetObject*"), "s3:PutObject", "*")
+    assert allowed(statement(action="iam:Pass*"), "iam:PassRole", "*")
+    with pytest.raises(UnsupportedPolicy, match="not an IAM action"):
+        allowed(statement(), "s3:GetObjekt", "*")
 
     own = statement({"StringLike": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}})
     alice = {"ssm:resourceTag/aws:ssmmessages:session-id": "AROAEXAMPLE:alice",
              "aws:userid": "AROAEXAMPLE:alice"}
-    assert allowed(own, "x:Do", "*", alice)
-    assert not allowed(own, "x:Do", "*", {**alice, "aws:userid": "AROAEXAMPLE:bob"})
-    assert not allowed(own, "x:Do", "*", {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"})
+    assert allowed(own, DO, "*", alice)
+    assert not allowed(own, DO, "*", {**alice, "aws:userid": "AROAEXAMPLE:bob"})
+    assert not allowed(own, DO, "*", {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"})
     like = statement({"StringLike": {"k": "a?c*"}})
-    assert allowed(like, "x:Do", "*", {"k": "abcdef"}) and not allowed(like, "x:Do", "*", {"k": "ac"})
+    assert allowed(like, DO, "*", {"k": "abcdef"}) and not allowed(like, DO, "*", {"k": "ac"})
 
     checked = statement({"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}})
-    assert allowed(checked, "x:Do", "*", {"ssm:SessionDocumentAccessCheck": "TRUE"})
-    assert allowed(checked, "x:Do", "*")  # ...IfExists: an absent key does not fail
-    assert not allowed(checked, "x:Do", "*", {"ssm:SessionDocumentAccessCheck": "false"})
+    assert allowed(checked, DO, "*", {"ssm:SessionDocumentAccessCheck": "TRUE"})
+    assert allowed(checked, DO, "*")  # ...IfExists: an absent key does not fail
+    assert not allowed(checked, DO, "*", {"ssm:SessionDocumentAccessCheck": "false"})
 
     # Deny wins; unknown operators and elements stop the test wherever they are.
-    deny = {"Statement": [{"Effect": "Deny", "Action": "x:*", "Resource": "*"}]}
-    assert not allowed([*statement(), deny], "x:Do", "*")
+    deny = {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    assert not allowed([*statement(), deny], DO, "*")
     for operator in ("StringNotEquals", "ForAllValues:StringEquals", "Null", "NumericLessThan",
                      "StringEqualsIgnoreCase", "ArnNotLike", "ForAnyValue:StringNotLike"):
         with pytest.raises(UnsupportedPolicy, match="condition operator"):
-            allowed([*statement(), *statement({operator: {"k": "v"}}, action="y:Other")], "x:Do", "*")
+            allowed([*statement(), *statement({operator: {"k": "v"}}, action="s3:PutObject")], DO, "*")
     with pytest.raises(UnsupportedPolicy):
-        allowed([{"Statement": [{"Effect": "Allow", "NotAction": "x:Do", "Resource": "*"}]}], "y:Do", "*")
+        allowed([{"Statement": [{"Effect": "Allow", "NotAction": DO, "Resource": "*"}]}], "s3:PutObject", "*")
 
 
 @functools.cache
@@ -404,13 +448,36 @@ def test_ssoadmin_inputs_fit_the_sso_admin_api_model():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_only_break_glass_can_read_the_database_master_secret():
+def test_no_permission_set_reads_the_master_secret_break_glass_assumes_the_role_that_does():
+    """The break-glass set's only grant on the secret is assuming the break-glass role: the role's
+    trust names the account, which still needs sts:AssumeRole on the caller's identity (IAM "Policy
+    elements: Principal"), so without this grant nobody could assume it. The role's assumption,
+    which SecurityAlarms alarms on, is then the one path to the secret."""
     sets = grants(workforce_run())
     this = master_secret_of(THIS_DATABASE)
-    can_read = {key for key, docs in sets.items()
-                if allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, this)}
-    assert can_read == {BREAK_GLASS}
-    docs = sets[BREAK_GLASS]
+    for key, docs in sets.items():
+        for action in ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"):
+            assert not allowed(docs, action, MASTER_SECRET, this), (key, action)
+        assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "secretsmanager")), key
+    assumers = {key for key, docs in sets.items() if allowed(docs, "sts:AssumeRole", BREAK_GLASS_ROLE)}
+    assert assumers == {BREAK_GLASS}
+    # That role only: not another stack's or account's break-glass role, not a look-alike name, not the
+    # stack's other roles; and nothing else on it.
+    roles = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws"
+    for role in (f"{roles}/staging/hipaa-aws-staging-db-break-glass", f"{BREAK_GLASS_ROLE}2",
+                 f"{roles}/prod/x-hipaa-aws-prod-db-break-glass",
+                 f"{roles}/prod/hipaa-aws-prod-db-access-task",
+                 f"{roles}/ci/hipaa-aws-prod-deploy", BREAK_GLASS_ROLE.replace(ACCOUNT, "999999999999")):
+        assert not allowed(sets[BREAK_GLASS], "sts:AssumeRole", role), role
+    for action in ("sts:TagSession", "iam:UpdateAssumeRolePolicy", "iam:PassRole", "iam:AttachRolePolicy"):
+        assert not allowed(sets[BREAK_GLASS], action, BREAK_GLASS_ROLE), action
+
+
+def test_the_break_glass_role_reads_only_this_stacks_master_secret():
+    """What the role the set assumes may do (BreakGlassAccess's policy, built from the same names)."""
+    docs = [{"Statement": break_glass_statements(context(), "prod")}]
+    this = master_secret_of(THIS_DATABASE)
+    assert allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, this)
     assert allowed(docs, "secretsmanager:DescribeSecret", MASTER_SECRET, this)
     # The secret of THIS stack's database only: RDS's tag names the instance, and the secret's name
     # (rds!db-<random>) does not. Another stack's, account's or region's instance, a look-alike
@@ -435,9 +502,6 @@ def test_only_break_glass_can_read_the_database_master_secret():
     assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "s3"))
     for aliases in (STORAGE_ALIAS, "alias/hipaa-aws-staging-secrets", "alias/aws/secretsmanager", []):
         assert not allowed(docs, "kms:Decrypt", SECRETS_KEY, key_use(aliases, "secretsmanager")), aliases
-    for key in (READ_ONLY, PHI_OPERATOR):
-        assert not allowed(sets[key], "kms:Decrypt", SECRETS_KEY,
-                           key_use(SECRETS_ALIAS, "secretsmanager")), key
 
 
 def test_phi_operator_reads_only_the_phi_bucket_and_connects_only_as_phi_operator():
@@ -481,13 +545,19 @@ def test_the_staging_sets_name_staging_keys_database_and_user():
     assert not allowed(operator, "rds-db:connect", db_user(PHI_OPERATOR_USER))
     assert allowed(operator, "kms:Decrypt", STORAGE_KEY, key_use("alias/hipaa-aws-staging-storage", "s3"))
     assert not allowed(operator, "kms:Decrypt", STORAGE_KEY, key_use(STORAGE_ALIAS, "s3"))
-    read = "secretsmanager:GetSecretValue"
-    staging_database = THIS_DATABASE.replace("hipaa-aws-prod", "hipaa-aws-staging")
-    assert allowed(break_glass, read, MASTER_SECRET, master_secret_of(staging_database))
-    assert not allowed(break_glass, read, MASTER_SECRET, master_secret_of(THIS_DATABASE))
-    staging_secrets = key_use("alias/hipaa-aws-staging-secrets", "secretsmanager")
-    assert allowed(break_glass, "kms:Decrypt", SECRETS_KEY, staging_secrets)
-    assert not allowed(break_glass, "kms:Decrypt", SECRETS_KEY, key_use(SECRETS_ALIAS, "secretsmanager"))
+    staging_role = BREAK_GLASS_ROLE.replace("prod", "staging")
+    assert allowed(break_glass, "sts:AssumeRole", staging_role)
+    assert not allowed(break_glass, "sts:AssumeRole", BREAK_GLASS_ROLE)
+    # Staging's db-access task in staging's cluster, with staging's roles.
+    staging_launch = {**LAUNCH, "ecs:cluster": CLUSTER.replace("prod", "staging")}
+    staging_task = f"{TASK_DEFINITIONS}/hipaa-aws-staging-db-access:1"
+    for docs in (operator, break_glass):
+        assert allowed(docs, "ecs:RunTask", staging_task, staging_launch)
+        assert not allowed(docs, "ecs:RunTask", f"{TASK_DEFINITIONS}/{DB_ACCESS_FAMILY}:1", LAUNCH)
+        assert not allowed(docs, "ecs:RunTask", staging_task, LAUNCH)
+        for role in DB_ACCESS_ROLES:
+            assert allowed(docs, "iam:PassRole", role.replace("prod", "staging"), TO_ECS)
+            assert not allowed(docs, "iam:PassRole", role, TO_ECS)
 
 
 def test_the_names_the_policies_use_are_the_names_the_stack_creates():
@@ -510,15 +580,50 @@ def test_the_names_the_policies_use_are_the_names_the_stack_creates():
     assert aliases(storage_key) and aliases(secrets_key)
 
     this_secret = master_secret_of(database_arn)
-    assert {key for key, docs in sets.items()
-            if allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, this_secret)} == {BREAK_GLASS}
+    assert not any(allowed(docs, "secretsmanager:GetSecretValue", MASTER_SECRET, this_secret)
+                   for docs in sets.values())
     for key_arn in key_ids:
         for via in ("s3", "secretsmanager", "rds", "logs"):
             context = key_use(aliases(key_arn), via)
             for key, docs in sets.items():
-                expected = ((key, key_arn, via) in {(PHI_OPERATOR, storage_key, "s3"),
-                                                    (BREAK_GLASS, secrets_key, "secretsmanager")})
+                expected = (key, key_arn, via) == (PHI_OPERATOR, storage_key, "s3")
                 assert allowed(docs, "kms:Decrypt", key_arn, context) == expected, (key, key_arn, via)
+    # The role the break-glass set may assume is the stack's break-glass role.
+    assumable = [role_arn(r) for r in of(run, ROLE)
+                 if allowed(sets[BREAK_GLASS], "sts:AssumeRole", role_arn(r))]
+    assert assumable == [role_arn(run.named("hipaa-break-glass", ROLE))]
+
+
+def role_arn(role: RecordedResource) -> str:
+    """A role's real ARN, `arn:aws:iam::<account>:role/<path><name>` (IAM user guide, "IAM identifiers";
+    the mocks' ARNs leave the path out; an auto-named role's name is the provider's, as the mocks make it)."""
+    return f"arn:aws:iam::{ACCOUNT}:role{role.outputs.get('path') or '/'}{role.outputs['name']}"
+
+
+def test_operators_run_exactly_the_db_access_task_and_pass_exactly_its_roles():
+    """In the stack's own program: of every task definition the stack registers, the operator sets may
+    run the db-access one only (any revision), in the stack's cluster; of every role the stack
+    creates, they may pass to ECS the db-access task's task role and execution role only. RunTask
+    checks iam:PassRole on both (and on any role override), so passing exactly these keeps an
+    operator from running the db-access task as the application (`overrides.taskRoleArn`)."""
+    run = cached_run("prod")
+    sets = grants(run)
+    roles = {r.outputs["arn"]: r for r in of(run, ROLE)}
+    families = {t.inputs["family"]: t for t in of(run, TASK_DEFINITION)}
+    db_access = families[DB_ACCESS_FAMILY]
+    its_roles = {role_arn(roles[db_access.inputs[key]]) for key in ("taskRoleArn", "executionRoleArn")}
+    assert its_roles == set(DB_ACCESS_ROLES)
+    [cluster] = of(run, ECS_CLUSTER)
+    launch = {**LAUNCH, "ecs:cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster.inputs['name']}"}
+    assert len(families) >= 2 and len(roles) >= 5  # the application's task and roles are candidates too
+    for key, docs in sets.items():
+        runnable = {f for f in families if allowed(docs, "ecs:RunTask", f"{TASK_DEFINITIONS}/{f}:7", launch)}
+        passable = {role_arn(r) for r in roles.values() if allowed(docs, "iam:PassRole", role_arn(r), TO_ECS)}
+        if key == READ_ONLY:
+            assert runnable == set() and passable == set(), key
+        else:
+            assert runnable == {DB_ACCESS_FAMILY}, key
+            assert passable == its_roles, key
 
 
 def test_phi_operator_may_do_nothing_else():
@@ -527,8 +632,16 @@ def test_phi_operator_may_do_nothing_else():
     tasks = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/hipaa-aws-prod/*"
     checked = {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
     own = {"StringLike": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}}
+    own_task = {"StringEquals": {"aws:ResourceTag/Operator": "${aws:userid}"}}
     tunnel = {
-        grant("ssm:StartSession", tasks, checked),
+        grant("ecs:RunTask", f"{TASK_DEFINITIONS}/{DB_ACCESS_FAMILY}:*",
+              {"ArnEquals": {"ecs:cluster": CLUSTER},
+               "StringEquals": {"ecs:enable-execute-command": "true"}}),
+        grant("ecs:TagResource", "*",
+              {"StringEquals": {"ecs:CreateAction": "RunTask", "aws:RequestTag/Operator": "${aws:userid}"}}),
+        *(grant("iam:PassRole", role, {"StringEquals": TO_ECS}) for role in DB_ACCESS_ROLES),
+        grant("ecs:StopTask", tasks, own_task),
+        grant("ssm:StartSession", tasks, {**checked, **own_task}),
         grant("ssm:StartSession", PORT_FORWARD_DOCUMENT, checked),
         grant("ssm:TerminateSession", sessions, own),
         grant("ssm:ResumeSession", sessions, own),
@@ -536,10 +649,10 @@ def test_phi_operator_may_do_nothing_else():
         grant("ecs:ListTasks", "*", {"ArnEquals": {"ecs:cluster": CLUSTER}}),
         grant("ecs:DescribeTasks", tasks),
         grant("rds:DescribeDBInstances", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:*"),
+        grant("ec2:DescribeSubnets", "*"),
+        grant("ec2:DescribeSecurityGroups", "*"),
     }
     keys = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"
-    master_secrets = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-*"
-    this_database = {"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": THIS_DATABASE}}
 
     def through(alias: str, service: str) -> dict:
         return {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias},
@@ -553,21 +666,18 @@ def test_phi_operator_may_do_nothing_else():
         grant("kms:Decrypt", keys, through(STORAGE_ALIAS, "s3")),
         grant("rds-db:connect", f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:*/{PHI_OPERATOR_USER}"),
     }
-    assert allowed_grants(sets[BREAK_GLASS]) == tunnel | {
-        grant("secretsmanager:GetSecretValue", master_secrets, this_database),
-        grant("secretsmanager:DescribeSecret", master_secrets, this_database),
-        grant("kms:Decrypt", keys, through(SECRETS_ALIAS, "secretsmanager")),
-    }
+    assert allowed_grants(sets[BREAK_GLASS]) == tunnel | {grant("sts:AssumeRole", BREAK_GLASS_ROLE)}
 
 
 @pytest.mark.parametrize("key", [PHI_OPERATOR, BREAK_GLASS])
 def test_the_tunnel_is_port_forwarding_only_never_a_shell(key):
     docs = grants(workforce_run())[key]
     checked = {"ssm:SessionDocumentAccessCheck": "true"}
-    assert allowed(docs, "ssm:StartSession", ECS_TASK, checked)
+    assert allowed(docs, "ssm:StartSession", ECS_TASK, OWN_TASK)
     assert allowed(docs, "ssm:StartSession", PORT_FORWARD_DOCUMENT, checked)
     # Without the document access check, Session Manager would open the default shell document.
-    assert not allowed(docs, "ssm:StartSession", ECS_TASK, {"ssm:SessionDocumentAccessCheck": "false"})
+    unchecked = {**OWN_TASK, "ssm:SessionDocumentAccessCheck": "false"}
+    assert not allowed(docs, "ssm:StartSession", ECS_TASK, unchecked)
     for document in (SHELL_DOCUMENT, f"arn:aws:ssm:{REGION}::document/AWS-StartInteractiveCommand",
                      f"arn:aws:ssm:{REGION}::document/AWS-StartSSHSession",
                      f"arn:aws:ssm:{REGION}::document/AWS-StartPortForwardingSession"):
@@ -577,12 +687,12 @@ def test_the_tunnel_is_port_forwarding_only_never_a_shell(key):
     for task in (f"arn:aws:ecs:{REGION}:999999999999:task/hipaa-aws-prod/t",
                  f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/hipaa-aws-staging/t",
                  f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/t"):
-        assert not allowed(docs, "ssm:StartSession", task, checked), task  # only the stack's cluster
+        assert not allowed(docs, "ssm:StartSession", task, OWN_TASK), task  # only the stack's cluster
     assert allowed(docs, "ecs:ListTasks", "*", {"ecs:cluster": CLUSTER})
     assert not allowed(docs, "ecs:ListTasks", "*", {"ecs:cluster": CLUSTER.replace("prod", "staging")})
     assert not allowed(docs, "ecs:ListTasks", "*")  # no cluster named: not every cluster's tasks
-    assert not allowed(docs, "ecs:ExecuteCommand", ECS_TASK)
-    assert not allowed(docs, "ssm:SendCommand", ECS_TASK)
+    assert not allowed(docs, "ecs:ExecuteCommand", ECS_TASK, OWN_TASK)
+    assert not allowed(docs, "ssm:SendCommand", ECS_TASK, OWN_TASK)
     # Others' sessions: the session-id tag is the starter's aws:userid.
     session = f"arn:aws:ssm:{REGION}:{ACCOUNT}:session/alice@example.com-0123456789abcdef0"
     alice = "AROAEXAMPLEROLEID1234:alice@example.com"
@@ -592,6 +702,102 @@ def test_the_tunnel_is_port_forwarding_only_never_a_shell(key):
         assert allowed(docs, action, session, mine), action
         assert not allowed(docs, action, session, theirs), action
         assert not allowed(docs, action, session, {"aws:userid": alice}), action  # untagged: no match
+
+
+@pytest.mark.parametrize("key", [PHI_OPERATOR, BREAK_GLASS])
+def test_operators_run_only_the_db_access_task_and_stop_or_tunnel_into_their_own(key):
+    """RunTask is authorized on the task definition (`task-definition/<family>:<revision>`) with the
+    ecs:cluster and ecs:enable-execute-command keys; a task's tags set at launch need ecs:TagResource
+    with ecs:CreateAction (ECS guide, "Grant permission to tag resources on creation"); iam:PassRole
+    with iam:PassedToService (IAM, "Granting a user permissions to pass a role to an AWS service")."""
+    docs = grants(workforce_run())[key]
+    for revision in (1, 42):
+        assert allowed(docs, "ecs:RunTask", f"{TASK_DEFINITIONS}/{DB_ACCESS_FAMILY}:{revision}", LAUNCH)
+    for definition in (f"{TASK_DEFINITIONS}/hipaa-aws-prod-app:3",
+                       f"{TASK_DEFINITIONS}/{DB_ACCESS_FAMILY}-x:1",
+                       f"{TASK_DEFINITIONS}/hipaa-aws-staging-db-access:1",
+                       f"{TASK_DEFINITIONS}/{DB_ACCESS_FAMILY}:1".replace(ACCOUNT, "999999999999")):
+        assert not allowed(docs, "ecs:RunTask", definition, LAUNCH), definition
+    db_access = f"{TASK_DEFINITIONS}/{DB_ACCESS_FAMILY}:1"
+    for launch in ({**LAUNCH, "ecs:cluster": CLUSTER.replace("prod", "staging")},
+                   {"ecs:enable-execute-command": "true"},  # no cluster named
+                   {**LAUNCH, "ecs:enable-execute-command": "false"}):  # no agent: no tunnel either
+        assert not allowed(docs, "ecs:RunTask", db_access, launch), launch
+    assert not allowed(docs, "ecs:StartTask", db_access, LAUNCH)
+    assert not allowed(docs, "ecs:RegisterTaskDefinition", "*")
+    assert not allowed(docs, "ecs:UpdateService", f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/hipaa-aws-prod/x")
+
+    # Exactly the db-access task's two roles, to ECS tasks only.
+    for role in DB_ACCESS_ROLES:
+        assert allowed(docs, "iam:PassRole", role, TO_ECS), role
+        for service in ("lambda.amazonaws.com", "ec2.amazonaws.com", "ecs.amazonaws.com"):
+            assert not allowed(docs, "iam:PassRole", role, {"iam:PassedToService": service}), (role, service)
+        assert not allowed(docs, "iam:PassRole", role), role
+    for role in (BREAK_GLASS_ROLE, f"{STACK_ROLES}/hipaa-aws-prod-workload",
+                 f"{STACK_ROLES}/hipaa-workload-a1b2c3d", f"{STACK_ROLES}/hipaa-aws-prod-db-access-task2",
+                 DB_ACCESS_ROLES[0].replace("prod", "staging"),
+                 DB_ACCESS_ROLES[0].replace(ACCOUNT, "999999999999")):
+        assert not allowed(docs, "iam:PassRole", role, TO_ECS), role
+
+    # The task carries its operator's user id from launch, and only that: never tagged afterwards.
+    at_launch = {"ecs:CreateAction": "RunTask", "aws:RequestTag/Operator": ALICE, "aws:userid": ALICE}
+    assert allowed(docs, "ecs:TagResource", ECS_TASK, at_launch)
+    assert not allowed(docs, "ecs:TagResource", ECS_TASK, {**at_launch, "aws:RequestTag/Operator": BOB})
+    assert not allowed(docs, "ecs:TagResource", ECS_TASK, {**at_launch, "ecs:CreateAction": "CreateService"})
+    afterwards = {"aws:RequestTag/Operator": ALICE, "aws:userid": ALICE}  # no ecs:CreateAction
+    assert not allowed(docs, "ecs:TagResource", ECS_TASK, afterwards)
+    # Stopping a task and opening a session into it: one's own task only, never an untagged one (the
+    # application's) or another operator's.
+    theirs = {**OWN_TASK, "aws:ResourceTag/Operator": BOB}
+    untagged = {"aws:userid": ALICE, "ssm:SessionDocumentAccessCheck": "true"}
+    staging_task = ECS_TASK.replace("hipaa-aws-prod", "hipaa-aws-staging")
+    for action in ("ecs:StopTask", "ssm:StartSession"):
+        assert allowed(docs, action, ECS_TASK, OWN_TASK), action
+        assert not allowed(docs, action, ECS_TASK, theirs), action
+        assert not allowed(docs, action, ECS_TASK, untagged), action
+        assert not allowed(docs, action, staging_task, OWN_TASK), action
+    # And what run-task's network configuration names (an app subnet, the app security group).
+    assert allowed(docs, "ec2:DescribeSubnets", "*") and allowed(docs, "ec2:DescribeSecurityGroups", "*")
+
+
+def phi_bucket_arns() -> dict[str, str]:
+    """Every stack's PHI bucket, derived from the stack files: each stack whose dataClassification is
+    phi, its bucket as the program names it (AwsContext.bucket_name) in the account it is pinned to."""
+    buckets = {}
+    for stack in stack_names():
+        config = load_stack_config(stack)
+        if config.values["hipaa-aws:dataClassification"] == "phi":
+            [account] = config.allowed_account_ids
+            ctx = AwsContext(account_id=account, region=config.region, partition="aws",
+                             dns_suffix="amazonaws.com")
+            buckets[stack] = ctx.bucket_arn(ctx.bucket_name(stack, "phi-documents"))
+    return buckets
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_no_read_only_set_lists_the_object_keys_of_any_stacks_phi_bucket(stack):
+    """Object keys can carry PHI. AWS's ViewOnlyAccess allows s3:ListBucket on every bucket (moto's copy
+    of the managed policy), so the read-only set of any stack, a PHI-free one included, would list every
+    PHI bucket in the account: each set denies listing objects, versions, multipart uploads and their
+    parts (all return keys: Service Authorization Reference, Amazon S3) in every stack's PHI bucket."""
+    buckets = phi_bucket_arns()
+    assert "prod" in buckets and "staging" not in buckets
+    docs = grants(workforce_run(stack), stack)[READ_ONLY]
+    everything = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    later = [f"arn:aws:s3:::hipaa-aws-{name}-phi-documents-{account}"  # stacks added later, other accounts
+             for name in ("dev", "prod-eu") for account in (ACCOUNT, "210987654321")]
+    for bucket in [*buckets.values(), *later]:
+        assert allowed([view_only_access()], "s3:ListBucket", bucket), bucket  # what the denial is for
+        requests = [(action, bucket) for action in
+                    ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads")]
+        requests.append(("s3:ListMultipartUploadParts", f"{bucket}/patients/0001.pdf"))
+        for action, resource in requests:
+            assert not allowed(docs, action, resource), (stack, action, resource)
+            assert not allowed([*docs, everything], action, resource), (stack, action, resource)
+    # Nor through an access point, whose ARN names no bucket.
+    assert not allowed(docs, "s3:ListBucket", f"arn:aws:s3:{REGION}:{ACCOUNT}:accesspoint/phi")
+    # Other buckets' object keys stay listable: the denial names PHI buckets, not every bucket.
+    assert allowed(docs, "s3:ListBucket", f"arn:aws:s3:::hipaa-aws-{stack}-alb-logs-{ACCOUNT}")
 
 
 def test_read_only_cannot_read_objects_secrets_keys_logs_or_the_database():
