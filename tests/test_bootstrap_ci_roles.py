@@ -248,10 +248,10 @@ def test_deploy_iam_writes_are_scoped_to_the_stacks_path(stack):
         elif all(r.startswith(f"{service_linked}autoscaling.amazonaws.com/") for r in resources):
             assert stack == "prod"
         else:
-            assert set(resources) <= {roles, policies}, statement
+            assert all(fnmatchcase(r, roles) or fnmatchcase(r, policies) for r in resources), statement
         if "iam:PassRole" in writes:
-            assert resources == [roles]
-            passed = statement["Condition"]["StringEquals"]["iam:PassedToService"]
+            assert all(fnmatchcase(r, roles) for r in resources), statement
+            passed = as_list(statement["Condition"]["StringEquals"]["iam:PassedToService"])
             assert passed and all(s.endswith(".amazonaws.com") for s in passed)
         if "iam:AttachRolePolicy" in writes:
             attachable = statement["Condition"]["ArnLike"]["iam:PolicyARN"]
@@ -321,14 +321,10 @@ def test_deploy_can_manage_what_the_program_creates_and_pass_what_it_passes(stac
         arn = a.inputs["policyArn"]
         if ":aws:policy/" in arn:
             assert arn in attachable
-    passed = next(s for s in allows(documents) if grants(s, "iam:PassRole"))["Condition"]["StringEquals"]
-    for r in program.resources:
-        for key, urns in r.property_dependencies.items():
-            for urn in urns:
-                target = program.by_urn(urn)
-                if target.type == ROLE and re.search(r"[rR]ole(Arn)?$", key) and key != "role":
-                    principal = json.loads(target.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
-                    assert principal["Service"] in passed["iam:PassedToService"], (r.type, key)
+    for r, key, passed_role in passed_roles(program):
+        principal = json.loads(passed_role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
+        assert is_allowed(documents, "iam:PassRole", _role_arn(passed_role),
+                          {"iam:PassedToService": principal["Service"]}), (r.type, key)
     # The program names this role an administrator of every key it creates (by default, or among the
     # stack's hipaa-aws:keyAdministrators): the ARN must be the one created here, or the deploy role
     # could not manage its own keys.
@@ -341,6 +337,45 @@ def test_deploy_can_manage_what_the_program_creates_and_pass_what_it_passes(stac
                   if s.get("Sid") == "KeyAdministrators" for p in as_list(s["Principal"]["AWS"])}
         assert deploy_arn in admins, (key.name, admins)
         assert all(re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@/-]+", a) for a in admins), admins
+
+
+def passed_roles(program: ProgramRun):
+    """(resource, input, role) for every role of the program a resource hands to a service."""
+    for r in program.resources:
+        for key, urns in r.property_dependencies.items():
+            for urn in urns:
+                target = program.by_urn(urn)
+                if target.type == ROLE and re.search(r"[rR]ole(Arn)?$", key) and key != "role":
+                    yield r, key, target
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_the_task_roles_may_be_passed_to_ecs(stack):
+    """A task runs with whatever role it is given: passing the break-glass, backup or Config role to
+    ECS would hand a container that role. The deploy role may pass to ECS exactly the roles the
+    program's task definitions use, and every other stack role only to its own service."""
+    from tests.conftest import cached_run
+
+    program, documents = cached_run(stack), deploy_documents(stack)
+    for_tasks = {_role_arn(role) for r, key, role in passed_roles(program)
+                 if r.type == "aws:ecs/taskDefinition:TaskDefinition"}
+    # Exactly the roles bootstrap/ci_roles.py names for ECS (the application's and the operator task's).
+    assert for_tasks == {f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/{stack}/{name}"
+                         for name in ci_roles.ecs_task_roles(stack)}, for_tasks
+    for role_resource in program.of_type(ROLE):
+        role_arn = _role_arn(role_resource)
+        to_ecs = is_allowed(documents, "iam:PassRole", role_arn,
+                            {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+        assert to_ecs == (role_arn in for_tasks), role_arn
+    # Nor another stack's task role, nor a role outside the stack's path of the same name.
+    other = next(s for s in STACKS if s != stack)
+    for name in ci_roles.ecs_task_roles(other):
+        assert not is_allowed(documents, "iam:PassRole",
+                              f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/{other}/{name}",
+                              {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+    for name in ci_roles.ecs_task_roles(stack):
+        assert not is_allowed(documents, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{name}",
+                              {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
 
 
 # ---- a request-by-request check of what the deploy role may do ----
@@ -373,7 +408,10 @@ def conditions_hold(condition: Mapping, context: Mapping[str, Any]) -> bool:
     for operator, keys in condition.items():
         for key, wanted in keys.items():
             have = context.get(key)
-            if operator.startswith("ForAllValues:"):
+            if operator == "Null":  # "true": the key is absent from the request context
+                if (have is None) != (str(wanted).lower() == "true"):
+                    return False
+            elif operator.startswith("ForAllValues:"):
                 if have is not None and \
                         not all(_matches(operator, h, as_list(wanted)) for h in as_list(have)):
                     return False
@@ -411,9 +449,25 @@ def _linked_role(service: str) -> Request:
             {"iam:AWSServiceName": service})
 
 
-def _key_grant(service: str) -> Request:
+def _key_grant(service: str, stack: str) -> Request:
+    """A service's grant on one of the stack's keys (tagged with the stack at CreateKey)."""
     return (["kms:CreateGrant", "kms:DescribeKey"], arn("kms", f"key/{ID}"),
-            {"kms:ViaService": f"{service}.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true"})
+            {"kms:ViaService": f"{service}.{REGION}.amazonaws.com", "kms:GrantIsForAWSResource": "true",
+             "aws:ResourceTag/Environment": stack})
+
+
+def _stack_of(r) -> str:
+    return r.inputs["tags"]["Environment"]
+
+
+def _new(r) -> dict:
+    """The request context of creating `r`: its tags in the request, none on the resource yet."""
+    return {"aws:RequestTag/Environment": r.inputs["tags"]["Environment"]}
+
+
+def _own(r) -> dict:
+    """The request context of changing `r` once it exists: its tags are on it."""
+    return {"aws:ResourceTag/Environment": r.inputs["tags"]["Environment"]}
 
 
 def _vended_logs() -> Request:
@@ -435,7 +489,7 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
                 tags("ecs", cluster), _linked_role("ecs.amazonaws.com")]
     if t == "aws:ecs/service:Service":
         cluster = _dependency(program, r, "cluster").inputs["name"]
-        service = arn("ecs", f"service/{cluster}/{i['name']}")
+        service = arn("ecs", f"service/{cluster}/{i.get('name') or r.outputs['name']}")
         return [(_actions("ecs", "CreateService DescribeServices UpdateService DeleteService"), service, {}),
                 tags("ecs", service)]
     if t == "aws:ecs/taskDefinition:TaskDefinition":
@@ -447,14 +501,19 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
                    "application-autoscaling:scalable-dimension": i["scalableDimension"]}
         target = arn("application-autoscaling", f"scalable-target/{ID}")
         if t.endswith("Target"):
-            return [(["application-autoscaling:RegisterScalableTarget",
-                      "application-autoscaling:DeregisterScalableTarget"], target, context),
-                    tags("application-autoscaling", target),
+            return [(["application-autoscaling:RegisterScalableTarget"], target, {**context, **_new(r)}),
+                    (["application-autoscaling:TagResource"], target, _new(r)),
+                    (["application-autoscaling:RegisterScalableTarget",
+                      "application-autoscaling:DeregisterScalableTarget"], target, {**context, **_own(r)}),
+                    (*tags("application-autoscaling", target)[:2], _own(r)),
                     (["application-autoscaling:DescribeScalableTargets"], "*", {}),
                     _linked_role("ecs.application-autoscaling.amazonaws.com")]
         _, cluster, service = i["resourceId"].split("/")
+        (scalable,) = [o for o in program.of_type("aws:appautoscaling/target:Target")
+                       if o.inputs["resourceId"] == i["resourceId"]]
         return [(["application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy"],
-                 target, context), (["application-autoscaling:DescribeScalingPolicies"], "*", {}),
+                 target, {**context, **_own(scalable)}),
+                (["application-autoscaling:DescribeScalingPolicies"], "*", {}),
                 # Target tracking creates and deletes its alarms with the caller's permissions.
                 (_actions("cloudwatch", "PutMetricAlarm DeleteAlarms DescribeAlarms"),
                  arn("cloudwatch", f"alarm:TargetTracking-service/{cluster}/{service}-AlarmHigh-{ID}"), {})]
@@ -462,7 +521,7 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
         repository = arn("ecr", f"repository/{i['name']}")
         return [(_actions("ecr", """CreateRepository DescribeRepositories PutImageTagMutability
                           PutImageScanningConfiguration DeleteRepository"""), repository, {}),
-                tags("ecr", repository), _key_grant("ecr")]
+                tags("ecr", repository), _key_grant("ecr", _stack_of(r))]
     if t == "aws:ecr/lifecyclePolicy:LifecyclePolicy":
         return [(_actions("ecr", "PutLifecyclePolicy GetLifecyclePolicy DeleteLifecyclePolicy"),
                  arn("ecr", f"repository/{i['repository']}"), {})]
@@ -474,9 +533,12 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
                 (_actions("elasticloadbalancing", """DescribeLoadBalancers DescribeLoadBalancerAttributes
                           DescribeTags"""), "*", {}), _linked_role("elasticloadbalancing.amazonaws.com")]
     if t == "aws:lb/targetGroup:TargetGroup":
-        return [(_actions("elasticloadbalancing", """CreateTargetGroup ModifyTargetGroup
-                          ModifyTargetGroupAttributes AddTags DeleteTargetGroup"""),
-                 arn("elasticloadbalancing", f"targetgroup/{i['name']}/{ID}"), {}),
+        group = arn("elasticloadbalancing", f"targetgroup/{i.get('name') or r.outputs['name']}/{ID}")
+        return [(["elasticloadbalancing:CreateTargetGroup"], group, _new(r)),
+                (["elasticloadbalancing:AddTags"], group,
+                 {**_new(r), "elasticloadbalancing:CreateAction": "CreateTargetGroup"}),
+                (_actions("elasticloadbalancing", """ModifyTargetGroup ModifyTargetGroupAttributes AddTags
+                          RemoveTags DeleteTargetGroup"""), group, _own(r)),
                 (_actions("elasticloadbalancing", "DescribeTargetGroups DescribeTargetGroupAttributes"),
                  "*", {})]
     if t == "aws:lb/listener:Listener":
@@ -504,11 +566,13 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
     if t == "aws:acm/certificate:Certificate":
         certificate = arn("acm", f"certificate/{ID}")
         return [(["acm:RequestCertificate"], "*", {"acm:DomainNames": [i["domainName"]],
-                                                   "acm:ValidationMethod": i["validationMethod"]}),
+                                                   "acm:ValidationMethod": i["validationMethod"], **_new(r)}),
+                (["acm:AddTagsToCertificate"], certificate, _new(r)),
                 (_actions("acm", """AddTagsToCertificate DescribeCertificate ListTagsForCertificate
-                          UpdateCertificateOptions DeleteCertificate"""), certificate, {})]
+                          UpdateCertificateOptions DeleteCertificate"""), certificate, _own(r))]
     if t == "aws:acm/certificateValidation:CertificateValidation":
-        return [(["acm:DescribeCertificate"], arn("acm", f"certificate/{ID}"), {})]
+        return [(["acm:DescribeCertificate"], arn("acm", f"certificate/{ID}"),
+                 _own(_dependency(program, r, "certificateArn")))]
     if t == "aws:route53/record:Record":
         zone = f"arn:aws:route53:::hostedzone/{i['zoneId']}"
         return [(["route53:ChangeResourceRecordSets"], zone, {
@@ -538,7 +602,8 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
                      arn("elasticache", f"parametergroup:{parameters}"), {}),
                     (["elasticache:CreateReplicationGroup"],
                      arn("elasticache", f"subnetgroup:{i['subnetGroupName']}"), {}),
-                    _key_grant("elasticache"), _vended_logs(), _linked_role("elasticache.amazonaws.com")]
+                    _key_grant("elasticache", _stack_of(r)),
+                    _vended_logs(), _linked_role("elasticache.amazonaws.com")]
         requests += [(["elasticache:CreateReplicationGroup", "elasticache:ModifyReplicationGroup"],
                       arn("elasticache", f"usergroup:{g}"), {}) for g in i.get("userGroupIds") or []]
         if i.get("finalSnapshotIdentifier"):
@@ -561,22 +626,27 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
     if t.startswith("aws:ssoadmin/"):
         instance = i["instanceArn"]
         permission_set = f"arn:aws:sso:::permissionSet/{instance.rsplit('/', 1)[-1]}/ps-{ID}"
+        owner = r if t.endswith("PermissionSet") else _dependency(program, r, "permissionSetArn")
         requests = [(["sso:DescribePermissionSetProvisioningStatus"], instance, {})]
         actions = {
-            "aws:ssoadmin/permissionSet:PermissionSet": """CreatePermissionSet DescribePermissionSet
+            "aws:ssoadmin/permissionSet:PermissionSet": """DescribePermissionSet
                 UpdatePermissionSet TagResource ListTagsForResource DeletePermissionSet""",
             "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": """
                 AttachManagedPolicyToPermissionSet ListManagedPoliciesInPermissionSet
-                DetachManagedPolicyFromPermissionSet""",
+                DetachManagedPolicyFromPermissionSet ProvisionPermissionSet""",
             "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment": """
                 AttachCustomerManagedPolicyReferenceToPermissionSet
                 ListCustomerManagedPolicyReferencesInPermissionSet
-                DetachCustomerManagedPolicyReferenceFromPermissionSet""",
+                DetachCustomerManagedPolicyReferenceFromPermissionSet ProvisionPermissionSet""",
             "aws:ssoadmin/accountAssignment:AccountAssignment": """
                 CreateAccountAssignment ListAccountAssignments DeleteAccountAssignment""",
         }[t]
-        for resource in (instance, permission_set):
-            requests.append((_actions("sso", actions), resource, {}))
+        # Every request names the instance (untagged) and the permission set (the stack's tag).
+        requests += [(_actions("sso", actions), instance, {}),
+                     (_actions("sso", actions), permission_set, _own(owner))]
+        if t.endswith("PermissionSet"):
+            requests += [(["sso:CreatePermissionSet"], instance, {}),
+                         (["sso:CreatePermissionSet"], permission_set, _new(r))]
         if t.endswith("AccountAssignment"):
             requests += [(_actions("sso", """CreateAccountAssignment DeleteAccountAssignment
                                    ProvisionPermissionSet"""), f"arn:aws:sso:::account/{i['targetId']}", {}),
@@ -585,12 +655,12 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
         elif not t.endswith("PermissionSet"):
             requests.append((["sso:ProvisionPermissionSet"], f"arn:aws:sso:::account/{ACCOUNT}", {}))
         return requests
-    if t == "aws:ec2/vpcEndpoint:VpcEndpoint" and i.get("privateDnsEnabled"):
-        return [(_actions("ec2", """CreateVpcEndpoint DescribeVpcEndpoints ModifyVpcEndpoint
-                          DeleteVpcEndpoints"""),
-                 "*", {}),
-                (_actions("route53", "AssociateVPCWithHostedZone DisassociateVPCFromHostedZone"),
-                 f"arn:aws:route53:::hostedzone/Z{ID.upper()}", {})]
+    network = network_requests(program, r)
+    if network is not None:
+        return network
+    data = data_requests(program, r)
+    if data is not None:
+        return data
     if t == "aws:cloudwatch/logGroup:LogGroup" and \
             (i["name"].startswith("aws-waf-logs-") or i["name"].startswith("/hipaa-aws/account/")):
         return [(_actions("logs", """CreateLogGroup PutRetentionPolicy AssociateKmsKey TagResource
@@ -601,6 +671,186 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
 
 def _actions(service: str, names: str) -> list[str]:
     return [f"{service}:{name}" for name in names.split()]
+
+
+def _deps(program: ProgramRun, r, key: str) -> list:
+    return [program.by_urn(u) for u in r.property_dependencies.get(key, [])]
+
+
+def _ec2(kind: str) -> str:
+    return arn("ec2", f"{kind}/{kind[:3]}-{ID}")
+
+
+def _ec2_create(r, action: str, kind: str) -> list[Request]:
+    """An EC2 create with tag-on-create: the action on the new resource and the tags of its request
+    (EC2 user guide, "Grant permission to tag Amazon EC2 resources during creation": ec2:CreateAction)."""
+    return [([f"ec2:{action}"], _ec2(kind), _new(r)),
+            (["ec2:CreateTags"], _ec2(kind), {**_new(r), "ec2:CreateAction": action})]
+
+
+EC2_KINDS = {"aws:ec2/vpc:Vpc": "vpc", "aws:ec2/subnet:Subnet": "subnet", "aws:ec2/eip:Eip": "elastic-ip",
+             "aws:ec2/internetGateway:InternetGateway": "internet-gateway",
+             "aws:ec2/routeTable:RouteTable": "route-table",
+             "aws:ec2/securityGroup:SecurityGroup": "security-group",
+             "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "security-group"}
+
+
+def _ec2_existing(program: ProgramRun, r, action: str, *keys: str) -> list[Request]:
+    """`action` as it authorizes the existing resources `r` names (CreateSubnet names the VPC...)."""
+    return [([f"ec2:{action}"], _ec2(EC2_KINDS[d.type]), _own(d))
+            for key in keys for d in _deps(program, r, key)]
+
+
+def _role_arn(role) -> str:
+    name = role.inputs.get("name") or role.outputs["name"]
+    return f"arn:aws:iam::{ACCOUNT}:role{role.inputs['path']}{name}"
+
+
+# EC2 resource types of the network and what the provider asks of each (Service Authorization
+# Reference, Amazon EC2: each action's resource types; the referenced resources already exist).
+NETWORK_TYPES = {
+    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/eip:Eip",
+    "aws:ec2/natGateway:NatGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:ec2/flowLog:FlowLog",
+}
+
+
+def network_requests(program: ProgramRun, r) -> Optional[list[Request]]:
+    t, i = r.type, r.inputs
+    if t not in NETWORK_TYPES:
+        return None
+
+    def own(kind: str, names: str) -> Request:
+        return _actions("ec2", names), _ec2(kind), _own(r)
+
+    if t == "aws:ec2/vpc:Vpc":
+        return [*_ec2_create(r, "CreateVpc", "vpc"),
+                own("vpc", "ModifyVpcAttribute CreateTags DeleteTags DeleteVpc"),
+                (["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"], "*", {})]
+    if t == "aws:ec2/subnet:Subnet":
+        return [*_ec2_create(r, "CreateSubnet", "subnet"),
+                *_ec2_existing(program, r, "CreateSubnet", "vpcId"),
+                own("subnet", "ModifySubnetAttribute CreateTags DeleteSubnet")]
+    if t == "aws:ec2/internetGateway:InternetGateway":
+        return [*_ec2_create(r, "CreateInternetGateway", "internet-gateway"),
+                own("internet-gateway", "AttachInternetGateway DetachInternetGateway DeleteInternetGateway"),
+                *_ec2_existing(program, r, "AttachInternetGateway", "vpcId"),
+                *_ec2_existing(program, r, "DetachInternetGateway", "vpcId")]
+    if t == "aws:ec2/eip:Eip":
+        return [*_ec2_create(r, "AllocateAddress", "elastic-ip"),
+                own("elastic-ip", "ReleaseAddress CreateTags")]
+    if t == "aws:ec2/natGateway:NatGateway":
+        return [*_ec2_create(r, "CreateNatGateway", "natgateway"),
+                *_ec2_existing(program, r, "CreateNatGateway", "subnetId", "allocationId"),
+                own("natgateway", "DeleteNatGateway CreateTags")]
+    if t == "aws:ec2/routeTable:RouteTable":
+        return [*_ec2_create(r, "CreateRouteTable", "route-table"),
+                *_ec2_existing(program, r, "CreateRouteTable", "vpcId"),
+                own("route-table", "DeleteRouteTable")]
+    if t == "aws:ec2/route:Route":
+        return [request for action in ("CreateRoute", "ReplaceRoute", "DeleteRoute")
+                for request in _ec2_existing(program, r, action, "routeTableId")]
+    if t == "aws:ec2/routeTableAssociation:RouteTableAssociation":
+        return [request for action in ("AssociateRouteTable", "ReplaceRouteTableAssociation",
+                                       "DisassociateRouteTable")
+                for request in _ec2_existing(program, r, action, "routeTableId", "subnetId")]
+    if t == "aws:ec2/securityGroup:SecurityGroup":
+        return [*_ec2_create(r, "CreateSecurityGroup", "security-group"),
+                *_ec2_existing(program, r, "CreateSecurityGroup", "vpcId"),
+                own("security-group", "RevokeSecurityGroupEgress CreateTags DeleteSecurityGroup")]
+    if t == "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+        # AWS created it untagged with the VPC: the provider tags it, then revokes its rules.
+        return [(["ec2:CreateTags"], _ec2("security-group"), _new(r)),
+                own("security-group", "RevokeSecurityGroupIngress RevokeSecurityGroupEgress CreateTags")]
+    if t.startswith("aws:vpc/securityGroup"):
+        direction = "Ingress" if "Ingress" in t else "Egress"
+        return [*_ec2_create(r, f"AuthorizeSecurityGroup{direction}", "security-group-rule"),
+                *_ec2_existing(program, r, f"AuthorizeSecurityGroup{direction}", "securityGroupId"),
+                *_ec2_existing(program, r, f"RevokeSecurityGroup{direction}", "securityGroupId"),
+                *_ec2_existing(program, r, "ModifySecurityGroupRules", "securityGroupId"),
+                own("security-group-rule", "ModifySecurityGroupRules CreateTags")]
+    if t == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        requests = [*_ec2_create(r, "CreateVpcEndpoint", "vpc-endpoint"),
+                    *_ec2_existing(program, r, "CreateVpcEndpoint", "vpcId", "subnetIds", "securityGroupIds",
+                                   "routeTableIds"),
+                    *_ec2_existing(program, r, "ModifyVpcEndpoint", "subnetIds", "securityGroupIds",
+                                   "routeTableIds"),
+                    own("vpc-endpoint", "ModifyVpcEndpoint DeleteVpcEndpoints CreateTags"),
+                    (["ec2:DescribeVpcEndpoints"], "*", {})]
+        if i.get("privateDnsEnabled"):
+            requests.append((_actions("route53", "AssociateVPCWithHostedZone DisassociateVPCFromHostedZone"),
+                             f"arn:aws:route53:::hostedzone/Z{ID.upper()}", {}))
+        return requests
+    # aws:ec2/flowLog:FlowLog
+    (role,) = _deps(program, r, "iamRoleArn")
+    return [*_ec2_create(r, "CreateFlowLogs", "vpc-flow-log"),
+            *_ec2_existing(program, r, "CreateFlowLogs", "vpcId"),
+            own("vpc-flow-log", "DeleteFlowLogs"),
+            (["iam:PassRole"], _role_arn(role), {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"})]
+
+
+DATA_TYPES = {"aws:rds/instance:Instance", "aws:rds/parameterGroup:ParameterGroup",
+              "aws:rds/subnetGroup:SubnetGroup", "aws:backup/plan:Plan", "aws:backup/selection:Selection",
+              "aws:kms/key:Key"}
+
+
+def data_requests(program: ProgramRun, r) -> Optional[list[Request]]:
+    """The database (Service Authorization Reference, Amazon RDS: CreateDBInstance authorizes the
+    instance, its parameter and subnet groups and the default option group), the backup plan, the keys."""
+    t, i = r.type, r.inputs
+    if t not in DATA_TYPES:
+        return None
+    if t == "aws:rds/instance:Instance":
+        instance = arn("rds", f"db:{i['identifier']}")
+        major = str(i.get("engineVersion", "16")).split(".")[0]
+        option_group = arn("rds", f"og:default:{i['engine']}-{major}")
+        (parameters,) = _deps(program, r, "parameterGroupName")
+        (subnets,) = _deps(program, r, "dbSubnetGroupName")
+        (monitoring,) = _deps(program, r, "monitoringRoleArn")
+        requests = [
+            (_actions("rds", """CreateDBInstance ModifyDBInstance AddTagsToResource ListTagsForResource
+                      DescribeDBInstances DeleteDBInstance"""), instance, {}),
+            (_actions("rds", "CreateDBInstance ModifyDBInstance"),
+             arn("rds", f"pg:{parameters.outputs['name']}"), _own(parameters)),
+            (_actions("rds", "CreateDBInstance ModifyDBInstance"),
+             arn("rds", f"subgrp:{subnets.outputs['name']}"), _own(subnets)),
+            (_actions("rds", "CreateDBInstance ModifyDBInstance"), option_group, {}),
+            (_actions("secretsmanager", "CreateSecret RotateSecret TagResource"),
+             arn("secretsmanager", f"secret:rds!db-{ID}-AbCdEf"), {}),
+            _key_grant("rds", _stack_of(r)),
+            (["iam:PassRole"], _role_arn(monitoring),
+             {"iam:PassedToService": "monitoring.rds.amazonaws.com"}),
+        ]
+        if i.get("finalSnapshotIdentifier"):
+            requests.append((_actions("rds", "DeleteDBInstance CreateDBSnapshot AddTagsToResource"),
+                             arn("rds", f"snapshot:{i['finalSnapshotIdentifier']}"), {}))
+        return requests
+    if t in ("aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup"):
+        kind, noun = ("pg", "DBParameterGroup") if "parameter" in t else ("subgrp", "DBSubnetGroup")
+        group = arn("rds", f"{kind}:{i.get('name') or r.outputs['name']}")
+        changes = f"Modify{noun} Delete{noun} AddTagsToResource RemoveTagsFromResource ListTagsForResource"
+        return [([f"rds:Create{noun}", "rds:AddTagsToResource"], group, _new(r)),
+                (_actions("rds", changes + (" ResetDBParameterGroup" if kind == "pg" else "")), group,
+                 _own(r))]
+    if t == "aws:backup/plan:Plan":
+        plan = arn("backup", f"backup-plan:{ID}")
+        return [(["backup:CreateBackupPlan"], plan, _new(r)),
+                (_actions("backup", """GetBackupPlan UpdateBackupPlan TagResource UntagResource
+                          DeleteBackupPlan"""), plan, _own(r))]
+    if t == "aws:backup/selection:Selection":
+        (plan,) = _deps(program, r, "planId")
+        (role,) = _deps(program, r, "iamRoleArn")
+        return [(_actions("backup", "CreateBackupSelection GetBackupSelection DeleteBackupSelection"),
+                 arn("backup", f"backup-plan:{ID}"), _own(plan)),
+                (["iam:PassRole"], _role_arn(role), {"iam:PassedToService": "backup.amazonaws.com"})]
+    # aws:kms/key:Key: created with its tags (its key policy then names this role an administrator).
+    # Tagging at CreateKey needs kms:TagResource unrestricted to particular keys (KMS guide, "Controlling
+    # access to tags").
+    return [(["kms:CreateKey"], "*", _new(r)), (["kms:TagResource"], "*", _new(r))]
 
 
 # Resource types whose requests are modelled above: every type the application tier, the session
@@ -623,6 +873,8 @@ APPLICATION_TIER_TYPES = {
     "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment",
     "aws:ssoadmin/accountAssignment:AccountAssignment",
 }
+# Types whose requests are modelled since their permissions became tag-scoped (issue 16 item 9).
+SCOPED_TYPES = NETWORK_TYPES | DATA_TYPES
 EARLIER_TYPES = {
     "aws:accessanalyzer/analyzer:Analyzer", "aws:backup/plan:Plan", "aws:backup/selection:Selection",
     "aws:backup/vault:Vault", "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
@@ -661,7 +913,8 @@ def test_every_resource_type_the_program_registers_is_accounted_for(stack):
     from tests.conftest import cached_run
 
     types = {r.type for r in cached_run(stack).resources if r.custom and not r.type.startswith("pulumi:")}
-    assert types - APPLICATION_TIER_TYPES - EARLIER_TYPES == set(), "model the new types' requests above"
+    assert types - APPLICATION_TIER_TYPES - SCOPED_TYPES - EARLIER_TYPES == set(), \
+        "model the new types' requests above"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -673,7 +926,7 @@ def test_deploy_may_make_every_request_the_application_tier_needs(stack):
     for r in program.resources:
         requests = requests_for(program, r)
         if requests is None:
-            assert r.type not in APPLICATION_TIER_TYPES, r.type
+            assert r.type not in APPLICATION_TIER_TYPES | SCOPED_TYPES, r.type
             continue
         modelled.add(r.type)
         for actions, resource, context in requests:
@@ -681,7 +934,7 @@ def test_deploy_may_make_every_request_the_application_tier_needs(stack):
                         if not is_allowed(documents, a, resource, context)]
     assert refused == [], "the deploy role is refused:\n" + "\n".join(refused)
     registered = {r.type for r in program.resources}
-    assert APPLICATION_TIER_TYPES & registered <= modelled
+    assert (APPLICATION_TIER_TYPES | SCOPED_TYPES) & registered <= modelled
 
 
 def test_the_request_check_refuses_what_the_policies_do_not_allow():
