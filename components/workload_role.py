@@ -1,8 +1,8 @@
 """The application's role: exactly the PHI it serves, nothing else.
 
-It connects to the database with IAM database authentication as its own database role
-(`app_user`, granted `rds_iam`; see README), never with the master secret, which only
-BreakGlassAccess may read.
+It connects to the database with IAM database authentication as its own database user
+(`app_<stack>`, `policy_documents.database_user`, granted `rds_iam`; README "Creating the database
+users"), never with the master secret, which only BreakGlassAccess may read.
 """
 
 from __future__ import annotations
