@@ -8,9 +8,9 @@ import os
 
 from components.aws_context import lookup_aws_context
 from components.key_ring import KeyRing, KeyRingArgs
-from components.network import Network, NetworkArgs
-from components.phi_bucket import PhiBucket, PhiBucketArgs
-from components.phi_database import PhiDatabase, PhiDatabaseArgs
+from components.environment.network import Network, NetworkArgs
+from components.environment.phi_bucket import PhiBucket, PhiBucketArgs
+from components.environment.phi_database import PhiDatabase, PhiDatabaseArgs
 from components.settings import load_settings
 from components.tagging import register_tagging
 

@@ -125,7 +125,7 @@ import pulumi_aws as aws
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from components import app_service, operator_access
+from components.application import app_service, operator_access
 from components.aws_context import AwsContext
 from components.settings import IAM_ROLE_ARN
 
@@ -169,9 +169,9 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 def ecs_task_roles(stack: str) -> tuple[str, ...]:
     """The only roles of a stack that may be passed to ECS tasks, by the names the components give them:
-    the application's task role (components/workload_role.py) and execution role, the database-access
-    task's task and execution roles. Never the break-glass, backup, flow-log, monitoring or Config roles
-    under the same path."""
+    the application's task role (components/environment/workload_role.py) and execution role, the
+    database-access task's task and execution roles. Never the break-glass, backup, flow-log,
+    monitoring or Config roles under the same path."""
     return (f"hipaa-aws-{stack}-workload", app_service.execution_role_name(stack),
             operator_access.task_role_name(stack), operator_access.execution_role_name(stack))
 

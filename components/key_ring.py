@@ -19,7 +19,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
+from components.aws_context import AwsContext
 
 ROTATION_PERIOD_DAYS = 365
 # A PHI key gets the longest window to notice and cancel a scheduled deletion; a synthetic

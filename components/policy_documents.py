@@ -7,7 +7,7 @@ from typing import Optional
 
 import pulumi
 
-from .aws_context import AwsContext
+from components.aws_context import AwsContext
 
 
 def service_trust_policy(

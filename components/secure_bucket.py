@@ -9,8 +9,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .policy_documents import deny_insecure_transport, policy_json
+from components.aws_context import AwsContext
+from components.policy_documents import deny_insecure_transport, policy_json
 
 s3 = aws.s3
 

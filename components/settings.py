@@ -26,10 +26,10 @@ from pydantic import (
     model_validator,
 )
 
-from . import aws_regions
-from .account_settings import AccountLayerSettings
-from .app_settings import AppSettings, CacheSettings, IdentityCenterSettings
-from .trail_patterns import METRIC_FILTER_PATTERN_LIMIT, key_administration_pattern
+from components import aws_regions
+from components.account_settings import AccountLayerSettings
+from components.app_settings import AppSettings, CacheSettings, IdentityCenterSettings
+from components.trail_patterns import METRIC_FILTER_PATTERN_LIMIT, key_administration_pattern
 
 NAMESPACE = "hipaa-aws"
 

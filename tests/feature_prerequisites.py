@@ -901,7 +901,7 @@ def check_ebs_default_key(stack: Stack) -> list[str]:
     return problems
 
 
-# GuardDuty's repository for the Fargate agent (components/threat_detection.py keeps the per-region
+# GuardDuty's repository for the Fargate agent (components/account/threat_detection.py keeps the per-region
 # accounts, from the GuardDuty page cited in the row).
 def sse_algorithm(stack: Stack, bucket: RecordedResource) -> Optional[str]:
     return stack.default_encryption(bucket).get("applyServerSideEncryptionByDefault", {}).get("sseAlgorithm")
@@ -913,7 +913,7 @@ def versioning_status(versioning: Optional[RecordedResource]) -> Optional[str]:
 
 def _guardduty_agent_repository(stack: Stack) -> str:
     from components.aws_context import AwsContext
-    from components.threat_detection import guardduty_agent_repository_arn
+    from components.account.threat_detection import guardduty_agent_repository_arn
 
     ctx = AwsContext(stack.account, stack.region, stack.partition, "amazonaws.com")
     return guardduty_agent_repository_arn(ctx)
@@ -1688,10 +1688,10 @@ NO_PREREQUISITE: dict[Switch, str] = {
     (REPLICATION_GROUP, ""): "each of its features is a row or listed here",
     (REPLICATION_GROUP, "autoMinorVersionUpgrade"): _HARDENING,
     (REPLICATION_GROUP, "automaticFailoverEnabled"): "needs a replica (numCacheClusters >= 2), which "
-                                                     "components/session_cache.py "
+                                                     "components/application/session_cache.py "
                                                      "validates before creating anything",
     (REPLICATION_GROUP, "multiAzEnabled"): "needs automatic failover and a replica, validated in "
-                                           "components/session_cache.py (tests/test_session_cache.py)",
+                                           "components/application/session_cache.py (tests/test_session_cache.py)",
     # Application tier.
     (ECS_CLUSTER, ""): "its features are rows (ECS Exec) or listed here",
     (ECS_SERVICE, ""): "its features are rows (ECS Exec) or listed here",

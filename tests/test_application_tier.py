@@ -10,8 +10,8 @@ import pulumi
 import pytest
 
 from components.aws_context import AwsContext
-from components.ingress import MANAGED_RULE_GROUPS, TLS_POLICY
-from components.threat_detection import GUARDDUTY_FARGATE_AGENT_ACCOUNTS, guardduty_agent_repository_arn
+from components.application.ingress import MANAGED_RULE_GROUPS, TLS_POLICY
+from components.account.threat_detection import GUARDDUTY_FARGATE_AGENT_ACCOUNTS, guardduty_agent_repository_arn
 from tests.conftest import arn_of, run_stack
 
 LB = "aws:lb/loadBalancer:LoadBalancer"

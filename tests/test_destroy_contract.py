@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.threat_detection import GUARDDUTY_EXCLUSION_TAG
+from components.account.threat_detection import GUARDDUTY_EXCLUSION_TAG
 from preflight.stack_config import load_stack_config, stack_names
 from tests.conftest import cached_run
 

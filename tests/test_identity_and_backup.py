@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from components.backup import MANAGED_POLICIES
-from components.workforce_access import BREAK_GLASS
+from components.environment.backup import MANAGED_POLICIES
+from components.application.workforce_access import BREAK_GLASS
 from tests.aws_reference import moto_data_module
 from tests.conftest import arn_of
 from tests.test_workforce_access import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from components.phi_database import final_snapshot_name
+from components.environment.phi_database import final_snapshot_name
 from tests.conftest import arn_of, id_of, run_stack
 
 INSTANCE = "aws:rds/instance:Instance"

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from components.ingress import MAX_LOAD_BALANCER_NAME, load_balancer_name
+from components.application.ingress import MAX_LOAD_BALANCER_NAME, load_balancer_name
 from preflight.program_runner import ProgramRun
 from tests import aws_reference as ref
 from tests.conftest import cached_run, run_stack

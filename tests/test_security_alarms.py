@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.security_alarms import CIS_ALARMS
+from components.environment.security_alarms import CIS_ALARMS
 from tests.conftest import arn_of, run_stack
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

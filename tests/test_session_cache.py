@@ -4,7 +4,7 @@ Encrypted at rest with the stack's cache key and in transit (TLS required); clie
 with IAM and the default user has no access; reachable only from the application's security
 group; fails over across AZs in a PHI stack; the workload's policy names only this cache; the
 policy pack finds nothing to block. The component runs in a small program wired like the
-environment (tests/fixtures/programs/session_cache.py) until components/environment.py calls it.
+environment (tests/fixtures/programs/session_cache.py) until components/environment/environment.py calls it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 from components.app_settings import CacheSettings
 from components.aws_context import AwsContext
-from components.session_cache import (
+from components.application.session_cache import (
     CACHE_PORT, CacheNames, SessionCacheArgs, connect_policy, log_types, validate,
 )
 from preflight.judge import judge
@@ -391,7 +391,7 @@ def test_the_packs_cache_rules_do_read_this_cache(pack):
 def test_the_program_with_the_cache_switched_on(pack):
     run = run_stack("prod", preview=True, overrides={"cache": {"engine": "valkey", "nodeCount": 2}})
     if not run.of_type(COMPONENT):
-        pytest.skip("components/environment.py does not build SessionCache yet (issue 11)")
+        pytest.skip("components/environment/environment.py does not build SessionCache yet (issue 11)")
     (cache,) = run.of_type(GROUP)
     assert cache.inputs["transitEncryptionEnabled"] is True
     assert cache.inputs["atRestEncryptionEnabled"] is True

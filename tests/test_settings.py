@@ -174,7 +174,7 @@ def test_a_stack_name_that_cannot_name_its_resources_is_refused(stack):
 
 
 def test_the_longest_stack_name_fits_every_permission_set_name():
-    from components.workforce_access import PERMISSION_SETS, permission_set_name
+    from components.application.workforce_access import PERMISSION_SETS, permission_set_name
 
     longest = "a" * 13
     parse_settings(longest, {"dataClassification": "synthetic", "owner": "a@b.co", "costCenter": "x",

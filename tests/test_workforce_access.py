@@ -29,8 +29,8 @@ import pytest
 
 from components.app_settings import IdentityCenterSettings
 from components.aws_context import AwsContext
-from components.break_glass import break_glass_statements
-from components.workforce_access import (
+from components.environment.break_glass import break_glass_statements
+from components.application.workforce_access import (
     BREAK_GLASS, PERMISSION_SETS, PHI_OPERATOR, READ_ONLY, WorkforceAccess, WorkforceAccessArgs, validate,
 )
 from preflight.judge import judge

@@ -10,7 +10,7 @@ they get there.
 
 A customer-managed policy attachment (`CustomerManagedPolicyAttachment`) only names an IAM policy
 by name and path: there is nothing in the reference itself to judge. The IAM policy it names is an
-`aws.iam.Policy`, judged by iam.py when this stack creates it (as components/workforce_access.py
+`aws.iam.Policy`, judged by iam.py when this stack creates it (as components/application/workforce_access.py
 does); a policy of another stack is judged there.
 """
 

@@ -13,9 +13,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .policy_documents import database_user_arn, key_by_alias, policy_json, service_trust_policy
-from .role_policy import attach_policy, iam_path
+from components.aws_context import AwsContext
+from components.policy_documents import database_user_arn, key_by_alias, policy_json, service_trust_policy
+from components.role_policy import attach_policy, iam_path
 
 
 def workload_statements(ctx: AwsContext, stack: str, bucket_arn: str, db_user: str) -> list[dict]:

@@ -14,7 +14,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
+from components.aws_context import AwsContext
 
 # EKS_RUNTIME_MONITORING is superseded by RUNTIME_MONITORING; never enable both.
 GUARDDUTY_FEATURES = ("S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
@@ -60,7 +60,7 @@ def guardduty_agent_repository_arn(ctx: AwsContext) -> str:
             f"GuardDuty's Fargate agent repository is not known for region {ctx.region} "
             f"(partition {ctx.partition}): add the region's account from the GuardDuty User Guide page "
             "'ECR Repository for GuardDuty agent on AWS Fargate (Amazon ECS only)' to "
-            "GUARDDUTY_FARGATE_AGENT_ACCOUNTS in components/threat_detection.py")
+            "GUARDDUTY_FARGATE_AGENT_ACCOUNTS in components/account/threat_detection.py")
     return f"arn:{ctx.partition}:ecr:{ctx.region}:{account}:repository/{GUARDDUTY_FARGATE_AGENT_REPOSITORY}"
 
 

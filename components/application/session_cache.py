@@ -24,12 +24,12 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .app_settings import CacheSettings
-from .aws_context import AwsContext
-from .phi_database import final_snapshot_name
-from .policy_documents import policy_json
-from .role_policy import attach_policy, iam_path
-from .settings import CLOUDWATCH_RETENTION_DAYS
+from components.app_settings import CacheSettings
+from components.aws_context import AwsContext
+from components.environment.phi_database import final_snapshot_name
+from components.policy_documents import policy_json
+from components.role_policy import attach_policy, iam_path
+from components.settings import CLOUDWATCH_RETENTION_DAYS
 
 CACHE_PORT = 6379  # the Valkey / Redis OSS default
 # PHI stack: a week of daily snapshots. A synthetic stack keeps the same week: the policy pack's

@@ -25,11 +25,11 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .app_settings import AppSettings
-from .aws_context import AwsContext
-from .policy_documents import key_by_alias, policy_json, service_trust_policy
-from .role_policy import attach_policy, iam_path
-from .threat_detection import GUARDDUTY_EXCLUSION_TAG, guardduty_agent_repository_arn
+from components.app_settings import AppSettings
+from components.aws_context import AwsContext
+from components.policy_documents import key_by_alias, policy_json, service_trust_policy
+from components.role_policy import attach_policy, iam_path
+from components.account.threat_detection import GUARDDUTY_EXCLUSION_TAG, guardduty_agent_repository_arn
 
 CONTAINER_NAME = "app"
 # A numeric non-root user: the image's USER may be anything, the task always runs unprivileged.

@@ -43,14 +43,14 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .app_settings import IdentityCenterSettings
-from .aws_context import AwsContext
-from .app_service import cluster_name
-from .break_glass import assume_statements
-from .operator_access import execution_role_name, task_family, task_role_name
-from .policy_documents import database_user, database_user_arn, key_by_alias, policy_json
-from .role_policy import iam_path
-from .security_alarms import trail_event_alarm
+from components.app_settings import IdentityCenterSettings
+from components.aws_context import AwsContext
+from components.application.app_service import cluster_name
+from components.environment.break_glass import assume_statements
+from components.application.operator_access import execution_role_name, task_family, task_role_name
+from components.policy_documents import database_user, database_user_arn, key_by_alias, policy_json
+from components.role_policy import iam_path
+from components.environment.security_alarms import trail_event_alarm
 
 READ_ONLY, PHI_OPERATOR, BREAK_GLASS = "read-only", "phi-operator", "break-glass"
 PERMISSION_SETS = (READ_ONLY, PHI_OPERATOR, BREAK_GLASS)

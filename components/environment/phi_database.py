@@ -10,10 +10,10 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .policy_documents import database_user, service_trust_policy
-from .role_policy import iam_path
-from .settings import DatabaseSettings
+from components.aws_context import AwsContext
+from components.policy_documents import database_user, service_trust_policy
+from components.role_policy import iam_path
+from components.settings import DatabaseSettings
 
 MASTER_USERNAME = "app_admin"
 LOG_EXPORTS = ("postgresql", "upgrade")

@@ -8,8 +8,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
+from components.aws_context import AwsContext
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
 
 s3 = aws.s3
 

@@ -19,13 +19,13 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .account_guardrails import AccountGuardrails, AccountGuardrailsArgs
-from .account_settings import AccountLayerSettings
-from .aws_context import AwsContext
-from .config_recording import ConfigRecording, ConfigRecordingArgs
-from .key_ring import ACCOUNT_KEY_PURPOSES, KeyRing, KeyRingArgs
-from .session_manager import SessionManager, SessionManagerArgs
-from .threat_detection import ThreatDetection, ThreatDetectionArgs
+from components.account.account_guardrails import AccountGuardrails, AccountGuardrailsArgs
+from components.account_settings import AccountLayerSettings
+from components.aws_context import AwsContext
+from components.account.config_recording import ConfigRecording, ConfigRecordingArgs
+from components.key_ring import ACCOUNT_KEY_PURPOSES, KeyRing, KeyRingArgs
+from components.account.session_manager import SessionManager, SessionManagerArgs
+from components.account.threat_detection import ThreatDetection, ThreatDetectionArgs
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .policy_documents import key_by_alias, policy_json, rds_master_secret
-from .role_policy import attach_policy, iam_path
+from components.aws_context import AwsContext
+from components.policy_documents import key_by_alias, policy_json, rds_master_secret
+from components.role_policy import attach_policy, iam_path
 
 SESSION_SECONDS = 3600
 

@@ -8,10 +8,10 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .policy_documents import policy_json
-from .role_policy import attach_policy, iam_path
-from .secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+from components.aws_context import AwsContext
+from components.policy_documents import policy_json
+from components.role_policy import attach_policy, iam_path
+from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 s3 = aws.s3
 

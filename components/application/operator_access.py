@@ -20,10 +20,12 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .app_service import container_definitions, ecs_exec_statements, execution_statements, scratch_volumes
-from .aws_context import AwsContext
-from .policy_documents import policy_json, service_trust_policy
-from .role_policy import attach_policy, iam_path
+from components.application.app_service import (
+    container_definitions, ecs_exec_statements, execution_statements, scratch_volumes,
+)
+from components.aws_context import AwsContext
+from components.policy_documents import policy_json, service_trust_policy
+from components.role_policy import attach_policy, iam_path
 
 SESSION_ENDPOINT_SERVICES = ("ssm", "ssmmessages")
 PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"

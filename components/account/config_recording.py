@@ -18,11 +18,11 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .conformance_pack import template_body
-from .policy_documents import key_by_alias, policy_json, service_trust_policy
-from .role_policy import attach_policy, iam_path
-from .secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
+from components.aws_context import AwsContext
+from components.conformance_pack import template_body
+from components.policy_documents import key_by_alias, policy_json, service_trust_policy
+from components.role_policy import attach_policy, iam_path
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
 
 s3 = aws.s3
 

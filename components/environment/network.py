@@ -10,9 +10,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .role_policy import attach_policy, iam_path
-from .policy_documents import policy_json, service_trust_policy
+from components.aws_context import AwsContext
+from components.role_policy import attach_policy, iam_path
+from components.policy_documents import policy_json, service_trust_policy
 
 TIERS = ("public", "app", "data")  # 4th quarter of the VPC is kept in reserve
 AZ_SLOTS_PER_TIER = 8

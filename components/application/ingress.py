@@ -19,9 +19,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .app_settings import AppSettings
-from .aws_context import AwsContext
-from .secure_bucket import SecureBucket, access_log_target
+from components.app_settings import AppSettings
+from components.aws_context import AwsContext
+from components.secure_bucket import SecureBucket, access_log_target
 
 # TLS 1.3 preferred, TLS 1.2 still admitted, nothing older (ELB guide, "Security policies for your
 # Application Load Balancer"); the API default (ELBSecurityPolicy-2016-08) admits TLS 1.0.

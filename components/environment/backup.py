@@ -10,11 +10,11 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
+from components.aws_context import AwsContext
 
-from .key_ring import ROTATION_PERIOD_DAYS, KeyScope, key_policy, purpose
-from .policy_documents import service_trust_policy
-from .role_policy import iam_path
+from components.key_ring import ROTATION_PERIOD_DAYS, KeyScope, key_policy, purpose
+from components.policy_documents import service_trust_policy
+from components.role_policy import iam_path
 
 DAILY_RETENTION_DAYS = 35
 MONTHLY_RETENTION_DAYS = 365

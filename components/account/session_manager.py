@@ -16,7 +16,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .key_ring import SESSION_LOG_GROUP
+from components.key_ring import SESSION_LOG_GROUP
 
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
 IDLE_TIMEOUT_MINUTES = 20

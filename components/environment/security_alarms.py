@@ -11,9 +11,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
-from .policy_documents import policy_json
-from .trail_patterns import break_glass_pattern, key_administration_pattern, port_forwarding_pattern
+from components.aws_context import AwsContext
+from components.policy_documents import policy_json
+from components.trail_patterns import break_glass_pattern, key_administration_pattern, port_forwarding_pattern
 
 METRIC_NAMESPACE = "HipaaAws/Security"
 PHI_READ_WINDOW_SECONDS = 300

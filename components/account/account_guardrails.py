@@ -13,7 +13,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .aws_context import AwsContext
+from components.aws_context import AwsContext
 
 
 @dataclass(frozen=True)
