@@ -4,10 +4,10 @@ Each says how this stack fits what the account already has:
 - AWS Config allows one customer-managed configuration recorder and one delivery channel per
   account and region (PutConfigurationRecorder / PutDeliveryChannel, AWS Config API Reference): a
   second name is refused (MaxNumberOfConfigurationRecordersExceededException,
-  MaxNumberOfDeliveryChannelsExceededException) and the same name updates the existing one. An
-  account that already records (the console names its recorder `default`; Control Tower
-  `aws-controltower-BaselineConfigRecorder`) is adopted by naming its recorder and channel here and
-  importing them (README, "Accounts").
+  MaxNumberOfDeliveryChannelsExceededException) and the same name updates the existing one, so an
+  account that already records (the console names its recorder `default`) is adopted by naming its
+  recorder and channel here: the first `up` updates them in place (README, "Accounts"). Where
+  Control Tower records, it owns them: that stack is `external`, not the owner.
 - The conformance rule `internet-gateway-authorized-vpc-only` judges every internet gateway of the
   account and region: the VPCs of other stacks sharing the account must be authorized too.
 """
@@ -34,7 +34,9 @@ class AccountLayerSettings(BaseModel):
     config_delivery_channel_name: Optional[str] = Field(
         None, alias="configDeliveryChannelName", min_length=1, max_length=256)
     """The account's existing delivery channel to adopt (unset: `hipaa-aws-<stack>`)."""
-    authorized_vpc_ids: tuple[VpcId, ...] = Field((), alias="authorizedVpcIds", max_length=50)
+    # AWS Config rule parameters are at most 1,024 characters (botocore `config`,
+    # StringWithCharLimit1024): 44 ids of 21 characters, comma-separated, with the JSON around them.
+    authorized_vpc_ids: tuple[VpcId, ...] = Field((), alias="authorizedVpcIds", max_length=44)
     """VPCs besides this stack's own that may have an internet gateway: the `vpcId` output of each
     other stack deployed in this account and region."""
 

@@ -168,8 +168,8 @@ class AppService(pulumi.ComponentResource):
     exec_log_group_name: str
     exec_log_group_arn: str
     execution_role: aws.iam.Role
-    """Pulls images (this stack's and GuardDuty's agent) and writes the logs: the execution role of
-    every task of the stack (the operator's db-access task shares it)."""
+    """Pulls the application's image and GuardDuty's agent, writes its log, reads its parameters (the
+    db-access task has its own execution role, OperatorAccess)."""
 
     def __init__(self, name: str, args: AppServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:AppService", name, None, opts)
