@@ -20,16 +20,18 @@ test: venv lint
 # Static checks (configured in pyproject.toml): ruff, and pyright against the typed SDKs in the venv;
 # both run, so one report shows every finding.
 # PYRIGHT_PYTHON_IGNORE_WARNINGS: no per-run PyPI query for a newer pyright (requirements-dev.txt picks it).
-LINT_PATHS := components policy preflight bootstrap
+LINT_PATHS := components policy preflight bootstrap organization
 lint: venv
 	@status=0; \
 	$(PY) -m ruff check $(LINT_PATHS) || status=1; \
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright $(LINT_PATHS) || status=1; \
 	exit $$status
 
-# Offline preflight of every stack and of the state backend (bootstrap/): what `pulumi preview
-# --policy-pack policy` would say, with no cloud account. One run per stack writes all its reports,
-# reports/<stack>.{txt,json,sarif,md}, after removing its old ones (a failed run leaves none).
+# Offline preflight of every stack, of the state backend (bootstrap/) and of the organization
+# (organization/): what `pulumi preview --policy-pack policy` would say, with no cloud account. One run
+# per stack writes all its reports, reports/<stack>.{txt,json,sarif,md} (another project's stack:
+# reports/<project dir>-<stack>.*, e.g. reports/organization-organization.txt), after removing its old
+# ones (a failed run leaves none).
 # `venv/bin/python -m preflight --all --output-dir reports` exits 0, 1 (a mandatory violation) or 2 (a
 # program or config failed); make itself exits 2 whenever a recipe fails (GNU make manual, "How to Run
 # make"), and its "Error 1" or "Error 2" line names the preflight's code.

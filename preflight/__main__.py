@@ -1,7 +1,7 @@
 """python -m preflight STACK: what `pulumi preview --policy-pack policy` would say, offline.
 
 Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 the program or its config failed.
-`--all`: every stack of this project and of bootstrap/, the highest of their codes.
+`--all`: every stack of this project, of bootstrap/ and of organization/, the highest of their codes.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ from .stack_config import (
 
 POLICY_DIR = PROJECT_DIR / "policy"
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
+# Every bootstrap stack (one per AWS account, each named after its account) is judged with this one
+# pack config, never with the program stack's config of the same name.
+BOOTSTRAP_PACK_CONFIG = POLICY_DIR / "config" / "state.json"
+ORGANIZATION_DIR = PROJECT_DIR / "organization"
 
 # Each format and the extension of its file under --output-dir.
 EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "markdown": "md"}
@@ -42,8 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                      description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("stack", nargs="?", help="stack name (stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--all", action="store_true",
-                        help="every stack of this project and of bootstrap/, one after the other; "
-                             "exits with the highest code")
+                        help="every stack of this project, of bootstrap/ and of organization/, one after "
+                             "the other; exits with the highest code")
     parser.add_argument("--format", choices=FORMATS, help="one format, to stdout or --output (default text)")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
     parser.add_argument("--output-dir", type=Path,
@@ -51,7 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "stack of another project: <project dir>-<stack>.*), removing the stack's "
                              "old reports first; the text report also goes to stdout")
     parser.add_argument("--policy-pack-config", type=Path,
-                        help="pack config (default policy/config/<stack>.json)")
+                        help="pack config (default policy/config/<stack>.json; for a stack of bootstrap/, "
+                             "policy/config/state.json)")
     parser.add_argument("--stack-file", type=Path, help="use this stack config file instead of stacks/")
     parser.add_argument("--program", type=Path, help="run this Pulumi program file instead of __main__.py")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
@@ -127,8 +132,9 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
 
 
 def evaluate(args: argparse.Namespace) -> Outcome:
-    config_path = Path(args.policy_pack_config or POLICY_DIR / "config" / f"{args.stack}.json")
     project_dir = args.project_dir.resolve()
+    config_path = Path(args.policy_pack_config or (BOOTSTRAP_PACK_CONFIG if project_dir == BOOTSTRAP_DIR
+                                                   else POLICY_DIR / "config" / f"{args.stack}.json"))
     prefix = f"preflight: stack '{args.stack}': "
     try:
         config = load_stack_config(args.stack, project_dir=project_dir, stack_file=args.stack_file)
@@ -220,10 +226,12 @@ def write_reports(args: argparse.Namespace) -> int:
 
 
 def run_all(output_dir: Path | None) -> int:
-    """Every stack of this project, then the state backend's (bootstrap/), each in its own process
-    (a program's modules and Pulumi's runtime state stay its own); the highest exit code."""
+    """Every stack of this project, then the state backends' (bootstrap/, one stack per account) and
+    the organization's (organization/), each in its own process (a program's modules and Pulumi's
+    runtime state stay its own); the highest exit code."""
     runs = [[stack] for stack in stack_names(PROJECT_DIR)]
     runs += [[stack, "--project-dir", str(BOOTSTRAP_DIR)] for stack in stack_names(BOOTSTRAP_DIR)]
+    runs += [[stack, "--project-dir", str(ORGANIZATION_DIR)] for stack in stack_names(ORGANIZATION_DIR)]
     code = 0
     for run_args in runs:
         extra = ["--output-dir", str(output_dir)] if output_dir is not None else []

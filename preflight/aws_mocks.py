@@ -6,6 +6,7 @@ Invokes run for real during `pulumi preview`, so their results are known in both
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pulumi
@@ -104,7 +105,27 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["arnSuffix"] = suffix
             if kind == "app":
                 state["dnsName"] = f"{lb_name}-123456789.{self.region}.elb.amazonaws.com"
+        if args.typ.startswith("aws:organizations/"):
+            resource_id, state = self._organizations(args, state)
         if args.typ == "aws:sns/topic:Topic":
             topic = args.inputs.get("name") or args.name
             state["arn"] = f"arn:aws:sns:{self.region}:{self.account_id}:{topic}"
+        return resource_id, state
+
+    def _organizations(self, args: pulumi.runtime.MockResourceArgs, state: dict) -> tuple[str, dict]:
+        """Organizations ids shaped as AWS's (botocore `organizations`: o-, r-, ou-, 12-digit account
+        ids); an imported resource keeps the id it was imported with."""
+        digest = int(hashlib.sha256(args.name.encode()).hexdigest(), 16)
+        if args.typ == "aws:organizations/organization:Organization":
+            resource_id = args.resource_id or f"o-{digest % 10**10:010d}"
+            state.update(masterAccountId=self.account_id,
+                         roots=[{"id": "r-" + f"{digest:x}"[:4], "name": "Root", "policyTypes": []}])
+        elif args.typ == "aws:organizations/account:Account":
+            resource_id = args.resource_id or f"{digest % 10**12:012d}"
+        elif args.typ == "aws:organizations/organizationalUnit:OrganizationalUnit":
+            resource_id = args.resource_id or f"ou-{digest % 10**4:04d}-{digest % 10**8:08d}"
+        else:
+            resource_id = args.resource_id or f"{args.name}-id"
+        kind = args.typ.rsplit(":", 1)[-1].lower()
+        state["arn"] = f"arn:aws:organizations::{self.account_id}:{kind}/{resource_id}"
         return resource_id, state

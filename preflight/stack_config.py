@@ -171,7 +171,8 @@ def load_stack_config(
 
 
 def account_layer_owners(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
-    """Which stacks say `accountBaseline: owned`, by the account id they are pinned to.
+    """Which stacks create their account's layer (`accountBaseline: owned`, or `organization`, which
+    owns what the AWS Organization leaves of it), by the account id they are pinned to.
 
     One owner per account, whatever its region: the layer holds account-wide settings too (the
     password policy, the S3 account public access block, the Auto Scaling service-linked role,
@@ -180,7 +181,7 @@ def account_layer_owners(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]
     owners: dict[str, list[str]] = {}
     for stack in stack_names(project_dir):
         config = load_stack_config(stack, project_dir)
-        if config.values.get(f"{config.project}:accountBaseline") != "owned":
+        if config.values.get(f"{config.project}:accountBaseline") not in ("owned", "organization"):
             continue
         for account in config.allowed_account_ids or ["unpinned"]:
             owners.setdefault(account, []).append(stack)
