@@ -135,6 +135,12 @@ class IdentityCenterSettings(_Strict):
 
     instance_arn: str = Field(alias="instanceArn", pattern=f"^{IDENTITY_CENTER_INSTANCE_ARN}$")
     groups: WorkforceGroups = Field(default_factory=lambda: WorkforceGroups.model_validate({}))
+    managed_by: Literal["stack", "organization"] = Field("stack", alias="managedBy")
+    """Who creates the permission sets and assigns them to `groups` in this account. `stack`: this
+    stack, through its own provider (a single-account team: the account administers the instance).
+    `organization`: the organization project (components/organization/identity_center.py), from the
+    management or delegated administrator account; this stack then creates only the IAM policies the
+    sets reference by name and path, which must exist in this account before the assignments."""
 
 
 class CacheSettings(_Strict):

@@ -64,6 +64,9 @@ STACK_NAME_RULE = (f"a stack name must have 1 to {MAX_STACK_NAME} characters, a 
                    "AWS limits to 32 characters (no underscores either, so a-b and a_b never map to the "
                    "same database user)")
 
+# The baselines whose stack creates its account's layer: one such stack per account.
+ACCOUNT_LAYER_BASELINES = ("owned", "organization")
+
 _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
@@ -178,9 +181,14 @@ class Settings(_Strict):
     # A region of the stack's partition (components/aws_regions.py, botocore's partition data).
     backup_copy_region: Optional[str] = Field(None, alias="backupCopyRegion", min_length=1)
     # owned: this stack creates and keeps the account's region-wide controls (GuardDuty, Security
-    # Hub, AWS Config, Access Analyzer, password policy, EBS default encryption, S3 account block).
-    # external: another stack, Control Tower or the organization owns them; this stack creates none.
-    account_baseline: Literal["owned", "external"] = Field(alias="accountBaseline")
+    # Hub, AWS Config, Access Analyzer, password policy, EBS default encryption, S3 account block)
+    # and its trail records the account's management events.
+    # organization: the account is a member of the AWS Organization built by organization/, whose
+    # delegated administrator runs GuardDuty, Security Hub, the organization analyzer and the HIPAA
+    # conformance pack, and whose organization trail records management events; this stack creates
+    # the rest of its account's controls (components/account/account_layer.py, ORGANIZATION_SCOPE).
+    # external: another stack or Control Tower owns them; this stack creates none.
+    account_baseline: Literal["owned", "organization", "external"] = Field(alias="accountBaseline")
     # Roles that administer this stack's KMS keys (put key policies, create grants, schedule
     # deletion). Unset: the stack's CI deploy role created by bootstrap/.
     key_administrators: Optional[tuple[str, ...]] = Field(
@@ -291,14 +299,40 @@ class Settings(_Strict):
     @classmethod
     def _only_for_the_owner(cls, value: Optional[AccountLayerSettings],
                             info: ValidationInfo) -> Optional[AccountLayerSettings]:
-        if value is not None and info.data.get("account_baseline") != "owned":
-            raise ValueError("only a stack with accountBaseline: owned creates the account layer; "
-                             "remove accountLayer or make this stack the account's owner")
+        if value is not None and info.data.get("account_baseline") not in ACCOUNT_LAYER_BASELINES:
+            raise ValueError("only a stack that creates its account's layer (accountBaseline: owned or "
+                             "organization) takes accountLayer; remove accountLayer or make this stack "
+                             "the account's owner")
+        return value
+
+    @field_validator("identity_center")
+    @classmethod
+    def _sets_from_where_they_can_be_made(cls, value: Optional[IdentityCenterSettings],
+                                          info: ValidationInfo) -> Optional[IdentityCenterSettings]:
+        # Permission sets are created only from the management account or Identity Center's delegated
+        # administrator (Identity Center user guide, "Delegated administration"): a member account's
+        # stack that tried would fail with AccessDenied at `pulumi up`.
+        if (value is not None and value.managed_by == "stack"
+                and info.data.get("account_baseline") == "organization"):
+            raise ValueError("managedBy must be organization in a member account of the organization "
+                             "(accountBaseline: organization): only the management account creates "
+                             "permission sets; organization/ then creates and assigns them")
         return value
 
     @property
     def holds_phi(self) -> bool:
         return self.data_classification == "phi"
+
+    @property
+    def creates_account_layer(self) -> bool:
+        """This stack owns its account's layer (all of it, or the part the organization leaves)."""
+        return self.account_baseline in ACCOUNT_LAYER_BASELINES
+
+    @property
+    def records_management_events(self) -> bool:
+        """This stack's trail records its account's management events (elsewhere the owner stack's or
+        the organization trail does, and this one records its PHI data events only)."""
+        return self.account_baseline == "owned"
 
     @property
     def subnet_prefix(self) -> int:

@@ -7,6 +7,7 @@ selectors, `*` wildcards at the start or end of a value (also with `!=`), `NOT E
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Optional
 
 # PutMetricFilter's filterPattern is at most 1,024 characters (botocore's CloudWatch Logs model).
 METRIC_FILTER_PATTERN_LIMIT = 1024
@@ -15,10 +16,11 @@ METRIC_FILTER_PATTERN_LIMIT = 1024
 CI_ROLES_EXAMPLE = "arn:aws:iam::123456789012:role/hipaa-aws/ci/*"
 
 
-def key_administration_pattern(administrators: Sequence[str], ci_roles: str = CI_ROLES_EXAMPLE) -> str:
+def key_administration_pattern(administrators: Sequence[str],
+                               ci_roles: Optional[str] = CI_ROLES_EXAMPLE) -> str:
     """Key policy changes, and grants made directly (not by an AWS service on a caller's behalf),
-    by anyone but the named key administrators or a CI deploy role."""
-    expected = [*administrators, ci_roles]
+    by anyone but the named key administrators or a CI deploy role (None: no CI roles there)."""
+    expected = [*administrators, *([ci_roles] if ci_roles else [])]
     not_expected = " && ".join(f'($.userIdentity.sessionContext.sessionIssuer.arn != "{arn}")'
                                for arn in expected)
     return ('{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "PutKeyPolicy") || '
@@ -38,3 +40,13 @@ def port_forwarding_pattern() -> str:
     """Every Session Manager port-forwarding session in the account (the path to the database)."""
     return ('{ ($.eventSource = "ssm.amazonaws.com") && ($.eventName = "StartSession") && '
             '($.requestParameters.documentName = "AWS-StartPortForwardingSession*") }')
+
+
+def in_account(pattern: str, account_id: str) -> str:
+    """`pattern`, only for events recorded in `account_id` (CloudTrail record contents:
+    `recipientAccountId`, the account that received the event). An organization trail's log group
+    holds every member account's events; `{ A }` becomes `{ ($.recipientAccountId = "...") && (A) }`."""
+    inner = pattern.strip()
+    if not (inner.startswith("{") and inner.endswith("}")):
+        raise ValueError(f"not a JSON filter pattern: {pattern!r}")
+    return f'{{ ($.recipientAccountId = "{account_id}") && ({inner[1:-1].strip()}) }}'

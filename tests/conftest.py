@@ -40,6 +40,27 @@ def cached_run(stack: str, preview: bool = False) -> ProgramRun:
     return run_stack(stack, preview)
 
 
+def account_of(stack: str) -> str:
+    """The one account the stack file pins (the mocks answer it as the caller's account)."""
+    (account,) = load_stack_config(stack).allowed_account_ids
+    return account
+
+
+@functools.cache
+def owned_run(stack: str) -> ProgramRun:
+    """The stack as its account's only owner (`accountBaseline: owned`, the single-account shape): the
+    whole account layer, a multi-region trail with management events, the CIS alarms. The shipped
+    stacks are organization members, where the organization runs those."""
+    return run_stack(stack, overrides={"accountBaseline": "owned", **single_account_identity(stack)})
+
+
+def single_account_identity(stack: str) -> dict[str, Any]:
+    """With no organization the stack creates its own permission sets (identityCenter.managedBy:
+    stack), where its file has an identityCenter object at all."""
+    has_identity = "hipaa-aws:identityCenter" in load_stack_config(stack).values
+    return {"identityCenter": {"managedBy": "stack"}} if has_identity else {}
+
+
 @pytest.fixture(scope="session")
 def pack():
     """The policy pack running as its own process, as the CLI starts it."""

@@ -1,14 +1,48 @@
 """The account layer: one owner per account and region, kept on delete; every other stack creates
-none of the account's singletons, and two stacks can share an account without colliding."""
+none of the account's singletons, and two stacks can share an account without colliding.
+
+The shipped stacks live in member accounts of the AWS Organization (`accountBaseline: organization`):
+each owns what the organization leaves of its account's layer. The single-account shape (prod
+`owned`, staging `external` in prod's account) is still supported and tested through overrides.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import Counter
 
 import pytest
 
+from components.account.config_recording import PER_ACCOUNT_RULES
+from components.environment.security_alarms import CIS_ALARMS, FINDING_RULES
 from preflight.stack_config import PROJECT_DIR, account_layer_owners, load_stack_config, stack_names
-from tests.conftest import cached_run, run_stack
+from tests.conftest import single_account_identity, cached_run, run_stack
+
+SHARED_ACCOUNT = "123456789012"
+"""prod's account in the stack files: the account both stacks share in the single-account shape."""
+
+
+def single_account(stack: str, baseline: str) -> dict:
+    """Overrides that put `stack` in prod's account with `baseline`: its pinned account and the ARNs
+    of its own account it names (key administrators, certificate) move there."""
+    config = load_stack_config(stack)
+    (own,) = config.allowed_account_ids
+    overrides: dict = {"accountBaseline": baseline, "aws:allowedAccountIds": json.dumps([SHARED_ACCOUNT]),
+                       **(single_account_identity(stack) if baseline != "organization" else {})}
+    if own != SHARED_ACCOUNT:
+        administrators = json.loads(config.values["hipaa-aws:keyAdministrators"])
+        overrides["keyAdministrators"] = [arn.replace(f":{own}:", f":{SHARED_ACCOUNT}:")
+                                          for arn in administrators]
+        certificate = json.loads(config.values.get("hipaa-aws:app", "{}")).get("certificateArn")
+        if certificate:
+            overrides["app"] = {"certificateArn": certificate.replace(f":{own}:", f":{SHARED_ACCOUNT}:")}
+    return overrides
+
+
+@functools.cache
+def single_account_run(stack: str, baseline: str):
+    return run_stack(stack, overrides=single_account(stack, baseline))
 
 # Create-once per account and region (a second one fails) or last-writer-wins (a second one
 # silently overwrites the first); deleting any of them switches the control off account-wide.
@@ -23,6 +57,13 @@ ACCOUNT_SINGLETONS = {
     "aws:iam/serviceLinkedRole:ServiceLinkedRole",
 }
 LAYER = "hipaa:components:AccountLayer"
+# What the organization's delegated administrator runs in every member account (GuardDuty and
+# Security Hub auto-enabled, the organization analyzer), so a member's stack creates none of it.
+ORGANIZATION_PROVIDED = {
+    "aws:guardduty/detector:Detector", "aws:guardduty/detectorFeature:DetectorFeature",
+    "aws:securityhub/account:Account", "aws:securityhub/standardsSubscription:StandardsSubscription",
+    "aws:accessanalyzer/analyzer:Analyzer",
+}
 
 
 def _layer_resources(run):
@@ -43,7 +84,16 @@ def _ancestors(run, resource):
 def test_every_stack_pins_its_account_and_says_who_owns_the_account_layer(stack):
     config = load_stack_config(stack)
     assert len(config.allowed_account_ids) == 1 and config.allowed_account_ids[0].isdigit()
-    assert config.values.get("hipaa-aws:accountBaseline") in ("owned", "external")
+    assert config.values.get("hipaa-aws:accountBaseline") in ("owned", "organization", "external")
+
+
+def test_the_shipped_stacks_are_in_member_accounts_of_their_own():
+    """prod and staging each in an account of the organization: staging's CI role and its synthetic
+    data never share prod's account."""
+    configs = {stack: load_stack_config(stack) for stack in ("prod", "staging")}
+    assert {s: c.values["hipaa-aws:accountBaseline"] for s, c in configs.items()} == \
+        {"prod": "organization", "staging": "organization"}
+    assert configs["prod"].allowed_account_ids != configs["staging"].allowed_account_ids
 
 
 def test_no_two_stacks_own_the_same_account():
@@ -51,13 +101,18 @@ def test_no_two_stacks_own_the_same_account():
     assert shared == {}, f"two stacks own one account's controls: {shared}"
 
 
-def test_the_ownership_check_catches_a_second_owner(tmp_path):
+@pytest.mark.parametrize("staging_baseline", ["owned", "organization"])
+def test_the_ownership_check_catches_a_second_owner(tmp_path, staging_baseline):
+    """staging moved into prod's account while still creating an account layer: two owners."""
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
     for stack in ("prod", "staging"):
         text = (PROJECT_DIR / "stacks" / f"Pulumi.{stack}.yaml").read_text()
-        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text(
-            text.replace("accountBaseline: external", "accountBaseline: owned"))
+        if stack == "staging":
+            (own,) = load_stack_config("staging").allowed_account_ids
+            text = text.replace(own, SHARED_ACCOUNT).replace(
+                "accountBaseline: organization", f"accountBaseline: {staging_baseline}")
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
     assert account_layer_owners(tmp_path) == {"123456789012": ["prod", "staging"]}
     # A second region of the same account is still the same account (account-wide settings).
     text = (tmp_path / "stacks" / "Pulumi.staging.yaml").read_text()
@@ -65,7 +120,9 @@ def test_the_ownership_check_catches_a_second_owner(tmp_path):
     assert account_layer_owners(tmp_path) == {"123456789012": ["prod", "staging"]}
 
 
-def test_the_owner_creates_every_account_singleton_and_keeps_it_on_delete(prod):
+def test_the_owner_creates_every_account_singleton_and_keeps_it_on_delete():
+    prod = single_account_run("prod", "owned")
+    assert prod.stack_outputs["accountBaseline"] == "owned"
     assert ACCOUNT_SINGLETONS <= {r.type for r in prod.resources}
     layer = _layer_resources(prod)
     assert {r.type for r in layer} >= ACCOUNT_SINGLETONS
@@ -75,16 +132,17 @@ def test_the_owner_creates_every_account_singleton_and_keeps_it_on_delete(prod):
     assert [r.name for r in layer if r.protect is not True] == []  # a PHI owner protects them too
 
 
-def test_a_stack_that_does_not_own_its_account_creates_none_of_its_singletons(staging):
+def test_a_stack_that_does_not_own_its_account_creates_none_of_its_singletons():
+    staging = single_account_run("staging", "external")
     assert staging.of_type(LAYER) == []
     assert sorted({r.type for r in staging.resources} & ACCOUNT_SINGLETONS) == []
     assert staging.stack_outputs["accountBaseline"] == "external"
 
 
 def test_staging_in_an_account_of_its_own_owns_that_account_and_keeps_the_layer_on_destroy():
-    run = run_stack("staging", overrides={"accountBaseline": "owned",
-                                          "aws:allowedAccountIds": '["210987654321"]'},
-                    removed=("keyAdministrators",))
+    """A team without the organization gives staging an account of its own and `owned`."""
+    run = run_stack("staging", overrides={"accountBaseline": "owned"})
+    assert load_stack_config("staging").allowed_account_ids == ["210987654321"]
     layer = _layer_resources(run)
     assert {r.type for r in layer} >= ACCOUNT_SINGLETONS
     assert all(r.retain_on_delete is True for r in layer)
@@ -108,9 +166,10 @@ ACCOUNT_UNIQUE_NAMES = {
 
 
 def test_two_stacks_in_one_account_never_claim_the_same_name():
-    """prod and staging share an account here: every name AWS keeps unique per account (and region)
-    must differ, or the second `pulumi up` fails (or, for some types, takes over the first's)."""
-    prod, staging = cached_run("prod"), cached_run("staging")
+    """prod and staging in one account (the single-account shape): every name AWS keeps unique per
+    account (and region) must differ, or the second `pulumi up` fails (or, for some types, takes over
+    the first's)."""
+    prod, staging = single_account_run("prod", "owned"), single_account_run("staging", "external")
     assert prod.stack_outputs and staging.stack_outputs
     names = Counter()
     for run in (prod, staging):
@@ -185,6 +244,91 @@ def test_only_the_owner_may_set_account_layer_settings():
     from components.settings import parse_settings
     raw = {k.split(":", 1)[1]: v for k, v in load_stack_config("staging").values.items()
            if k.startswith("hipaa-aws:")}
-    with pytest.raises(pulumi.RunError, match="accountLayer.*only a stack with accountBaseline: owned"):
-        parse_settings("staging", {**raw, "accountLayer": {"authorizedVpcIds": []}}, region="us-east-1",
+    adoption = {"accountLayer": {"authorizedVpcIds": []}}
+    with pytest.raises(pulumi.RunError, match=r"accountLayer.*only a stack that creates its account's layer "
+                                              r"\(accountBaseline: owned or organization\)"):
+        parse_settings("staging", {**raw, **adoption, "accountBaseline": "external"}, region="us-east-1",
+                       allowed_accounts=("210987654321",))
+    # An organization member's stack owns what the organization leaves of its layer: it may adopt.
+    settings = parse_settings("staging", {**raw, **adoption}, region="us-east-1",
+                              allowed_accounts=("210987654321",))
+    assert settings.account_baseline == "organization" and settings.creates_account_layer
+
+
+def test_an_unknown_account_baseline_is_refused_with_the_values_allowed():
+    import pulumi
+    from components.settings import parse_settings
+    raw = {k.split(":", 1)[1]: v for k, v in load_stack_config("prod").values.items()
+           if k.startswith("hipaa-aws:")}
+    with pytest.raises(pulumi.RunError,
+                       match=r"hipaa-aws:accountBaseline = 'org'.*'owned', 'organization' or 'external'"):
+        parse_settings("prod", {**raw, "accountBaseline": "org"}, region="us-east-1",
                        allowed_accounts=("123456789012",))
+
+
+def test_an_organization_member_creates_only_what_the_organization_does_not():
+    """AWS Config records per account and region: an organization conformance pack deploys only where
+    every account it does not exclude already has a recorder (SDK docstring of
+    cfg.OrganizationConformancePack; AWS Config Developer Guide, "Prerequisites for conformance
+    packs"), so the member keeps its recorder and channel. GuardDuty and Security Hub are enabled by
+    the delegated administrator and Access Analyzer is the organization's analyzer: none of them here
+    (a second detector, hub or analyzer of the same type fails or overwrites)."""
+    for stack in ("prod", "staging"):
+        run = cached_run(stack)
+        assert run.stack_outputs["accountBaseline"] == "organization"
+        layer = _layer_resources(run)
+        assert {r.type for r in layer} & ACCOUNT_SINGLETONS == ACCOUNT_SINGLETONS - ORGANIZATION_PROVIDED
+        assert sorted({r.type for r in run.resources} & ORGANIZATION_PROVIDED) == []
+        assert [r.name for r in layer if r.retain_on_delete is not True] == []
+        assert all(r.protect is (stack == "prod") for r in layer)  # a PHI stack protects them too
+
+
+def test_an_organization_members_pack_holds_only_the_rules_the_organization_pack_cannot():
+    """The organization pack applies one parameter set to every account; a rule whose parameters are
+    per account (the authorized VPC ids) stays in the member's own pack, and nothing else does."""
+    run = cached_run("prod")
+    (pack,) = run.of_type("aws:cfg/conformancePack:ConformancePack")
+    resources = json.loads(pack.inputs["templateBody"])["Resources"].values()
+    rules = {r["Properties"]["ConfigRuleName"] for r in resources}
+    assert rules == set(PER_ACCOUNT_RULES) == {"internet-gateway-authorized-vpc-only"}
+    (owned_pack,) = single_account_run("prod", "owned").of_type("aws:cfg/conformancePack:ConformancePack")
+    assert len(json.loads(owned_pack.inputs["templateBody"])["Resources"]) > 50
+    # The same pack, so an owner that joins the organization updates it in place (same URN and name).
+    assert (owned_pack.urn, owned_pack.inputs["name"]) == (pack.urn, pack.inputs["name"]) == \
+        (owned_pack.urn, "hipaa-security")
+
+
+def test_an_organization_members_trail_records_only_its_phi_data_events():
+    """The organization trail records every member account's management events in every region
+    (CloudTrail User Guide, "Creating a trail for an organization"); a second copy is billed. The
+    stack's trail records its PHI object reads and writes only, and its alarms are its own: the CIS
+    alarms read management events, which are in the organization trail's log group."""
+    run = cached_run("prod")
+    (trail,) = run.of_type("aws:cloudtrail/trail:Trail")
+    assert trail.inputs["isMultiRegionTrail"] is False and trail.inputs["includeGlobalServiceEvents"] is False
+    categories = [f["equals"] for selector in trail.inputs["advancedEventSelectors"]
+                  for f in selector["fieldSelectors"] if f["field"] == "eventCategory"]
+    assert categories == [["Data"]]
+    owned = single_account_run("prod", "owned")
+    alarms = {r.inputs["name"] for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    owned_alarms = {r.inputs["name"] for r in owned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert {f"hipaa-aws-prod-{key}" for key in CIS_ALARMS} <= owned_alarms - alarms
+    assert alarms < owned_alarms and "hipaa-aws-prod-phi-reads-per-principal" in alarms
+    # GuardDuty and Security Hub findings go to the organization's topic (delegated administrator).
+    rules = {r.inputs["name"] for r in run.of_type("aws:cloudwatch/eventRule:EventRule")}
+    owned_rules = {r.inputs["name"] for r in owned.of_type("aws:cloudwatch/eventRule:EventRule")}
+    findings = {f"hipaa-aws-prod-{key}" for key in FINDING_RULES}
+    assert findings <= owned_rules and rules & findings == set()
+
+
+def test_an_owner_that_joins_the_organization_lets_go_only_of_what_the_organization_runs():
+    """Moving a single-account owner (prod, `owned`) into the organization (`organization`) creates
+    nothing in its account layer (every remaining resource keeps its URN and is updated in place) and
+    drops only what the delegated administrator runs, each kept in AWS (retain_on_delete): GuardDuty's
+    detector and Security Hub become the organization's members rather than being switched off."""
+    owned = {r.urn: r for r in _layer_resources(single_account_run("prod", "owned"))}
+    member = {r.urn: r for r in _layer_resources(cached_run("prod"))}
+    assert set(member) < set(owned)
+    dropped = [owned[urn] for urn in set(owned) - set(member)]
+    assert {r.type for r in dropped} == ORGANIZATION_PROVIDED
+    assert all(r.retain_on_delete is True for r in dropped)

@@ -12,7 +12,7 @@ import pytest
 from components.aws_context import AwsContext
 from components.application.ingress import MANAGED_RULE_GROUPS, TLS_POLICY
 from components.account.threat_detection import GUARDDUTY_FARGATE_AGENT_ACCOUNTS, guardduty_agent_repository_arn
-from tests.conftest import arn_of, run_stack
+from tests.conftest import account_of, arn_of, owned_run, run_stack
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
@@ -61,7 +61,7 @@ def test_the_load_balancer_drops_invalid_headers_logs_and_resists_deletion_with_
     # ELB guide: the log delivery service principal, which AWS now recommends in every region.
     assert delivery["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com",
                                      "AWS": "arn:aws:iam::127311923021:root"}  # us-east-1 predates 2022
-    assert delivery["Resource"].endswith("/alb/AWSLogs/123456789012/*")
+    assert delivery["Resource"].endswith(f"/alb/AWSLogs/{account_of(any_stack.stack)}/*")
 
 
 def test_the_target_group_speaks_https_to_the_tasks(any_stack):
@@ -267,7 +267,7 @@ def test_the_image_repository_is_encrypted_immutable_and_scanned(any_stack):
     (lifecycle,) = any_stack.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     assert json.loads(lifecycle.inputs["policy"])["rules"]
     image = _containers(any_stack.named("hipaa-app", TASK_DEFINITION))[0]["image"]
-    assert image == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{inputs['name']}:1.0.0"
+    assert image == f"{account_of(any_stack.stack)}.dkr.ecr.us-east-1.amazonaws.com/{inputs['name']}:1.0.0"
 
 
 def test_no_security_group_opens_ssh_or_rdp_and_only_the_load_balancer_faces_clients(any_stack):
@@ -313,8 +313,10 @@ def test_the_account_owner_logs_and_encrypts_shell_sessions(prod):
     assert document.retain_on_delete is True
 
 
-def test_port_forwarding_sessions_raise_an_alarm(prod):
-    pattern = prod.named("hipaa-alarms-port-forwarding-session-started",
+def test_port_forwarding_sessions_raise_an_alarm():
+    """Where the stack's trail records the account's management events (its owner's); in an organization
+    member they are in the organization trail's log group."""
+    pattern = owned_run("prod").named("hipaa-alarms-port-forwarding-session-started",
                          "aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs["pattern"]
     assert '($.eventName = "StartSession")' in pattern and "AWS-StartPortForwardingSession" in pattern
 
@@ -346,7 +348,7 @@ def test_the_failed_login_filter_waits_for_the_database_log_group(any_stack):
 def test_the_database_endpoint_reaches_the_task_through_parameter_store_not_its_definition(any_stack):
     container = _containers(any_stack.named("hipaa-app", TASK_DEFINITION))[0]
     from_parameters = {s["name"]: s["valueFrom"] for s in container["secrets"]}
-    prefix = f"arn:aws:ssm:us-east-1:123456789012:parameter/hipaa-aws/{any_stack.stack}/app"
+    prefix = f"arn:aws:ssm:us-east-1:{account_of(any_stack.stack)}:parameter/hipaa-aws/{any_stack.stack}/app"
     assert from_parameters == {"DATABASE_HOST": f"{prefix}/database-host", "CACHE_HOST": f"{prefix}/cache-host"}
 
 

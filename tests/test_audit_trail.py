@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import arn_of, run_stack
+from tests.conftest import account_of, arn_of, owned_run, run_stack
 from tests.test_phi_bucket import side
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 BUCKET = "aws:s3/bucket:Bucket"
 
 
-def test_the_account_owners_trail_records_every_region_and_global_events(prod):
-    trail = prod.named("hipaa-audit", TRAIL).inputs
+def test_the_account_owners_trail_records_every_region_and_global_events():
+    trail = owned_run("prod").named("hipaa-audit", TRAIL).inputs
     assert trail["isMultiRegionTrail"] is True
     assert trail["includeGlobalServiceEvents"] is True
     assert any({"field": "eventCategory", "equals": ["Management"]} in s["fieldSelectors"]
                for s in trail["advancedEventSelectors"])
 
 
-def test_a_stack_that_does_not_own_the_account_records_only_its_data_events(staging):
-    """The owner's multi-region trail already records management events; a second copy is billed."""
-    trail = staging.named("hipaa-audit", TRAIL).inputs
+def test_a_stack_that_does_not_own_the_account_records_only_its_data_events(any_stack):
+    """The owner's (or the organization's) multi-region trail already records management events; a
+    second copy is billed."""
+    trail = any_stack.named("hipaa-audit", TRAIL).inputs
     assert trail["isMultiRegionTrail"] is False and trail["includeGlobalServiceEvents"] is False
     categories = [f["equals"] for s in trail["advancedEventSelectors"] for f in s["fieldSelectors"]
                   if f["field"] == "eventCategory"]
@@ -81,10 +82,11 @@ def test_the_delivery_role_follows_the_cloudtrail_guide(any_stack):
     assert trust == {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
                      "Action": "sts:AssumeRole"}
     policy = json.loads(any_stack.named("hipaa-audit-trail-to-logs", "aws:iam/policy:Policy").inputs["policy"])
-    group = f"arn:aws:logs:us-east-1:123456789012:log-group:/hipaa-aws/{any_stack.stack}/cloudtrail"
+    account = account_of(any_stack.stack)
+    group = f"arn:aws:logs:us-east-1:{account}:log-group:/hipaa-aws/{any_stack.stack}/cloudtrail"
     assert {(s["Action"], s["Resource"]) for s in policy["Statement"]} == {
-        ("logs:CreateLogStream", f"{group}:log-stream:123456789012_CloudTrail_*"),
-        ("logs:PutLogEvents", f"{group}:log-stream:123456789012_CloudTrail_*")}
+        ("logs:CreateLogStream", f"{group}:log-stream:{account}_CloudTrail_*"),
+        ("logs:PutLogEvents", f"{group}:log-stream:{account}_CloudTrail_*")}
     assert all("Condition" not in s for s in policy["Statement"])
 
 
@@ -107,7 +109,8 @@ def test_trail_bucket_is_private_versioned_kms_encrypted_and_archived(any_stack)
 
 def test_only_this_trail_may_write_and_only_over_tls(any_stack):
     policy = json.loads(side(any_stack, "hipaa-audit-logs", "BucketPolicy")["policy"])
-    trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/hipaa-aws-" + any_stack.stack
+    stack = any_stack.stack
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account_of(stack)}:trail/hipaa-aws-{stack}"
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert {s["Principal"]["Service"] for s in allows} == {"cloudtrail.amazonaws.com"}
     for statement in allows:

@@ -36,18 +36,23 @@ from pulumi.runtime import rpc
 from preflight.program_runner import ProgramRun, project_program, run_program
 from preflight.stack_config import PROJECT_DIR, load_stack_config, stack_names
 from tests import aws_reference as ref
-from tests.conftest import cached_run
+from tests.conftest import cached_run, owned_run
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
-BOOTSTRAP = "bootstrap:state"
-PROGRAMS = [*stack_names(), BOOTSTRAP]
+BOOTSTRAP = "bootstrap:prod"  # one bootstrap stack per account; prod's account's
+# Each shipped stack, the single-account shape of each (it creates what the organization otherwise
+# does: the whole account layer, its own Identity Center permission sets), and the bootstrap.
+OWNED = "owned:"
+PROGRAMS = [*stack_names(), *(f"{OWNED}{stack}" for stack in stack_names()), BOOTSTRAP]
 
 
 @functools.cache
 def program_run(key: str) -> ProgramRun:
     if key == BOOTSTRAP:
-        config = load_stack_config("state", BOOTSTRAP_DIR)
+        config = load_stack_config(BOOTSTRAP.split(":", 1)[1], BOOTSTRAP_DIR)
         return run_program(project_program(BOOTSTRAP_DIR), config, preview=False)
+    if key.startswith(OWNED):
+        return owned_run(key.removeprefix(OWNED))
     return cached_run(key)
 
 
@@ -407,7 +412,7 @@ def test_backup_lifecycles_fit_cold_storage_and_vault_locks():
     findings = []
     for key in PROGRAMS:
         run = program_run(key)
-        region = "us-east-1" if key == BOOTSTRAP else load_stack_config(key).region
+        region = "us-east-1" if key == BOOTSTRAP else load_stack_config(key.removeprefix(OWNED)).region
         findings.extend(check_backup_lifecycles(as_checked(aws_resources(run)), region))
     assert findings == [], "backup retention the vault locks or cold storage refuse:\n" + "\n".join(findings)
 

@@ -13,16 +13,29 @@ import json
 
 import pytest
 
-from preflight.stack_config import stack_names
+from preflight.stack_config import load_stack_config, stack_names
 from tests import feature_prerequisites as table
-from tests.conftest import cached_run
+from tests.conftest import cached_run, run_stack, single_account_identity
 
-STACKS = stack_names()
+# The shipped stacks, and each one in an organization member account (`accountBaseline: organization`)
+# also as its account's owner (`owned`, `<stack>-owned`): in a member account the organization switches
+# on the GuardDuty features and Security Hub standards the owned account layer would (the same lists,
+# components/account/threat_detection.py, reused by components/organization/security_services.py), so
+# their prerequisites inside the stack (e.g. the task execution role pulling GuardDuty's agent) are
+# checked under the owned run; it is also the single-account shape.
+SHAPES: dict[str, tuple[str, dict]] = {name: (name, {}) for name in stack_names()}
+# The single-account shape of an organization member: it owns its account's layer and creates its own
+# Identity Center permission sets (managedBy: stack).
+SHAPES |= {f"{name}-owned": (name, {"accountBaseline": "owned", **single_account_identity(name)})
+           for name in stack_names()
+           if load_stack_config(name).values.get("hipaa-aws:accountBaseline") == "organization"}
+STACKS = tuple(SHAPES)
 
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, table.Stack]:
-    return {name: table.Stack(cached_run(name)) for name in STACKS}
+    return {name: table.Stack(run_stack(base, overrides=overrides) if overrides else cached_run(base))
+            for name, (base, overrides) in SHAPES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +46,8 @@ def switches(stacks) -> dict[str, dict[table.Switch, list]]:
 def _stacks_where_on(row: table.Row, switches) -> list[str]:
     on = [name for name in STACKS if any(s in switches[name] for s in row.switches)]
     if row.account_wide:
-        on = sorted({shared for name in on for shared in table.stacks_sharing_account(name)})
+        sharing = {shared for name in on for shared in table.stacks_sharing_account(SHAPES[name][0])}
+        on = sorted(name for name in STACKS if SHAPES[name][0] in sharing)
     return on
 
 
@@ -128,7 +142,8 @@ def _without_mount(path: str):
      _policy_without("StackLogGroups"), "does not let CloudWatch Logs kms:Encrypt"),
     ("staging", table.check_trail_kms, "hipaa-keys-logs", table.KEY,
      _policy_without("CloudTrailDecryptForBucketKey"), "S3 Bucket Key"),
-    ("prod", table.check_encrypted_topic_publishers, "hipaa-keys-alerting", table.KEY,
+    # The finding rules publishing to the topic are the account owner's (an organization routes them).
+    ("prod-owned", table.check_encrypted_topic_publishers, "hipaa-keys-alerting", table.KEY,
      _policy_without("EventBridgeRulesPublish"), "EventBridge kms:Decrypt"),
     ("staging", table.check_server_access_logging, "hipaa-phi-access-logs", table.BUCKET_SSE,
      lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(sseAlgorithm="aws:kms"),

@@ -32,7 +32,7 @@ from tests.conftest import cached_run
 from tests.iam_database import (
     CONDITION_OPERATORS, GLOBAL_CONDITION_KEYS, check_document, database, policy_documents, valid_operator,
 )
-from tests.test_bootstrap_ci_roles import bootstrap, ci_roles
+from tests.test_bootstrap_ci_roles import BOOTSTRAP_STACKS, bootstrap, ci_roles
 
 STACKS = ("prod", "staging")
 ACCOUNT = "123456789012"
@@ -82,7 +82,8 @@ def _key_policies() -> list[tuple[str, dict]]:
 def documents() -> tuple[tuple[str, dict], ...]:
     """(origin, document) for every policy document the code produces."""
     found = [d for stack in STACKS for d in _registered(cached_run(stack), f"stack {stack}")]
-    found += _registered(bootstrap(), "bootstrap")
+    for bootstrap_stack in BOOTSTRAP_STACKS:  # one per account
+        found += _registered(bootstrap(bootstrap_stack), "bootstrap")
     found += _bootstrap_builders() + _key_policies()
     return tuple(found)
 

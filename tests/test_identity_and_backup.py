@@ -7,9 +7,9 @@ import json
 from components.environment.backup import MANAGED_POLICIES
 from components.application.workforce_access import BREAK_GLASS
 from tests.aws_reference import moto_data_module
-from tests.conftest import arn_of
+from tests.conftest import account_of, arn_of, owned_run
 from tests.test_workforce_access import (
-    _action_matches, _listed, allowed, grants, master_secret_of, matches, role_arn,
+    ACCOUNT, _action_matches, _listed, allowed, grants, master_secret_of, matches, role_arn,
 )
 
 IAM_POLICY, ROLE = "aws:iam/policy:Policy", "aws:iam/role:Role"
@@ -30,6 +30,8 @@ def test_password_policy_matches_the_hipaa_pack(prod):
 
 
 def test_account_guardrails(prod):
+    """prod is an organization member: it sets the account's EBS, S3 and Auto Scaling defaults, while
+    IAM Access Analyzer is the organization's analyzer; an owner (single account) has its own."""
     any_stack = prod
     (ebs,) = any_stack.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
     assert ebs.inputs["enabled"] is True
@@ -43,7 +45,8 @@ def test_account_guardrails(prod):
     (block,) = any_stack.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
     assert all(block.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy",
                                          "ignorePublicAcls", "restrictPublicBuckets"))
-    (analyzer,) = any_stack.of_type("aws:accessanalyzer/analyzer:Analyzer")
+    assert any_stack.of_type("aws:accessanalyzer/analyzer:Analyzer") == []
+    (analyzer,) = owned_run("prod").of_type("aws:accessanalyzer/analyzer:Analyzer")
     assert analyzer.inputs["type"] == "ACCOUNT"
 
 
@@ -76,7 +79,7 @@ def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resourc
     assert by_sid["PhiKeys"]["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [
         f"alias/hipaa-aws-{stack}-storage", f"alias/hipaa-aws-{stack}-database"]}}
     assert by_sid["DatabaseIamAuth"]["Resource"] == (
-        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:*/app_{stack}")
+        f"arn:aws:rds-db:us-east-1:{account_of(stack)}:dbuser:*/app_{stack}")
     # The application connects as its own database role; it never reads the master secret.
     assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth"}
     assert "secretsmanager" not in json.dumps(statements)
@@ -98,9 +101,10 @@ def test_only_the_break_glass_role_may_read_the_master_secret(any_stack):
     stack = any_stack.stack
     database = any_stack.named("hipaa-db", "aws:rds/instance:Instance")
     secret = database.outputs["masterUserSecrets"][0]["secretArn"]
-    assert secret.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
+    account = account_of(stack)
+    assert secret.startswith(f"arn:aws:secretsmanager:us-east-1:{account}:secret:rds!db-")
     # RDS tags the secret it manages with its instance's ARN.
-    this = master_secret_of(f"arn:aws:rds:us-east-1:123456789012:db:{database.inputs['identifier']}")
+    this = master_secret_of(f"arn:aws:rds:us-east-1:{account}:db:{database.inputs['identifier']}")
     documents = {p.name: json.loads(p.inputs["policy"]) for p in any_stack.of_type(IAM_POLICY)}
     managed = json.loads(moto_data_module("iam/aws_managed_policies.py").aws_managed_policies_data)
     arns = {a.inputs["policyArn"] for a in any_stack.of_type(ATTACHMENT)} | {
@@ -128,15 +132,17 @@ def test_the_break_glass_set_may_assume_the_role_whose_trust_admits_only_that_se
     keys"; Identity Center's roles live under aws-reserved/sso.amazonaws.com/, with a region for
     instances outside us-east-1)."""
     stack = any_stack.stack
-    role = any_stack.named("hipaa-break-glass", ROLE)
-    arn = role_arn(role)
-    assert arn == f"arn:aws:iam::123456789012:role/hipaa-aws/{stack}/hipaa-aws-{stack}-db-break-glass"
-    sets = grants(any_stack, stack)
+    account = account_of(stack)
+    run = owned_run(stack)  # the single-account shape, where the stack creates its own sets
+    role = run.named("hipaa-break-glass", ROLE)
+    arn = role_arn(role).replace(f"::{ACCOUNT}:", f"::{account}:")  # role_arn names prod's account
+    assert arn == f"arn:aws:iam::{account}:role/hipaa-aws/{stack}/hipaa-aws-{stack}-db-break-glass"
+    sets = grants(run, stack)
     assert {key for key, docs in sets.items() if allowed(docs, "sts:AssumeRole", arn)} == {BREAK_GLASS}
 
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    assert [s["Principal"] for s in trust["Statement"]] == [{"AWS": "arn:aws:iam::123456789012:root"}]
-    sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com"
+    assert [s["Principal"] for s in trust["Statement"]] == [{"AWS": f"arn:aws:iam::{account}:root"}]
+    sso = f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com"
     for admitted in (f"{sso}/AWSReservedSSO_hipaa-{stack}-break-glass_7243976e43c75fc5",
                      f"{sso}/eu-west-1/AWSReservedSSO_hipaa-{stack}-break-glass_7243976e43c75fc5"):
         assert allowed([trust], "sts:AssumeRole", arn, {"aws:PrincipalArn": admitted}), admitted
@@ -144,19 +150,23 @@ def test_the_break_glass_set_may_assume_the_role_whose_trust_admits_only_that_se
     for refused in (f"{sso}/AWSReservedSSO_hipaa-{stack}-read-only_7243976e43c75fc5",
                     f"{sso}/AWSReservedSSO_hipaa-{stack}-phi-operator_7243976e43c75fc5",
                     f"{sso}/AWSReservedSSO_hipaa-{other}-break-glass_7243976e43c75fc5",
-                    f"arn:aws:iam::123456789012:role/hipaa-aws/{stack}/AWSReservedSSO_hipaa-{stack}-break-glass_x",
+                    f"arn:aws:iam::{account}:role/hipaa-aws/{stack}/"
+                    f"AWSReservedSSO_hipaa-{stack}-break-glass_x",
                     f"arn:aws:iam::999999999999:role/aws-reserved/sso.amazonaws.com/"
                     f"AWSReservedSSO_hipaa-{stack}-break-glass_x",
-                    "arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-prod-deploy"):
+                    f"arn:aws:iam::{account}:role/hipaa-aws/ci/hipaa-aws-{stack}-deploy"):
         assert not allowed([trust], "sts:AssumeRole", arn, {"aws:PrincipalArn": refused}), refused
     assert not allowed([trust], "sts:AssumeRole", arn)  # no principal ARN: nothing admitted
 
 
-def test_the_alarm_fires_when_the_break_glass_set_assumes_the_role(prod):
+def test_the_alarm_fires_when_the_break_glass_set_assumes_the_role():
     """The one path to the secret is the role's assumption: the alarm's filter matches the AssumeRole
     event CloudTrail records when the set's session assumes the role (event shape: CloudTrail user
     guide, "Logging IAM and AWS STS API calls with AWS CloudTrail", AssumeRole example), refused
-    attempts included, and not the assumption of another role."""
+    attempts included, and not the assumption of another role. The alarm reads management events: it is
+    the account owner's (single account); in an organization member it belongs on the organization
+    trail's log group."""
+    prod = owned_run("prod")
     pattern = prod.named("hipaa-alarms-database-break-glass-used", METRIC_FILTER).inputs["pattern"]
     sso_role = "AWSReservedSSO_hipaa-prod-break-glass_7243976e43c75fc5"
 

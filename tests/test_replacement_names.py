@@ -172,6 +172,15 @@ DERIVED: dict[tuple[str, str], Derivation] = {
         lambda i, stack: i.get("name") == load_balancer_name(
             f"hipaa-aws-{stack}", i.get("loadBalancerType", "application"), bool(i.get("internal"))))
        for prop in ("loadBalancerType", "internal")},
+    # SSM CreateDocument DocumentType (UpdateDocument has none): the account's Session Manager
+    # preferences are the Session document Session Manager looks up by this one name (Systems Manager
+    # guide, "Start a default shell session by specifying the default session document in IAM policies":
+    # the default session document `SSM-SessionManagerRunShell`; "Create a Session Manager preferences
+    # document (command line)": created with --document-type "Session"), so the name follows from the
+    # type; another type is another document.
+    ("aws:ssm/document:Document", "documentType"): Derivation(
+        "SSM-SessionManagerRunShell is the name of the Session-type preferences document",
+        lambda i, _: i.get("documentType") == "Session" and i.get("name") == "SSM-SessionManagerRunShell"),
 }
 
 # Create-only inputs botocore's Create request does not show (another call creates the resource

@@ -34,7 +34,7 @@ import pytest
 
 from preflight.program_runner import ProgramRun, RecordedResource
 from preflight.stack_config import load_stack_config
-from tests.conftest import cached_run
+from tests.conftest import account_of, cached_run
 
 
 @dataclass(frozen=True)
@@ -395,7 +395,7 @@ def test_a_dependency_on_a_component_counts_for_its_descendants():
 
 def test_arns_inside_policy_documents_need_a_dependency_only_as_principals():
     role = _record("r", "aws:iam/role:Role", {"name": "ops", "path": "/x/"})
-    arn = "arn:aws:iam::123456789012:role/x/ops"
+    arn = f"arn:aws:iam::{account_of('staging')}:role/x/ops"  # _offenders judges in staging's account
     document = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": arn}, "Action": "kms:*",
                                "Resource": "*"}]}
     key = _record("k", "aws:kms/key:Key", {"policy": json.dumps(document)})
@@ -411,5 +411,6 @@ def test_a_name_counts_only_under_a_key_of_its_kind_and_a_prefix_only_at_a_segme
     unrelated = _record("u", "aws:ssm/parameter:Parameter", {"name": "/p", "value": "/app/log"})
     longer = _record("f", FILTER, {"logGroupName": "/app/log-2"})
     arn = _record("a", "aws:cloudwatch/metricAlarm:MetricAlarm", {
-        "name": "a", "alarmDescription": "arn:aws:logs:us-east-1:123456789012:log-group:/app/log:*"})
+        "name": "a",
+        "alarmDescription": f"arn:aws:logs:us-east-1:{account_of('staging')}:log-group:/app/log:*"})
     assert _offenders(group, unrelated, longer, arn) == [("a", "alarmDescription", "g")]

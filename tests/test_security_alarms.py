@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.environment.security_alarms import CIS_ALARMS
-from tests.conftest import arn_of, run_stack
+from tests.conftest import arn_of, owned_run, run_stack
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -19,6 +19,13 @@ CIS_SET = {
     "security-group-changes", "nacl-changes", "network-gateway-changes",
     "route-table-changes", "vpc-changes",
 }
+
+
+@pytest.fixture
+def owner():
+    """prod as its account's only owner: its trail records the account's management events, so the CIS
+    alarms and finding routing are its (in an organization member account they are the organization's)."""
+    return owned_run("prod")
 
 
 def topic_arn(run):
@@ -33,12 +40,18 @@ def test_alert_topic_is_encrypted_with_the_alerting_key_and_mails_the_configured
     assert subscription.inputs["endpoint"] == "security-alerts@example-health.com"
     policy = json.loads(any_stack.named("hipaa-alarms", "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
     publishers = {s["Principal"]["Service"] for s in policy["Statement"] if s["Effect"] == "Allow"}
-    # EventBridge publishes only where this stack routes the account's findings (the owner).
-    expected = {"cloudwatch.amazonaws.com"} | ({"events.amazonaws.com"} if any_stack.stack == "prod" else set())
-    assert publishers == expected
+    # EventBridge publishes only where this stack routes the account's findings (the owner); the shipped
+    # stacks are organization members, whose findings the delegated administrator routes.
+    assert any_stack.stack_outputs["accountBaseline"] == "organization"
+    assert publishers == {"cloudwatch.amazonaws.com"}
+    owner = owned_run("prod").named("hipaa-alarms", "aws:sns/topicPolicy:TopicPolicy")
+    policy = json.loads(owner.inputs["policy"])
+    assert {s["Principal"]["Service"] for s in policy["Statement"] if s["Effect"] == "Allow"} == {
+        "cloudwatch.amazonaws.com", "events.amazonaws.com"}
 
 
-def test_eventbridge_is_scoped_by_the_topic_policy_not_the_key_policy(prod):
+def test_eventbridge_is_scoped_by_the_topic_policy_not_the_key_policy(owner):
+    prod = owner
     """SNS guide: EventBridge cannot satisfy aws:SourceAccount/aws:SourceArn in the key policy of an
     encrypted topic (deliveries fail silently); the topic policy names the rules instead."""
     key = json.loads(prod.named("hipaa-keys-alerting", "aws:kms/key:Key").inputs["policy"])
@@ -52,16 +65,18 @@ def test_eventbridge_is_scoped_by_the_topic_policy_not_the_key_policy(prod):
         for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")} and rule_arns
 
 
-def test_the_full_cis_alarm_set_exists_where_management_events_are_recorded(prod, staging):
+def test_the_full_cis_alarm_set_exists_where_management_events_are_recorded(owner, any_stack):
     assert set(CIS_ALARMS) == CIS_SET
-    alarms = {a.name.removeprefix("hipaa-alarms-") for a in prod.of_type(ALARM)}
+    alarms = {a.name.removeprefix("hipaa-alarms-") for a in owner.of_type(ALARM)}
     assert CIS_SET | {"key-administration-by-others", "database-break-glass-used"} <= alarms
-    # staging's trail records data events only: the owner's trail and alarms watch the account.
-    assert {a.name for a in staging.of_type(ALARM) if a.name.startswith("hipaa-alarms-")} == {
+    # An organization member's trail records data events only: the organization trail's log group (in
+    # the management account) holds the management events the CIS alarms read.
+    assert {a.name for a in any_stack.of_type(ALARM) if a.name.startswith("hipaa-alarms-")} == {
         "hipaa-alarms-phi-reads-per-principal"}
 
 
-def test_key_administration_by_anyone_else_raises_an_alarm(prod):
+def test_key_administration_by_anyone_else_raises_an_alarm(owner):
+    prod = owner
     pattern = prod.named("hipaa-alarms-key-administration-by-others", FILTER).inputs["pattern"]
     assert '($.eventName = "PutKeyPolicy")' in pattern
     assert '($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS)' in pattern
@@ -70,7 +85,8 @@ def test_key_administration_by_anyone_else_raises_an_alarm(prod):
     assert pattern.count("{") == pattern.count("}") == 1
 
 
-def test_every_break_glass_assumption_raises_an_alarm(prod):
+def test_every_break_glass_assumption_raises_an_alarm(owner):
+    prod = owner
     pattern = prod.named("hipaa-alarms-database-break-glass-used", FILTER).inputs["pattern"]
     assert '($.eventName = "AssumeRole")' in pattern and '"*-db-break-glass"' in pattern
     role = prod.named("hipaa-break-glass", "aws:iam/role:Role").inputs
@@ -78,8 +94,8 @@ def test_every_break_glass_assumption_raises_an_alarm(prod):
 
 
 @pytest.mark.parametrize("key", sorted(CIS_SET))
-def test_each_cis_alarm_watches_the_trail_and_notifies_the_topic(prod, key):
-    any_stack = prod
+def test_each_cis_alarm_watches_the_trail_and_notifies_the_topic(owner, key):
+    any_stack = owner
     log_metric = any_stack.named(f"hipaa-alarms-{key}", FILTER).inputs
     trail_group = any_stack.named("hipaa-audit-trail", "aws:cloudwatch/logGroup:LogGroup")
     assert log_metric["logGroupName"] == trail_group.outputs["name"]
@@ -96,9 +112,9 @@ def test_every_alarm_has_an_action(any_stack):
         assert alarm.inputs.get("alarmActions"), alarm.name
 
 
-def test_high_severity_findings_reach_the_topic(prod, staging):
-    any_stack = prod
-    assert staging.of_type("aws:cloudwatch/eventRule:EventRule") == []  # the owner routes them
+def test_high_severity_findings_reach_the_topic(owner, staging):
+    any_stack = owner
+    assert staging.of_type("aws:cloudwatch/eventRule:EventRule") == []  # the organization routes them
     rules = {r.name: json.loads(r.inputs["eventPattern"])
              for r in any_stack.of_type("aws:cloudwatch/eventRule:EventRule")}
     guardduty = rules["hipaa-alarms-guardduty-high-severity"]

@@ -10,6 +10,7 @@ environment (tests/fixtures/programs/session_cache.py) until components/environm
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import json
 import re
 from pathlib import Path
@@ -27,7 +28,7 @@ from components.application.session_cache import (
 from preflight.judge import judge
 from preflight.policy_pack_client import POLICY_DIR
 from preflight.program_runner import ProgramRun, run_program, script_program
-from tests.conftest import arn_of, id_of, run_stack, stack_config
+from tests.conftest import account_of, arn_of, id_of, run_stack, stack_config
 
 PROGRAM = Path(__file__).parent / "fixtures" / "programs" / "session_cache.py"
 COMPONENT = "hipaa:components:SessionCache"
@@ -288,16 +289,17 @@ def test_the_workload_may_connect_to_this_cache_as_its_user_and_nothing_else(run
     assert policy.inputs["path"] == f"/hipaa-aws/{run.stack}/"
     names = CacheNames.of(run.stack)
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    account = account_of(run.stack)
     assert statement["Effect"] == "Allow" and statement["Action"] == "elasticache:Connect"
     assert sorted(statement["Resource"]) == sorted([
-        f"arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{names.replication_group_id}",
-        f"arn:aws:elasticache:us-east-1:123456789012:user:{names.app_user_id}",
+        f"arn:aws:elasticache:us-east-1:{account}:replicationgroup:{names.replication_group_id}",
+        f"arn:aws:elasticache:us-east-1:{account}:user:{names.app_user_id}",
     ])
     assert group(run).inputs["replicationGroupId"] == names.replication_group_id
     # Known at preview, so the policy pack can judge it before anything exists.
     preview = cache_run(run.stack, group(run).inputs["engine"], preview=True)
     assert json.loads(preview.named("hipaa-cache-connect", "aws:iam/policy:Policy").inputs["policy"]) \
-        == json.loads(connect_policy(CTX, names))
+        == json.loads(connect_policy(replace(CTX, account_id=account_of(run.stack)), names))
 
 
 def test_outputs_tell_the_application_where_and_as_whom_to_connect():

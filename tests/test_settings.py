@@ -3,6 +3,8 @@ all at once, before anything is created."""
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pytest
 import yaml
@@ -80,17 +82,19 @@ REJECTIONS = [
     ("staging", {"alertEmail": "security"}, "alertEmail", "'security'", "should match pattern"),
     ("staging", {"phiReadAlarmThreshold": 0}, "phiReadAlarmThreshold", "'0'", "greater than or equal to 1"),
     ("staging", {"database": "{not json"}, "database", "'{not json'", "not a valid object"),
-    ("staging", {"accountBaseline": "mine"}, "accountBaseline", "'mine'", "'owned' or 'external'"),
-    ("staging", {"keyAdministrators": ["arn:aws:iam::123456789012:user/bob"]}, "keyAdministrators",
-     '["arn:aws:iam::123456789012:user/bob"]', "is not an IAM role ARN"),
+    ("staging", {"accountBaseline": "mine"}, "accountBaseline", "'mine'",
+     "'owned', 'organization' or 'external'"),
+    ("staging", {"keyAdministrators": ["arn:aws:iam::210987654321:user/bob"]}, "keyAdministrators",
+     '["arn:aws:iam::210987654321:user/bob"]', "is not an IAM role ARN"),
     ("staging", {"keyAdministrators": ["arn:aws:iam::999999999999:role/x"]}, "keyAdministrators",
-     '["arn:aws:iam::999999999999:role/x"]', "not of this stack's account (123456789012, aws:allowedAccountIds)"),
+     '["arn:aws:iam::999999999999:role/x"]',
+     "not of this stack's account (210987654321, aws:allowedAccountIds)"),
     ("staging", {"keyAdministrators": []}, "keyAdministrators", "[]", "at least 1 item"),
-    ("staging", {"keyAdministrators": ["arn:aws:iam::123456789012:role/admin"]}, "keyAdministrators",
-     '["arn:aws:iam::123456789012:role/admin"]', "must include the stack's CI deploy role"),
-    ("staging", {"keyAdministrators": ["arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-staging-deploy"]
-                 + [f"arn:aws:iam::123456789012:role/people/platform-administrator-{i}" for i in range(9)]},
-     "keyAdministrators", '["arn:aws:iam::123456789012:role/hipaa-aws/ci/hipaa-aws-staging-deploy", "arn...',
+    ("staging", {"keyAdministrators": ["arn:aws:iam::210987654321:role/admin"]}, "keyAdministrators",
+     '["arn:aws:iam::210987654321:role/admin"]', "must include the stack's CI deploy role"),
+    ("staging", {"keyAdministrators": ["arn:aws:iam::210987654321:role/hipaa-aws/ci/hipaa-aws-staging-deploy"]
+                 + [f"arn:aws:iam::210987654321:role/people/platform-administrator-{i}" for i in range(9)]},
+     "keyAdministrators", '["arn:aws:iam::210987654321:role/hipaa-aws/ci/hipaa-aws-staging-deploy", "arn...',
      "too many or too long for the alarm"),
 ]
 
@@ -229,3 +233,18 @@ def test_every_region_of_every_partition_is_accepted(region):
     assert _provider_config({"region": region, "allowedAccountIds": '["012345678901"]'}, problems) == (
         region, ("012345678901",))
     assert problems == []
+
+
+def test_a_member_account_stack_leaves_its_permission_sets_to_the_organization():
+    """Identity Center user guide, "Delegated administration": permission sets are created from the
+    management account (or a delegated administrator), never from a member account."""
+    import pulumi
+    from components.settings import parse_settings
+    from preflight.stack_config import load_stack_config
+    config = load_stack_config("staging")
+    raw = {k.split(":", 1)[1]: v for k, v in config.values.items() if k.startswith("hipaa-aws:")}
+    identity = json.loads(raw["identityCenter"])
+    assert identity["managedBy"] == "organization" and raw["accountBaseline"] == "organization"
+    with pytest.raises(pulumi.RunError, match="identityCenter = .*managedBy must be organization"):
+        parse_settings("staging", {**raw, "identityCenter": {**identity, "managedBy": "stack"}},
+                       region="us-east-1", allowed_accounts=tuple(config.allowed_account_ids))

@@ -1,4 +1,9 @@
-"""ThreatDetection: GuardDuty features, Security Hub standards, AWS Config and the HIPAA pack."""
+"""ThreatDetection: GuardDuty features, Security Hub standards, AWS Config and the HIPAA pack.
+
+GuardDuty, Security Hub and the HIPAA pack are the account layer's where a stack owns its whole account
+(`accountBaseline: owned`, run here through `owned_run`); in the shipped organization member accounts
+the organization runs them (tests/test_account_layer.py), and the layer keeps the Config recorder.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ import json
 import pytest
 
 from components.conformance_pack import load_rules
-from tests.conftest import run_stack
+from tests.conftest import owned_run, run_stack
 
 
-def test_guardduty_publishes_every_15_minutes_with_each_protection_as_a_feature(prod):
+def test_guardduty_publishes_every_15_minutes_with_each_protection_as_a_feature():
+    prod = owned_run("prod")
     (detector,) = prod.of_type("aws:guardduty/detector:Detector")
     assert detector.inputs["enable"] is True
     assert detector.inputs["findingPublishingFrequency"] == "FIFTEEN_MINUTES"
@@ -25,7 +31,7 @@ def test_guardduty_publishes_every_15_minutes_with_each_protection_as_a_feature(
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-2"])
 def test_security_hub_subscribes_to_real_standards_for_the_region(region):
-    run = run_stack("prod", overrides={"aws:region": region})
+    run = run_stack("prod", overrides={"aws:region": region, "accountBaseline": "owned"})
     (hub,) = run.of_type("aws:securityhub/account:Account")
     assert hub.inputs["enableDefaultStandards"] is False
     subscriptions = run.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")
@@ -59,7 +65,8 @@ def test_config_records_everything_and_delivers_encrypted(prod):
     assert len(attachments) == 2  # plus the delivery policy for its own bucket and key
 
 
-def test_conformance_pack_template_parses_and_names_only_managed_rules_from_the_table(prod):
+def test_conformance_pack_template_parses_and_names_only_managed_rules_from_the_table():
+    prod = owned_run("prod")
     (pack,) = prod.of_type("aws:cfg/conformancePack:ConformancePack")
     template = json.loads(pack.inputs["templateBody"])
     table = {r.name: r for r in load_rules()}

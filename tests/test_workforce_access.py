@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any, Optional, cast
@@ -36,9 +37,9 @@ from components.application.workforce_access import (
 from preflight.judge import judge
 from preflight.policy_pack_client import POLICY_DIR
 from preflight.program_runner import ProgramRun, RecordedResource, run_program, script_program
-from preflight.stack_config import load_stack_config, stack_names
+from preflight.stack_config import StackConfig, load_stack_config, stack_names
 from tests import aws_reference as ref
-from tests.conftest import cached_run, stack_config
+from tests.conftest import cached_run, owned_run, stack_config
 from tests.test_aws_api_models import (
     as_checked, check_botocore_constraints, check_enum_inputs, check_managed_policy_arns, check_prose_inputs,
 )
@@ -48,7 +49,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
 GROUPS = {"readOnly": "a1b2c3d4-1111-2222-3333-444455556666",
           "breakGlass": "9a8b7c6d5e-a1b2c3d4-1111-2222-3333-777755556666"}
-IDENTITY_CENTER = {"instanceArn": INSTANCE, "groups": GROUPS}
+IDENTITY_CENTER = {"instanceArn": INSTANCE, "groups": GROUPS, "managedBy": "stack"}
 
 # What the fixture passes in (the values the environment's outputs resolve to).
 PHI_BUCKET = f"arn:aws:s3:::hipaa-aws-prod-phi-documents-{ACCOUNT}"
@@ -99,10 +100,24 @@ BUCKET_ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:"
                      "BucketServerSideEncryptionConfiguration")
 
 
+# Stack mode is the single-account team's (identityCenter.managedBy: stack): prod owns the account and
+# its trail, staging shares prod's account, whatever the stack files say today (each environment in a
+# member account of the organization: tests/test_organization_identity_center.py).
+SINGLE_ACCOUNT_BASELINE = {"prod": "owned", "staging": "external"}
+
+
+def workforce_config(stack: str) -> StackConfig:
+    """The stack's config moved into the one account (its account id replaced everywhere: provider,
+    key administrators, certificate)."""
+    config = stack_config(stack, {"identityCenter": IDENTITY_CENTER,
+                                  "accountBaseline": SINGLE_ACCOUNT_BASELINE[stack]})
+    [own] = config.allowed_account_ids
+    return replace(config, values={key: value.replace(own, ACCOUNT) for key, value in config.values.items()})
+
+
 @functools.cache
 def workforce_run(stack: str = "prod", preview: bool = False) -> ProgramRun:
-    config = stack_config(stack, {"identityCenter": IDENTITY_CENTER})
-    return run_program(script_program(PROGRAM), config, preview)
+    return run_program(script_program(PROGRAM), workforce_config(stack), preview)
 
 
 def of(run: ProgramRun, type_token: str) -> list[RecordedResource]:
@@ -563,8 +578,9 @@ def test_the_staging_sets_name_staging_keys_database_and_user():
 def test_the_names_the_policies_use_are_the_names_the_stack_creates():
     """In the stack's own program (the environment wires the component): the PHI bucket's key carries
     the alias the phi-operator set names, the master secret's key the alias break-glass names, and
-    the database is the instance the secret's tag names. Every other key of the stack stays shut."""
-    run = cached_run("prod")
+    the database is the instance the secret's tag names. Every other key of the stack stays shut.
+    (The single-account shape, where the stack creates its own sets.)"""
+    run = owned_run("prod")
     sets = grants(run)
     key_ids = {k.outputs["arn"]: k.outputs["keyId"] for k in of(run, KMS_KEY)}
 
@@ -606,7 +622,7 @@ def test_operators_run_exactly_the_db_access_task_and_pass_exactly_its_roles():
     creates, they may pass to ECS the db-access task's task role and execution role only. RunTask
     checks iam:PassRole on both (and on any role override), so passing exactly these keeps an
     operator from running the db-access task as the application (`overrides.taskRoleArn`)."""
-    run = cached_run("prod")
+    run = owned_run("prod")
     sets = grants(run)
     roles = {r.outputs["arn"]: r for r in of(run, ROLE)}
     families = {t.inputs["family"]: t for t in of(run, TASK_DEFINITION)}
@@ -1029,12 +1045,27 @@ def test_an_instance_of_another_partition_is_refused():
         validate("w", args(partition="aws-us-gov"))
 
 
+def pack_config(stack: str) -> dict:
+    return json.loads((POLICY_DIR / "config" / f"{stack}.json").read_text())
+
+
+def single_account_pack_config(stack: str) -> dict:
+    """The stack's pack config as a single-account team has it (workforce_config): no PHI resource
+    pattern names the one account, which holds staging's resources too."""
+    config = pack_config(stack)
+    for settings in config.values():
+        if "phiResourcePatterns" in settings:
+            patterns = settings["phiResourcePatterns"]
+            settings["phiResourcePatterns"] = [p for p in patterns if f":{ACCOUNT}:" not in p]
+    return config
+
+
 @pytest.mark.parametrize("stack,preview", [(s, p) for s in ("prod", "staging") for p in (True, False)])
 def test_the_policy_pack_finds_no_mandatory_violation(pack, stack, preview):
-    pack.configure(json.loads((POLICY_DIR / "config" / f"{stack}.json").read_text()))
+    pack.configure(single_account_pack_config(stack))
     try:
         # Alone: no resource of the component breaks a rule ...
-        alone = judge(workforce_run(stack, preview), pack, stack_config(stack))
+        alone = judge(workforce_run(stack, preview), pack, workforce_config(stack))
         found = [(d.policy, d.urn, d.violation) for v in alone.by_resource.values() for d in v.violations]
         assert found == []
         judged = {r.type for r in alone.resources}
@@ -1046,6 +1077,7 @@ def test_the_policy_pack_finds_no_mandatory_violation(pack, stack, preview):
         # ... and in the stack's own program, which wires the component with the rest of the stack
         # (whose trail, detectors and backups the stack rules require of a PHI stack), nothing
         # mandatory fails and nothing of the component goes unjudged.
+        pack.configure(pack_config(stack))
         environment = cached_run(stack, preview)
         names = {r.inputs.get("name") for r in of(environment, IAM_POLICY)}
         assert {f"hipaa-aws-{stack}-workforce-{key}" for key in PERMISSION_SETS} <= names

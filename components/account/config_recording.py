@@ -7,24 +7,41 @@ name fails (MaxNumberOfConfigurationRecordersExceededException), one of the same
 existing one. Only the account layer's owner creates them, and keeps them (and their evidence) when
 it is destroyed; an account that already records is adopted by name (`accountLayer` settings) and
 `pulumi import`.
+
+In an account of the AWS Organization (`accountBaseline: organization`) the recorder and channel are
+still this layer's: AWS Config records per account and region, and the organization's conformance
+pack deploys only where a recorder already runs (SDK docstring of `cfg.OrganizationConformancePack`:
+every account it does not exclude "must have a Configuration Recorder with proper IAM permissions";
+AWS Config Developer Guide, "Prerequisites for conformance packs": turn recording on first). There
+the organization's pack evaluates the HIPAA rules, and this layer's pack holds only PER_ACCOUNT_RULES.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Literal, Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext
-from components.conformance_pack import template_body
+from components.conformance_pack import load_rules, template_body
 from components.policy_documents import key_by_alias, policy_json, service_trust_policy
 from components.role_policy import attach_policy, iam_path
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
 
 s3 = aws.s3
+
+# Rules of the HIPAA pack whose parameters differ per account, so that an organization pack (one
+# parameter set for every account) cannot carry them: internet-gateway-authorized-vpc-only takes the
+# account's authorized VPC ids (AWS Config managed rule INTERNET_GATEWAY_AUTHORIZED_VPC_ONLY, parameter
+# AuthorizedVpcIds). The organization's pack leaves them out; the account layer's pack keeps them.
+PER_ACCOUNT_RULES = ("internet-gateway-authorized-vpc-only",)
+# The account layer's pack, whichever rules it holds. One name for both: an owner stack that moves
+# into the organization updates its pack in place (PutConformancePack with the same name updates it),
+# instead of leaving the whole pack behind (kept on delete) beside the organization's.
+PACK_NAME = "hipaa-security"
 
 
 def config_delivery(ctx: AwsContext):
@@ -60,6 +77,9 @@ class ConfigRecordingArgs:
     """Middle part of the account layer's bucket names."""
     recorder_name: str
     delivery_channel_name: str
+    conformance_rules: Literal["all", "per-account"] = "all"
+    """The pack's rules: every rule of the HIPAA pack, or only PER_ACCOUNT_RULES where the
+    organization's conformance pack evaluates the others."""
 
 
 class ConfigRecording(pulumi.ComponentResource):
@@ -127,12 +147,15 @@ class ConfigRecording(pulumi.ComponentResource):
             name, name=recorder.name, is_enabled=True,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True,
                                         depends_on=[channel, managed, delivery]))
+        rules = None if args.conformance_rules == "all" else \
+            [rule for rule in load_rules() if rule.name in PER_ACCOUNT_RULES]
         aws.cfg.ConformancePack(
             f"{name}-hipaa",
-            name="hipaa-security",
+            name=PACK_NAME,
             # The rule's parameter is one comma-separated list of VPC ids (AWS Config managed rule
             # internet-gateway-authorized-vpc-only).
             template_body=pulumi.Output.all(*args.authorized_vpc_ids).apply(lambda vpc_ids: template_body(
-                {"internet-gateway-authorized-vpc-only": {"AuthorizedVpcIds": ",".join(vpc_ids)}})),
+                {"internet-gateway-authorized-vpc-only": {"AuthorizedVpcIds": ",".join(vpc_ids)}},
+                rules=rules)),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[status]))
         self.register_outputs({"bucket_name": self.bucket.bucket_name})

@@ -25,9 +25,13 @@ pack's iam-no-inline-policy-check flags, and an `aws.iam.Policy` is judged by th
 every other grant. Identity Center requires a policy of that name and path in every account the
 set is assigned to (sso-admin `CustomerManagedPolicyReference`), so assignments wait for them.
 
-The permission sets and assignments are created through the provider of the account and region that
-administer the Identity Center instance (its management or delegated administrator account); the
-policies and the alarm belong to this account.
+Who creates the permission sets and assignments is `identityCenter.managedBy`. `stack` (a single-
+account team): this component, through the provider of the account and region that administer the
+Identity Center instance (its management or delegated administrator account; by default this stack's).
+`organization` (each environment in its own member account): the organization project
+(components/organization/identity_center.py, WorkforcePermissionSets, with the same names, descriptions,
+session lengths and policy references, from `workforce_permission_set` below); this component then
+creates only what belongs to this account: the policies and the alarm.
 
 MFA is an Identity Center instance setting with no API: it cannot be deployed. Require it in the
 IAM Identity Center console (Settings, Authentication, Multi-factor authentication: prompt every
@@ -37,13 +41,14 @@ time users sign in, and require a registered device) and verify it before assign
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.app_settings import IdentityCenterSettings
+from components.app_settings import IdentityCenterSettings, WorkforceGroups
 from components.aws_context import AwsContext
 from components.application.app_service import cluster_name
 from components.environment.break_glass import assume_statements
@@ -93,18 +98,37 @@ def policy_name(stack: str, key: str) -> str:
     return f"hipaa-aws-{stack}-workforce-{key}"
 
 
-def validate(name: str, args: WorkforceAccessArgs) -> dict[str, str]:
-    """The permission set names, or a RunError naming what is wrong, before anything is created."""
-    names = {key: permission_set_name(args.stack, key) for key in PERMISSION_SETS}
-    problems = [
+def policy_reference(stack: str, key: str) -> tuple[str, str]:
+    """Name and path of the customer-managed policy the stack's `key` set references: the policy the
+    stack creates in its own account, where Identity Center looks it up by name and path."""
+    return policy_name(stack, key), iam_path(stack)
+
+
+def set_groups(groups: WorkforceGroups) -> dict[str, Optional[str]]:
+    """The Identity Store group each set is assigned to in the stack's account (None: no one)."""
+    return {READ_ONLY: groups.read_only, PHI_OPERATOR: groups.phi_operator, BREAK_GLASS: groups.break_glass}
+
+
+def permission_set_names(stack: str) -> tuple[dict[str, str], list[str]]:
+    """The stack's permission set names, and what is wrong with them (empty: nothing)."""
+    names = {key: permission_set_name(stack, key) for key in PERMISSION_SETS}
+    return names, [
         f"permission set name {value!r} is {len(value)} characters or has characters outside "
         f"[A-Za-z0-9_+=,.@-]; Identity Center allows 32 (use a stack name of at most "
-        f"{32 - len(value) + len(args.stack)} characters)"
+        f"{32 - len(value) + len(stack)} characters)"
         for value in names.values() if not PERMISSION_SET_NAME.fullmatch(value)]
+
+
+def validate(name: str, args: WorkforceAccessArgs) -> dict[str, str]:
+    """The permission set names, or a RunError naming what is wrong, before anything is created."""
+    names, problems = permission_set_names(args.stack)
     partition = args.settings.instance_arn.split(":")[1]
     if partition != args.aws.partition:
         problems.append(f"identityCenter.instanceArn is in partition {partition}, the stack deploys to "
                         f"{args.aws.partition}")
+    if args.settings.managed_by == "organization" and args.identity_center_provider is not None:
+        problems.append("identityCenter.managedBy is organization: the organization creates the permission "
+                        "sets, so no Identity Center provider is used here")
     if problems:
         raise pulumi.RunError(f"workforce access {name} (stack {args.stack}): " + "; ".join(problems))
     return names
@@ -224,6 +248,53 @@ def break_glass_sign_in_pattern(ctx: AwsContext, set_name: str) -> str:
             f'($.requestParameters.roleArn = "*/AWSReservedSSO_{set_name}_*") }}')
 
 
+def workforce_permission_set(
+        resource: str, key: str, *, stack: str, instance_arn: str, partition: str,
+        account_id: pulumi.Input[str], group_id: Optional[str],
+        policy: tuple[pulumi.Input[str], pulumi.Input[Optional[str]]], parent: pulumi.Resource,
+        provider: Optional[pulumi.ProviderResource], wait_for: Sequence[pulumi.Resource] = (),
+        tags: Optional[Mapping[str, str]] = None) -> aws.ssoadmin.PermissionSet:
+    """The `key` permission set of `stack`: its description and session length, the customer-managed
+    policy `policy` (name, path) and, for read-only, ViewOnlyAccess; with a group, its assignment to
+    `account_id`. Created through `provider` (None: the parent's), whoever administers the instance:
+    the stack itself (WorkforceAccess) or the organization (WorkforcePermissionSets)."""
+    sso = pulumi.ResourceOptions(parent=parent, provider=provider)
+    permission_set = aws.ssoadmin.PermissionSet(
+        resource, name=permission_set_name(stack, key), instance_arn=instance_arn,
+        description=DESCRIPTIONS[key], session_duration=SESSION_DURATIONS[key], tags=tags, opts=sso)
+    attachments: list[pulumi.Resource] = [aws.ssoadmin.CustomerManagedPolicyAttachment(
+        resource, instance_arn=instance_arn, permission_set_arn=permission_set.arn,
+        customer_managed_policy_reference=aws.ssoadmin
+        .CustomerManagedPolicyAttachmentCustomerManagedPolicyReferenceArgs(name=policy[0], path=policy[1]),
+        opts=sso)]
+    if key == READ_ONLY:
+        attachments.append(aws.ssoadmin.ManagedPolicyAttachment(
+            resource, instance_arn=instance_arn, permission_set_arn=permission_set.arn,
+            managed_policy_arn=f"arn:{partition}:iam::aws:policy/{VIEW_ONLY_POLICY}", opts=sso))
+    if group_id:
+        # Assigning provisions the set into the account: its policies must exist first, and on
+        # destroy the assignment goes before them (SDK docstring, "With Managed Policy Attachment").
+        aws.ssoadmin.AccountAssignment(
+            resource, instance_arn=instance_arn, permission_set_arn=permission_set.arn,
+            principal_type="GROUP", principal_id=group_id, target_type="AWS_ACCOUNT", target_id=account_id,
+            opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                        depends_on=[*wait_for, *attachments]))
+    return permission_set
+
+
+def break_glass_alarm(resource: str, ctx: AwsContext, stack: str, log_group_name: pulumi.Input[str],
+                      topic_arn: pulumi.Input[str], parent: pulumi.Resource,
+                      metric: str = ALARM_METRIC) -> None:
+    """Every sign-in with `stack`'s break-glass set into `ctx`'s account, as the trail writing to
+    `log_group_name` records it, notifies `topic_arn` (same account and region as the log group)."""
+    set_name = permission_set_name(stack, BREAK_GLASS)
+    trail_event_alarm(
+        resource, f"hipaa-aws-{stack}-{ALARM_KEY}",
+        f"Someone signed in with the Identity Center break-glass permission set {set_name} "
+        f"(they may now assume the database break-glass role, which reads the master secret)",
+        log_group_name, break_glass_sign_in_pattern(ctx, set_name), metric, topic_arn, parent)
+
+
 @dataclass(frozen=True)
 class WorkforceAccessArgs:
     stack: str
@@ -241,11 +312,11 @@ class WorkforceAccessArgs:
 
 class WorkforceAccess(pulumi.ComponentResource):
     permission_set_arns: dict[str, pulumi.Output[str]]
-    """ARN of each permission set: read-only, phi-operator, break-glass."""
+    """ARN of each permission set: read-only, phi-operator, break-glass (none: the organization's)."""
 
     def __init__(self, name: str, args: WorkforceAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:WorkforceAccess", name, None, opts)
-        names = validate(name, args)
+        validate(name, args)
         ctx = args.aws
         child = pulumi.ResourceOptions(parent=self)
         instance = args.settings.instance_arn
@@ -256,10 +327,8 @@ class WorkforceAccess(pulumi.ComponentResource):
             PHI_OPERATOR: policy_json(*phi_operator_statements(ctx, args.stack, args.phi_bucket_arn)),
             BREAK_GLASS: policy_json(*workforce_break_glass_statements(ctx, args.stack)),
         }
-        groups = {READ_ONLY: args.settings.groups.read_only, PHI_OPERATOR: args.settings.groups.phi_operator,
-                  BREAK_GLASS: args.settings.groups.break_glass}
+        groups = set_groups(args.settings.groups)
 
-        sso = pulumi.ResourceOptions(parent=self, provider=args.identity_center_provider)
         self.permission_set_arns = {}
         for key in PERMISSION_SETS:
             resource = f"{name}-{key}"
@@ -269,41 +338,15 @@ class WorkforceAccess(pulumi.ComponentResource):
             policy = aws.iam.Policy(
                 resource, name=policy_name(args.stack, key), path=path,
                 policy=documents[key], opts=child)
-            permission_set = aws.ssoadmin.PermissionSet(
-                resource, name=names[key], instance_arn=instance, description=DESCRIPTIONS[key],
-                session_duration=SESSION_DURATIONS[key], opts=sso)
-            attachments: list[pulumi.Resource] = [aws.ssoadmin.CustomerManagedPolicyAttachment(
-                resource, instance_arn=instance, permission_set_arn=permission_set.arn,
-                customer_managed_policy_reference=aws.ssoadmin
-                .CustomerManagedPolicyAttachmentCustomerManagedPolicyReferenceArgs(
-                    name=policy.name, path=policy.path),
-                opts=sso)]
-            if key == READ_ONLY:
-                attachments.append(aws.ssoadmin.ManagedPolicyAttachment(
-                    resource, instance_arn=instance, permission_set_arn=permission_set.arn,
-                    managed_policy_arn=f"arn:{ctx.partition}:iam::aws:policy/{VIEW_ONLY_POLICY}", opts=sso))
-            if groups[key]:
-                # Assigning provisions the set into this account: its policies must exist first, and
-                # on destroy the assignment goes before them (SDK docstring, "With Managed Policy
-                # Attachment").
-                aws.ssoadmin.AccountAssignment(
-                    resource, instance_arn=instance, permission_set_arn=permission_set.arn,
-                    principal_type="GROUP", principal_id=groups[key], target_type="AWS_ACCOUNT",
-                    target_id=ctx.account_id,
-                    opts=pulumi.ResourceOptions(parent=self, provider=args.identity_center_provider,
-                                                depends_on=[policy, *attachments]))
+            if args.settings.managed_by == "organization":
+                continue  # the organization creates the set and its assignments (identity_center.py)
+            permission_set = workforce_permission_set(
+                resource, key, stack=args.stack, instance_arn=instance, partition=ctx.partition,
+                account_id=ctx.account_id, group_id=groups[key], policy=(policy.name, policy.path),
+                parent=self, provider=args.identity_center_provider, wait_for=[policy])
             self.permission_set_arns[key] = permission_set.arn
 
         if args.alarm_log_group_name is not None:
-            self._break_glass_alarm(name, args, args.alarm_log_group_name, names[BREAK_GLASS])
+            break_glass_alarm(f"{name}-break-glass-used", args.aws, args.stack, args.alarm_log_group_name,
+                              args.alert_topic_arn, self)
         self.register_outputs({"permission_set_arns": self.permission_set_arns})
-
-    def _break_glass_alarm(self, name: str, args: WorkforceAccessArgs, log_group_name: pulumi.Input[str],
-                           set_name: str) -> None:
-        """Every sign-in with the break-glass set notifies the alert topic."""
-        trail_event_alarm(
-            f"{name}-break-glass-used", f"hipaa-aws-{args.stack}-{ALARM_KEY}",
-            f"Someone signed in with the Identity Center break-glass permission set {set_name} "
-            f"(they may now assume the database break-glass role, which reads the master secret)",
-            log_group_name, break_glass_sign_in_pattern(args.aws, set_name), ALARM_METRIC,
-            args.alert_topic_arn, self)

@@ -29,9 +29,11 @@ class AuditTrailArgs:
     holds_phi: bool
     """COMPLIANCE object lock on the trail bucket (evidence); otherwise GOVERNANCE and destroyable."""
     management_events: bool
-    """Record the account's management events in every region (the account layer's owner); a
-    stack that does not own the account records its data events only, since the owner's trail
-    already records management events (a second copy is billed)."""
+    """Record the account's management events in every region (`accountBaseline: owned` only). A
+    stack with `external` records its PHI data events only, since the owner's trail already records
+    management events; one with `organization` too, since the organization trail records every member
+    account's management events (CloudTrail User Guide, "Creating a trail for an organization"). A
+    second copy of management events is billed."""
 
 
 # CloudTrail guide, "Sending events to CloudWatch Logs": the trust policy of the delivery role

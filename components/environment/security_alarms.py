@@ -119,8 +119,11 @@ class SecurityAlarmsArgs:
     phi_bucket_name: pulumi.Input[str]
     phi_read_threshold: int
     account_wide: bool
-    """This stack owns the account layer: its trail records the account's management events and
-    GuardDuty and Security Hub findings are its to route."""
+    """`accountBaseline: owned`: this stack's trail records the account's management events and
+    GuardDuty and Security Hub findings are its to route. Otherwise the stack's alarms are its own
+    (PHI reads): with `external` the owner stack's trail and alarms cover the account; with
+    `organization` the management events are in the organization trail's log group in the management
+    account, where the CIS alarms belong, and the delegated administrator routes the findings."""
     key_administrators: list[str]
 
 
