@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Optional
 
 import pulumi
@@ -109,6 +110,26 @@ def trail_event_alarm(resource: str, name: str, description: str, log_group_name
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[metric_filter]))
 
 
+def alert_topic_policy(ctx: AwsContext, topic_arn: str, alarms: bool, rule_arns: Sequence[str]) -> str:
+    """Who may publish to an alert topic: CloudWatch alarms of this account (`alarms`), and
+    EventBridge only from the given rules. EventBridge is scoped here, by rule ARN, because it cannot
+    satisfy source conditions in the alerting key's policy (SNS Developer Guide; see key_ring.py).
+    Used by every alert topic: the stack's, the organization's alarms' and its findings'."""
+    return policy_json(
+        *([{"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+            "Resource": topic_arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}}]
+          if alarms else []),
+        *([{"Sid": "FindingRulesPublish", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+            "Resource": topic_arn, "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}}}]
+          if rule_arns else []),
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+         "Action": "sns:Publish", "Resource": topic_arn,
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    )
+
+
 @dataclass(frozen=True)
 class SecurityAlarmsArgs:
     stack: str
@@ -143,20 +164,8 @@ class SecurityAlarms(pulumi.ComponentResource):
         self.topic_arn = topic.arn
         finding_rules = FINDING_RULES if args.account_wide else {}
         rule_arns = [ctx.arn("events", f"rule/hipaa-aws-{args.stack}-{key}") for key in finding_rules]
-        # EventBridge is scoped here, by rule ARN: it cannot satisfy source conditions in the
-        # alerting key's policy (see key_ring.py).
-        rules_publish = [{"Sid": "FindingRulesPublish", "Effect": "Allow",
-                          "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
-                          "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}}]
-        aws.sns.TopicPolicy(name, arn=topic.arn, policy=policy_json(
-            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
-            *(rules_publish if rule_arns else []),
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-             "Action": "sns:Publish", "Resource": arn,
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ), opts=child)
+        aws.sns.TopicPolicy(name, arn=topic.arn, policy=alert_topic_policy(
+            ctx, arn, alarms=True, rule_arns=rule_arns), opts=child)
         aws.sns.TopicSubscription(name, topic=topic.arn, protocol="email",
                                   endpoint=args.alert_email, opts=child)
 

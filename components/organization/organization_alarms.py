@@ -32,10 +32,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext
-from components.environment.security_alarms import CIS_ALARMS, trail_event_alarm
+from components.environment.security_alarms import CIS_ALARMS, alert_topic_policy, trail_event_alarm
 from components.key_ring import KeyRing, KeyRingArgs, purpose
 from components.organization.identity_center import OrganizationTrailAlarms
-from components.policy_documents import policy_json
 from components.trail_patterns import (
     METRIC_FILTER_PATTERN_LIMIT, break_glass_pattern, in_account, key_administration_pattern,
     port_forwarding_pattern,
@@ -216,14 +215,8 @@ class OrganizationAlarms(pulumi.ComponentResource):
         arn = ctx.arn("sns", TOPIC_NAME)  # known at preview, so the topic policy can be judged
         topic = aws.sns.Topic(name, name=TOPIC_NAME, kms_master_key_id=self.key_arn, opts=child)
         self.topic_arn = topic.arn
-        aws.sns.TopicPolicy(name, arn=topic.arn, policy=policy_json(
-            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-             "Action": "sns:Publish", "Resource": arn,
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ), opts=child)
+        aws.sns.TopicPolicy(name, arn=topic.arn, policy=alert_topic_policy(
+            ctx, arn, alarms=True, rule_arns=()), opts=child)
         aws.sns.TopicSubscription(name, topic=topic.arn, protocol="email", endpoint=args.alert_email,
                                   opts=child)
 

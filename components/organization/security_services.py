@@ -44,9 +44,9 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext
 from components.conformance_pack import load_rules, template_body
 from components.key_ring import KeyRing, KeyRingArgs, purpose
-from components.policy_documents import policy_json, service_trust_policy
+from components.policy_documents import service_trust_policy
 from components.role_policy import iam_path
-from components.environment.security_alarms import FINDING_RULES
+from components.environment.security_alarms import FINDING_RULES, alert_topic_policy
 from components.account.threat_detection import GUARDDUTY_FEATURES, RUNTIME_AGENTS, security_hub_standard_arns
 
 STACK = "organization"
@@ -316,17 +316,10 @@ class CentralSecurity(pulumi.ComponentResource):
         topic = aws.sns.Topic(f"{name}-findings", name=topic_name, kms_master_key_id=keys.arn("alerting"),
                               opts=self._audit())
         rule_names = {key: f"hipaa-aws-{STACK}-{key}" for key in FINDING_RULES}
-        # EventBridge cannot satisfy source conditions in the key policy (SNS Developer Guide; see
-        # key_ring.py's alerting statements): the topic policy scopes it to these rules.
-        aws.sns.TopicPolicy(f"{name}-findings", arn=topic.arn, policy=policy_json(
-            {"Sid": "FindingRulesPublish", "Effect": "Allow",
-             "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": topic_arn, "Condition": {"ArnEquals": {"aws:SourceArn": [
-                 audit.arn("events", f"rule/{rule}") for rule in rule_names.values()]}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-             "Action": "sns:Publish", "Resource": topic_arn,
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ), opts=self._audit())
+        aws.sns.TopicPolicy(f"{name}-findings", arn=topic.arn, policy=alert_topic_policy(
+            audit, topic_arn, alarms=False,
+            rule_arns=[audit.arn("events", f"rule/{rule}") for rule in rule_names.values()]),
+            opts=self._audit())
         aws.sns.TopicSubscription(f"{name}-findings", topic=topic.arn, protocol="email",
                                   endpoint=self._args.alert_email, opts=self._audit())
         for key, (description, pattern) in FINDING_RULES.items():
