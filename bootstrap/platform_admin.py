@@ -62,7 +62,9 @@ def platform_admin_trust(aws_ctx: AwsContext, principals: Sequence[str],
     if permission_set is not None:
         account = f"arn:{aws_ctx.partition}:iam::{permission_set.account_id}"
         provisioned = f"{account}:role/{IDENTITY_CENTER_PATH}"
-        role = f"AWSReservedSSO_{permission_set.name}_*"
+        # The suffix is 16 characters: `_*` would also admit a set named `<name>_<anything>`
+        # (set names may contain `_`).
+        role = f"AWSReservedSSO_{permission_set.name}_{'?' * 16}"
         statements.append({
             "Sid": "IdentityCenterAdministrators", "Effect": "Allow",
             "Principal": {"AWS": f"{account}:root"}, "Action": "sts:AssumeRole",

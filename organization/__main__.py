@@ -109,7 +109,11 @@ guardrails = Guardrails("guardrails", GuardrailsArgs(
                                 suspended=ou["suspended"]),
     organization_id=structure.organization_id, allowed_regions=list(settings.allowed_regions),
     organization_trail_name=TRAIL_NAME,
-    administrator_role_arns=[f"arn:{ctx.partition}:iam::*:role/{role_name}", *settings.key_administrators],
+    # SCPs never apply to the management account, so its roles need no exemption; in member accounts
+    # the organization access role and each account's platform administrator (bootstrap/, recovery
+    # and teardown) may still stop or change the protected services.
+    administrator_role_arns=[f"arn:{ctx.partition}:iam::*:role/{role_name}",
+                             f"arn:{ctx.partition}:iam::*:role/hipaa-aws-platform-admin"],
     # Under Control Tower its own Region deny control governs Regions (the guardrails' docstring).
     region_deny=not settings.control_tower,
     organization=structure.organization))
@@ -179,7 +183,8 @@ if security_ids:
         # No account layer (so no Config recorder) runs in the management, audit and log-archive
         # accounts; under Control Tower, its baseline records in the audit and log-archive accounts.
         config_excluded_account_ids=[ctx.account_id, *(
-            [] if settings.control_tower else [security_ids["audit"], security_ids["logArchive"]])]))
+            [] if settings.control_tower else [security_ids["audit"], security_ids["logArchive"]]),
+            *settings.accounts_without_config_recorder]))
     pulumi.export("securityFindingsTopicArn", security.topic_arn)
 else:
     pulumi.log.warn("the central security services wait for existingOrganization, accounts.audit.id and "

@@ -280,6 +280,8 @@ def test_only_the_organizations_administrators_may_assume_it(bootstrap_stack):
                         management, mfa=False)
     for other in (admin_role.replace("AdministratorAccess", "ReadOnlyAccess"),
                   admin_role.replace("AWSReservedSSO_", "x/AWSReservedSSO_").replace("aws-reserved/", ""),
+                  # a set whose name only starts with the administrator set's name
+                  admin_role.replace("AdministratorAccess_", "AdministratorAccess_Lite_"),
                   f"arn:aws:iam::{management}:role/AdministratorAccess",
                   f"arn:aws:iam::{management}:role/OrganizationAccountAccessRole"):
         assert not assumable_by(trust, other, management, mfa=True), other

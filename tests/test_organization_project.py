@@ -476,3 +476,21 @@ def test_each_environment_stack_pins_the_account_the_organization_gives_it(org):
         assert load_stack_config(stack).allowed_account_ids == [account_id], stack
     assert len(set(exported.values())) == len(exported)
     assert MANAGEMENT not in exported.values()
+
+
+def test_the_organization_pack_excludes_exactly_the_accounts_that_do_not_record(org):
+    """cfg.OrganizationConformancePack (SDK docstring): every account it does not exclude must have a
+    Config recorder, or it fails to create or update. The management, audit and log-archive accounts
+    run no account layer; other non-recording accounts are listed in accountsWithoutConfigRecorder."""
+    def excluded(run: ProgramRun) -> set[str]:
+        (pack,) = of_type(run, "aws:cfg/organizationConformancePack:OrganizationConformancePack").values()
+        return set(pack.inputs["excludedAccounts"])
+    accounts = stack_value("accounts")
+    management = json.loads(load_stack_config(STACK, project_dir=ORG_DIR).values["aws:allowedAccountIds"])[0]
+    shipped = {management, accounts["audit"]["id"], accounts["logArchive"]["id"]}
+    assert excluded(org) == shipped
+    assert not shipped & {a["id"] for a in accounts["environments"].values()}  # environments record
+    sandbox = "704567890123"
+    assert excluded(run_org({"accountsWithoutConfigRecorder": [sandbox]})) == shipped | {sandbox}
+    with pytest.raises(ProgramError, match="accountsWithoutConfigRecorder"):
+        run_org({"accountsWithoutConfigRecorder": ["12345"]})

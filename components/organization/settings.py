@@ -76,10 +76,13 @@ ALLOWED = {
                             "keepPolicyTypes: [...]} to adopt an organization (omit to create one)",
     "controlTower": "true when an AWS Control Tower landing zone governs the organization, else false",
     "ous": f"{{<ou>: {{name, id}}}} with <ou> one of {', '.join(OU_KEYS)}",
+    "accountsWithoutConfigRecorder": "a list of the 12-digit ids of other member accounts that do not record "
+                                      "with AWS Config (the organization conformance pack excludes them)",
     "identityCenter": "{instanceArn: arn:aws:sso:::instance/ssoins-..., region: <the instance's region>} to "
                       "create the environments' permission sets here",
 }
 _OBJECT_KEYS = ("allowedRegions", "accounts", "existingOrganization", "ous", "keyAdministratorRoleArns",
+                "accountsWithoutConfigRecorder",
                 "identityCenter")
 # What a nested value allows, by its key (shown when a pattern or length rule refuses it).
 FIELD_RULES = {
@@ -221,6 +224,18 @@ class OrganizationSettings(_Strict):
     existing_organization: Optional[ExistingOrganization] = Field(None, alias="existingOrganization")
     control_tower: bool = Field(False, alias="controlTower")
     identity_center: Optional[IdentityCenterInstance] = Field(None, alias="identityCenter")
+    # The organization conformance pack fails to create or update while any account it does not
+    # exclude has no AWS Config recorder (SDK docstring of cfg.OrganizationConformancePack): the other
+    # accounts of an adopted organization (sandboxes, Suspended) that do not record.
+    accounts_without_config_recorder: tuple[str, ...] = Field((), alias="accountsWithoutConfigRecorder")
+
+    @field_validator("accounts_without_config_recorder")
+    @classmethod
+    def _account_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in value if not re.fullmatch(ACCOUNT_ID_PATTERN, a)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: account ids are 12 digits, quoted")
+        return value
     ous: dict[OuKey, OuOverride] = Field(default_factory=dict)
 
     @field_validator("allowed_regions")
