@@ -198,7 +198,7 @@ def test_guardduty_order(org):
     organization = one(org, "aws:organizations/organization:Organization")
     for admin in of_type(org, GD_ADMIN):
         region = admin.inputs["region"]
-        detector = one(org, GD_DETECTOR, region=region)
+        detector = one(org, GD_DETECTOR, account="audit", region=region)
         configuration = one(org, GD_CONFIGURATION, region=region)
         assert after(org, admin, organization) and after(org, admin, detector)
         assert after(org, configuration, admin)
@@ -426,3 +426,18 @@ def test_without_allowed_regions_security_hub_and_config_aggregate_everywhere():
     assert source["allRegions"] is True and "regions" not in source
     assert [d.inputs["region"] for d in of_type(result, GD_DETECTOR)
             if account_of(d) == "audit"] == [HOME]
+
+
+def test_guardduty_also_runs_in_the_management_account_in_every_region(org):
+    """Auto-enable does not cover a management account without a detector (pulumi-aws
+    guardduty.OrganizationAdminAccount example; superwerker/superwerker#84): one detector per Region
+    there, kept on destroy, before the designation."""
+    detectors = [r for r in org.of_type("aws:guardduty/detector:Detector") if r.name.endswith("-management")]
+    admins = org.of_type("aws:guardduty/organizationAdminAccount:OrganizationAdminAccount")
+    assert len(detectors) == len(admins) >= 1
+    for detector in detectors:
+        assert detector.retain_on_delete is True and detector.inputs["enable"] is True
+        assert account_of(detector) == account_of(admins[0])  # the management account's provider
+    by_region = {d.inputs["region"]: d.urn for d in detectors}
+    for admin in admins:
+        assert by_region[admin.inputs["region"]] in admin.dependencies

@@ -202,9 +202,16 @@ class CentralSecurity(pulumi.ComponentResource):
             detector = aws.guardduty.Detector(
                 prefix, enable=True, finding_publishing_frequency="FIFTEEN_MINUTES", region=region,
                 opts=self._audit(retain=True))
+            # The management account is covered only with a detector of its own: auto-enable does not
+            # add a management account that has none (the pulumi-aws OrganizationAdminAccount example
+            # creates one there; reported in superwerker/superwerker#84). Kept on destroy, as above.
+            management_detector = aws.guardduty.Detector(
+                f"{prefix}-management", enable=True, finding_publishing_frequency="FIFTEEN_MINUTES",
+                region=region, opts=pulumi.ResourceOptions.merge(
+                    self._management(), pulumi.ResourceOptions(retain_on_delete=True)))
             admin = aws.guardduty.OrganizationAdminAccount(
                 prefix, admin_account_id=audit.account_id, region=region,
-                opts=self._management(detector))
+                opts=self._management(detector, management_detector))
             # SDK docstring: the organization configuration takes the administrator's detector id
             # and needs the account designated first.
             configuration = aws.guardduty.OrganizationConfiguration(
