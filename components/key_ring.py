@@ -100,17 +100,14 @@ def _database_statements(scope: KeyScope) -> list[dict]:
     ]
 
 
-def _logs_statements(scope: KeyScope) -> list[dict]:
-    ctx = scope.aws
-    trail_context = f"arn:{ctx.partition}:cloudtrail:*:{ctx.account_id}:trail/*"
-    this_trail = {"aws:SourceArn": scope.trail_arn()}
+def cloudtrail_statements(trail_arn: str, partition: str, trail_owner_account: str) -> list[dict]:
+    """What CloudTrail needs on the key that encrypts a trail's log files (CloudTrail guide,
+    "Configure AWS KMS key policies for CloudTrail"), for exactly that trail. The encryption context
+    is the trail's ARN, in the account that owns the trail: the stack's own trail, or an organization
+    trail owned by the management account whatever account holds the key."""
+    trail_context = f"arn:{partition}:cloudtrail:*:{trail_owner_account}:trail/*"
+    this_trail = {"aws:SourceArn": trail_arn}
     return [
-        # The trail bucket's objects (SSE-KMS with an S3 Bucket Key) are read through S3.
-        via_service(ctx, "s3"),
-        # WAF delivers only to groups named aws-waf-logs-* (WAF guide).
-        log_groups_may_use(ctx, [f"/hipaa-aws/{scope.stack}/*", f"aws-waf-logs-hipaa-aws-{scope.stack}"],
-                           "StackLogGroups"),
-        # CloudTrail guide, "Configure AWS KMS key policies for CloudTrail".
         {
             "Sid": "CloudTrailEncryptLogs",
             "Effect": "Allow",
@@ -139,6 +136,19 @@ def _logs_statements(scope: KeyScope) -> list[dict]:
             "Action": "kms:Decrypt",
             "Resource": "*",
         },
+    ]
+
+
+def _logs_statements(scope: KeyScope) -> list[dict]:
+    ctx = scope.aws
+    trail_context = f"arn:{ctx.partition}:cloudtrail:*:{ctx.account_id}:trail/*"
+    return [
+        # The trail bucket's objects (SSE-KMS with an S3 Bucket Key) are read through S3.
+        via_service(ctx, "s3"),
+        # WAF delivers only to groups named aws-waf-logs-* (WAF guide).
+        log_groups_may_use(ctx, [f"/hipaa-aws/{scope.stack}/*", f"aws-waf-logs-hipaa-aws-{scope.stack}"],
+                           "StackLogGroups"),
+        *cloudtrail_statements(scope.trail_arn(), ctx.partition, ctx.account_id),
         {
             "Sid": "AccountReadsTrailLogs",
             "Effect": "Allow",

@@ -30,7 +30,7 @@ import pulumi_aws as aws
 # AuditTrail lives in components/environment/ (moved there by the lead); the rest are shared modules.
 from components.environment.audit_trail import CLOUDTRAIL_TRUST, trail_delivery
 from components.aws_context import AwsContext
-from components.key_ring import KeyPurpose, KeyRing, KeyRingArgs, log_groups_may_use
+from components.key_ring import KeyPurpose, KeyRing, KeyRingArgs, cloudtrail_statements, log_groups_may_use
 from components.policy_documents import policy_json
 from components.role_policy import attach_policy, iam_path
 from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs, access_log_target
@@ -170,46 +170,11 @@ def trail_key_statements(args: OrganizationTrailArgs) -> list[dict]:
     log-archive account reads through S3 (CloudTrail guide, "Configure AWS KMS key policies for
     CloudTrail").
 
-    Minimal local version of key_ring._logs_statements' CloudTrail statements, which name the
-    stack's own trail in the key's own account (KeyScope.trail_arn); an organization trail is owned
-    by another account (the management account). A builder taking the trail ARN and its owner
-    account in key_ring would serve both."""
-    trail_arn = args.trail_arn
-    this_trail = {"aws:SourceArn": trail_arn}
+    The CloudTrail statements are key_ring's, for this trail, whose ARN carries the management
+    account's id in every member account ("Creating a trail for an organization")."""
     archive = args.log_archive
-    # The encryption context is the trail's ARN, which carries the management account's id in
-    # every member account ("Creating a trail for an organization").
-    trail_context = f"arn:{args.partition}:cloudtrail:*:{args.management_account_id}:trail/*"
     return [
-        {
-            "Sid": "CloudTrailEncryptLogs",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "kms:GenerateDataKey*",
-            "Resource": "*",
-            "Condition": {
-                "StringEquals": this_trail,
-                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
-            },
-        },
-        {
-            "Sid": "CloudTrailDescribeKey",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "kms:DescribeKey",
-            "Resource": "*",
-            "Condition": {"StringEquals": this_trail},
-        },
-        {
-            # With an S3 Bucket Key on the trail bucket (SecureBucket turns it on), kms:Decrypt is
-            # required to create or update a trail with SSE-KMS; the guide's statement has no
-            # condition (as in key_ring's environment logs key).
-            "Sid": "CloudTrailDecryptForBucketKey",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "kms:Decrypt",
-            "Resource": "*",
-        },
+        *cloudtrail_statements(args.trail_arn, args.partition, args.management_account_id),
         {
             # Auditors and investigators in the log-archive account read the log files through S3
             # (an IAM policy there must still allow it); nobody elsewhere can decrypt them.
