@@ -45,8 +45,22 @@ CLOUDTRAIL_TRUST = policy_json({
 })
 
 
-def trail_delivery(trail_arn: str, ctx: AwsContext):
-    """Bucket policy statements letting only this trail write into the bucket."""
+def trail_delivery(trail_arn: str, ctx: AwsContext, organization_id: str = ""):
+    """Bucket policy statements letting only this trail write into the bucket: under
+    `AWSLogs/<account>/`, and for an organization trail also under `AWSLogs/<organization id>/`,
+    where it writes the member accounts' logs (CloudTrail guide, "Creating a trail for an
+    organization with the AWS CLI")."""
+    def write(sid: str, prefix: str, bucket_arn: str) -> dict:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/AWSLogs/{prefix}/*",
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn,
+                                           "s3:x-amz-acl": "bucket-owner-full-control"}},
+        }
+
     def statements(bucket_arn: str) -> list[dict]:
         only_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
         return [
@@ -58,15 +72,8 @@ def trail_delivery(trail_arn: str, ctx: AwsContext):
                 "Resource": bucket_arn,
                 "Condition": only_this_trail,
             },
-            {
-                "Sid": "CloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/AWSLogs/{ctx.account_id}/*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn,
-                                               "s3:x-amz-acl": "bucket-owner-full-control"}},
-            },
+            write("CloudTrailWrite", ctx.account_id, bucket_arn),
+            *([write("CloudTrailOrganizationWrite", organization_id, bucket_arn)] if organization_id else []),
         ]
     return statements
 

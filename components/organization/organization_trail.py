@@ -143,26 +143,10 @@ def validate(args: OrganizationTrailArgs) -> None:
 
 def organization_trail_delivery(args: OrganizationTrailArgs):
     """Bucket policy statements letting only the organization trail write (CloudTrail guide, "Create
-    or update an Amazon S3 bucket to use to store the log files for an organization trail"): the ACL
-    check and the management account's own prefix come from AuditTrail's builder, given the
-    management account; the member accounts' prefix `AWSLogs/<organization id>/` is added here."""
-    trail_arn = args.trail_arn
-    management_account = trail_delivery(trail_arn, args.management)
-
-    def statements(bucket_arn: str) -> list[dict]:
-        return [
-            *management_account(bucket_arn),
-            {
-                "Sid": "CloudTrailOrganizationWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/AWSLogs/{args.organization_id}/*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn,
-                                               "s3:x-amz-acl": "bucket-owner-full-control"}},
-            },
-        ]
-    return statements
+    or update an Amazon S3 bucket to use to store the log files for an organization trail"): the
+    environment trail's builder, given the management account and the organization id (for the
+    member accounts' prefix `AWSLogs/<organization id>/`)."""
+    return trail_delivery(args.trail_arn, args.management, organization_id=args.organization_id)
 
 
 def trail_key_statements(args: OrganizationTrailArgs) -> list[dict]:
