@@ -29,7 +29,7 @@ from components.aws_context import AwsContext
 from components.conformance_pack import load_rules, template_body
 from components.policy_documents import key_by_alias, policy_json, service_trust_policy
 from components.role_policy import attach_policy, iam_path
-from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_target
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_target, archive_rule
 
 s3 = aws.s3
 
@@ -100,14 +100,7 @@ class ConfigRecording(pulumi.ComponentResource):
             aws=ctx, stack=args.stack, name_scope=args.bucket_scope, purpose="config-delivery",
             kms_key_arn=args.config_key_arn, access_log_bucket=access_logs.bucket_name,
             retain_on_delete=True,
-            lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
-                id="archive", status="Enabled",
-                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    storage_class="GLACIER", days=90)],
-                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=365),
-            )],
+            lifecycle_rules=[archive_rule(noncurrent_days=365)],
             extra_policy_statements=config_delivery(ctx),
         ), opts=pulumi.ResourceOptions(parent=self))
 

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext
 from components.policy_documents import policy_json
 from components.role_policy import attach_policy, iam_path
-from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs, archive_rule
 
 s3 = aws.s3
 
@@ -43,6 +43,18 @@ CLOUDTRAIL_TRUST = policy_json({
     "Principal": {"Service": "cloudtrail.amazonaws.com"},
     "Action": "sts:AssumeRole",
 })
+
+
+def trail_to_logs_policy(streams: str | list[str]) -> str:
+    """The CloudTrail-to-CloudWatch-Logs role's policy (CloudTrail guide, "Role policy document for
+    CloudTrail to use CloudWatch Logs"): create and write the trail's own streams, nothing else."""
+    return policy_json({
+        "Sid": "CreateTrailStreams", "Effect": "Allow",
+        "Action": "logs:CreateLogStream", "Resource": streams,
+    }, {
+        "Sid": "PutTrailEvents", "Effect": "Allow",
+        "Action": "logs:PutLogEvents", "Resource": streams,
+    })
 
 
 def trail_delivery(trail_arn: str, ctx: AwsContext, organization_id: str = ""):
@@ -102,14 +114,7 @@ class AuditTrail(pulumi.ComponentResource):
             object_lock=ObjectLock(mode="COMPLIANCE" if args.holds_phi else "GOVERNANCE",
                                    days=args.retention_days),
             force_destroy=not args.holds_phi,
-            lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
-                id="archive", status="Enabled",
-                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    storage_class="GLACIER", days=90)],
-                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=args.retention_days),
-            )],
+            lifecycle_rules=[archive_rule(noncurrent_days=args.retention_days)],
             extra_policy_statements=trail_delivery(self.trail_arn, ctx),
         ), opts=child)
 
@@ -128,13 +133,7 @@ class AuditTrail(pulumi.ComponentResource):
         streams = f"{log_group_arn}:log-stream:{ctx.account_id}_CloudTrail_*"
         role_policy = attach_policy(
             f"{name}-trail-to-logs", role, "CloudTrail writes to its own log group",
-            policy_json({
-                "Sid": "CreateTrailStreams", "Effect": "Allow",
-                "Action": "logs:CreateLogStream", "Resource": streams,
-            }, {
-                "Sid": "PutTrailEvents", "Effect": "Allow",
-                "Action": "logs:PutLogEvents", "Resource": streams,
-            }),
+            trail_to_logs_policy(streams),
             pulumi.ResourceOptions(parent=self, depends_on=[log_group]), path=iam_path(args.stack),
         )
 

@@ -28,12 +28,13 @@ import pulumi
 import pulumi_aws as aws
 
 # AuditTrail lives in components/environment/ (moved there by the lead); the rest are shared modules.
-from components.environment.audit_trail import CLOUDTRAIL_TRUST, trail_delivery
+from components.environment.audit_trail import CLOUDTRAIL_TRUST, trail_delivery, trail_to_logs_policy
 from components.aws_context import AwsContext
 from components.key_ring import KeyPurpose, KeyRing, KeyRingArgs, cloudtrail_statements, log_groups_may_use
-from components.policy_documents import policy_json
 from components.role_policy import attach_policy, iam_path
-from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs, access_log_target
+from components.secure_bucket import (
+    ObjectLock, SecureBucket, SecureBucketArgs, access_log_target, archive_rule,
+)
 
 s3 = aws.s3
 
@@ -224,14 +225,7 @@ class OrganizationTrail(pulumi.ComponentResource):
             # a log file's retention for six years (so the bucket outlives any stack).
             object_lock=ObjectLock(mode="COMPLIANCE", days=args.retention_days),
             retain_on_delete=True,
-            lifecycle_rules=[s3.BucketLifecycleConfigurationRuleArgs(
-                id="archive", status="Enabled",
-                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    storage_class="GLACIER", days=90)],
-                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=args.retention_days),
-            )],
+            lifecycle_rules=[archive_rule(noncurrent_days=args.retention_days)],
             extra_policy_statements=organization_trail_delivery(args),
         ), opts=in_archive)
         self.bucket_name = self.bucket.bucket_name
@@ -266,13 +260,7 @@ class OrganizationTrail(pulumi.ComponentResource):
                    f"{group_arn}:log-stream:{args.organization_id}_*"]
         role_policy = attach_policy(
             f"{name}-trail-to-logs", role, "The organization trail writes to its own log group",
-            policy_json({
-                "Sid": "CreateTrailStreams", "Effect": "Allow",
-                "Action": "logs:CreateLogStream", "Resource": streams,
-            }, {
-                "Sid": "PutTrailEvents", "Effect": "Allow",
-                "Action": "logs:PutLogEvents", "Resource": streams,
-            }),
+            trail_to_logs_policy(streams),
             pulumi.ResourceOptions(parent=self, provider=args.management_provider, depends_on=[log_group]),
             path=path,
         )
