@@ -286,7 +286,9 @@ class Resource:
         self._raw_props = raw_props
         self._raw_property_dependencies = raw_property_dependencies
         self._raw_dependencies = raw_dependencies
-        self._lookup = lookup or {}
+        # `is not None`, not `or`: the stack's index is still empty when its first resource is
+        # built, and `{} or {}` would give that resource a private, forever-empty index.
+        self._lookup = lookup if lookup is not None else {}
 
     @functools.cached_property
     def props(self) -> Props:
@@ -526,7 +528,7 @@ def stack_policy(meta: Metadata, check: Callable[[Stack], Iterable[tuple[str, st
         if stack.unjudged:
             unknown = UnknownValueError(UNKNOWN_STRING_VALUE, [])
             unknown.message = (f"{len(stack.unjudged)} resource(s) could not be judged at preview: "
-                               + "; ".join(stack.unjudged[:5]))
+                               + "; ".join(sorted(stack.unjudged)[:5]))
             raise unknown
 
     return StackValidationPolicy(validate=validate, **meta.kwargs())
