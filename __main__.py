@@ -16,10 +16,10 @@ from components.application.tier import ApplicationTier
 from components.aws_context import lookup_aws_context
 from components.environment.environment import HipaaEnvironment
 from components.settings import load_settings
-from components.tagging import register_tagging
+from components.stack_transforms import register_stack_transforms
 
 settings = load_settings()  # raises before anything is registered if the stack config is bad
-register_tagging(settings.tags())
+register_stack_transforms(settings)  # tags; PHI stacks: log groups' deletion protection
 ctx = lookup_aws_context()
 NAME = "hipaa"
 

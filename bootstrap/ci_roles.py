@@ -587,6 +587,7 @@ def _monitoring_document(scope: _Scope) -> dict:
         _statement("StackLogGroups", _actions("logs", f"""
             CreateLogGroup DeleteLogGroup PutRetentionPolicy DeleteRetentionPolicy AssociateKmsKey
             DisassociateKmsKey TagLogGroup UntagLogGroup ListTagsLogGroup PutMetricFilter DeleteMetricFilter
+            PutLogGroupDeletionProtection
             {tagging}"""), log_groups),
         _statement("DescribeMonitoring", [
             *_actions("logs", "DescribeLogGroups DescribeMetricFilters"),
@@ -650,7 +651,8 @@ def _account_layer_document(scope: _Scope, organization: bool = False) -> dict:
                    [scope.regional("ssm", f"document/{SESSION_PREFERENCES_DOCUMENT}")]),
         # The account's session log group: kept on destroy, so no DeleteLogGroup.
         _statement("AccountLogGroups", _actions("logs", f"""
-            CreateLogGroup PutRetentionPolicy AssociateKmsKey TagLogGroup ListTagsLogGroup {tagging}"""),
+            CreateLogGroup PutRetentionPolicy AssociateKmsKey TagLogGroup ListTagsLogGroup
+            PutLogGroupDeletionProtection {tagging}"""),
                    [scope.regional("logs", f"log-group:{ACCOUNT_LOG_GROUP_PREFIX}*")]),
         _statement("AccountLayerKeyAliases", _actions("kms", "CreateAlias UpdateAlias"),
                    [scope.regional("kms", "alias/hipaa-aws-account-*")]),

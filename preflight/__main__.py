@@ -184,9 +184,14 @@ def evaluate(args: argparse.Namespace) -> Outcome:
             streaming.abandon()
             raise
         judgement = streaming.finish(recorded)
+        from .governance import governance_report
+
+        governance = governance_report(stack=args.stack, project=config.project, info=pack.info,
+                                       levels=pack.levels, settings=pack.settings, stack_values=config.values)
         report = build_report(stack=args.stack, project=config.project, info=pack.info,
                               levels=pack.levels, config_path=_relative(config_path), judgement=judgement,
-                              pack_config=raw if isinstance(raw, dict) else {}, version=pack.version)
+                              pack_config=raw if isinstance(raw, dict) else {}, version=pack.version,
+                              governance=governance)
         info = pack.info
     return Outcome(0 if report["summary"]["passed"] else 1, report=report, info=info, stack_file=stack_file)
 

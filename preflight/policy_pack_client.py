@@ -119,6 +119,7 @@ class PolicyPackProcess:
         channel = grpc.intercept_channel(self.channel, _CallLog(self)) if keep_requests else self.channel
         self.stub = analyzer_pb2_grpc.AnalyzerStub(channel)
         self.levels: dict[str, str] = {}
+        self.settings: dict[str, dict[str, Any]] = {}
         self.warnings: list[str] = []
         self._handshake()
         if stack is not None:
@@ -206,6 +207,9 @@ class PolicyPackProcess:
         self.stub.Configure(request)
         known = {p.name for p in policies}
         self.levels = {name: config.level for name, config in result.items() if name in known}
+        # Each policy's settings as sent (schema defaults filled in): the report lists deviations from them.
+        self.settings = {name: dict(config.properties or {})
+                         for name, config in result.items() if name in known}
 
     @property
     def version(self) -> str:

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _governance(report: dict[str, Any]) -> list[str]:
+    """The classification and every deviation from the pack's defaults, with its exception."""
+    lines = ["", "## Classification", ""]
+    c = report.get("classification")
+    if c:
+        lines.append(f"Stack file: `{c['stackFile'] or '(not set)'}`; "
+                     f"pack config: `{c['packConfig'] or '(not set)'}`; "
+                     f"judged as {'a PHI stack' if c['phi'] else 'not a PHI stack'}.")
+        if not c["agree"]:
+            lines += ["", f"**They disagree:** {_cell(c['explanation'])}"]
+    lines += ["", "## Deviations from the pack's defaults", ""]
+    deviations = report.get("deviations", [])
+    if not deviations:
+        lines.append("None: every policy runs at its default level with its default settings.")
+        return lines
+    lines += ["Every policy lowered or setting changed in the pack config, and the exception that "
+              "approves it.", "",
+              "| policy | change | default | configured | status | exception |", "|---|---|---|---|---|---|"]
+    for d in deviations:
+        e = d["exception"]
+        granted = f"approved by {e['approver']} until {e['expires']}: {e['reason']}" if e else "no exception"
+        lines.append(f"| `{d['policy']}` | {d['setting'] or 'enforcement level'} | "
+                     f"{_cell(json.dumps(d['default']))} | {_cell(json.dumps(d['configured']))} | "
+                     f"{d['status']} | {_cell(granted)} |")
+    return lines
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -38,6 +66,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                   "instead of the resources named, so the controls must be verified where declared.", "",
                   "| policy | declaration | value |", "|---|---|---|"]
         lines += [f"| `{d['policy']}` | `{d['key']}` | {_cell(d['value'])} |" for d in report["declarations"]]
+    lines += _governance(report)
     lines += ["", "## Violations", ""]
     if not report["violations"]:
         lines.append("None.")

@@ -38,6 +38,20 @@ def render_sarif(report: dict[str, Any], info, stack_file: str) -> dict[str, Any
                 }],
                 "partialFingerprints": {"pulumiUrnPolicy/v1": f"{urn}|{f['policy']}"},
             })
+    from .governance import describe
+
+    governance = next((p.name for p in info.policies if p.name == "hipaa-policy-exceptions-approved"), None)
+    for d in report.get("deviations", []):
+        # A deviation is not itself a violation (the governance policy's result is, when it lacks an
+        # exception): an informational result, so code scanning shows every one, approved or not.
+        results.append({
+            "ruleId": governance or "pack-config-deviation", "ruleIndex": index.get(governance or "", 0),
+            "kind": "informational", "level": "none",
+            "message": {"text": f"Deviation from the pack's defaults: {describe(d)}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": report["policyPack"]["config"]},
+                                                "region": {"startLine": 1}}}],
+            "partialFingerprints": {"pulumiPackDeviation/v1": f"{d['policy']}|{d['setting'] or 'level'}"},
+        })
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -46,6 +60,8 @@ def render_sarif(report: dict[str, Any], info, stack_file: str) -> dict[str, Any
                                 "informationUri": "https://www.hhs.gov/hipaa/for-professionals/security/index.html",
                                 "rules": rules}},
             "automationDetails": {"id": f"preflight/{report['stack']}/"},
+            "properties": {"classification": report.get("classification"),
+                           "deviations": report.get("deviations", [])},
             "results": results,
         }],
     }

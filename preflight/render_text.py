@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .governance import describe
+
 
 def render_text(report: dict[str, Any]) -> str:
     s = report["summary"]
@@ -19,6 +21,16 @@ def render_text(report: dict[str, Any]) -> str:
     for d in report.get("declarations", []):
         lines.append(f"  declared in the pack config (reviewed, relied on): "
                      f"{d['policy']}: {d['key']} = {d['value']}")
+    classification = report.get("classification")
+    if classification:
+        lines.append(f"  classification: stack file {classification['stackFile'] or '(not set)'}, "
+                     f"pack config {classification['packConfig'] or '(not set)'}: "
+                     f"{'PHI stack' if classification['phi'] else 'not a PHI stack'}")
+        if not classification["agree"]:
+            lines.append(f"  CLASSIFICATION DISAGREES: {classification['explanation']}")
+    deviations = report.get("deviations", [])
+    lines.append(f"  deviations from the pack's defaults: {len(deviations) or 'none'}")
+    lines += [f"    {describe(d)}" for d in deviations]
     for group in report["violations"]:
         r = group["resource"]
         lines.append("")

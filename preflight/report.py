@@ -2,7 +2,10 @@
 
 Shape (schemaVersion 1), documented in docs/preflight-report.md:
     stack, project, policyPack{name, version, config}, generatedAt, declarations[{policy, key, value}],
-    summary{resources, policies, mandatoryViolations, advisoryViolations, notJudged, passed},
+    summary{resources, policies, mandatoryViolations, advisoryViolations, notJudged, deviations, passed},
+    classification{stackFile, packConfig, phi, agree, wrong, explanation},
+    deviations[ {policy, setting, default, configured, status, exception{policy, setting, reason, approver,
+                 expires} | null, nonLowerable} ]  (every deviation from the pack's defaults, PASSED or not),
     violations[ {resource{urn, type, name}, findings[{policy, enforcement, severity, message,
                  remediation, hipaa{reference, specification}}]} ],
     notJudged[ {policy, urn, reason} ],
@@ -48,8 +51,10 @@ def declarations(pack_config: dict[str, Any]) -> list[dict[str, str]]:
 
 def build_report(*, stack: str, project: str, info, levels: dict[str, str], config_path: str,
                  judgement: Judgement, pack_config: dict[str, Any] | None = None,
-                 version: str | None = None) -> dict[str, Any]:
-    """`version`: the pack's version as the CLI reports it (PulumiPolicy.yaml's); default the pack's."""
+                 version: str | None = None, governance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`version`: the pack's version as the CLI reports it (PulumiPolicy.yaml's); default the pack's.
+    `governance`: preflight/governance.py's classification and deviations."""
+    governance = governance or {"classification": None, "deviations": []}
     policies = _policy_info(info)
     resources = {r.urn: r for r in judgement.resources}
 
@@ -116,8 +121,11 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
         "generatedAt": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "summary": {"resources": len(judgement.resources), "policies": len(policies),
                     "mandatoryViolations": mandatory, "advisoryViolations": advisory,
-                    "notJudged": len(not_judged), "passed": mandatory == 0},
+                    "notJudged": len(not_judged), "deviations": len(governance["deviations"]),
+                    "passed": mandatory == 0},
         "declarations": declarations(pack_config or {}),
+        "classification": governance["classification"],
+        "deviations": governance["deviations"],
         "violations": violations,
         "notJudged": not_judged,
         "evidence": evidence,

@@ -1617,6 +1617,12 @@ _DESTROY = "changes only what `pulumi destroy` does (emptying before delete); no
 _OBSERVE = "monitoring or alerting configuration with no documented prerequisite beyond its inputs"
 
 NO_PREREQUISITE: dict[Switch, str] = {
+    # A flag of the log group, set at CreateLogGroup (botocore logs: deletionProtectionEnabled) or by
+    # PutLogGroupDeletionProtection ("Protecting log groups from deletion",
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/protecting-log-groups-from-deletion.html);
+    # the deploy role holds logs:PutLogGroupDeletionProtection on the stack's log groups (bootstrap/ci_roles.py).
+    ("aws:cloudwatch/logGroup:LogGroup", "deletionProtectionEnabled"):
+        "a flag of the log group itself; the deploying role's IAM permission is the only requirement",
     # Account-wide protective settings.
     ("aws:iam/accountPasswordPolicy:AccountPasswordPolicy", ""): _HARDENING,
     **{("aws:iam/accountPasswordPolicy:AccountPasswordPolicy", k): _HARDENING for k in (

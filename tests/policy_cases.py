@@ -236,6 +236,12 @@ CASES: list[Case] = [
            'Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource "*".'),
           ({"policy": '{"Statement":[{"Effect":"Allow","Action":["kms:decrypt*"],"Resource":"*"}]}'},
            'Scope kms:Decrypt/kms:ReEncrypt* to specific key ARNs, never Resource "*".')], unknown="policy"),
+    # Every method and document kind: tests/test_privilege_escalation.py.
+    Case("aws-iam-no-privilege-escalation", "aws:iam/policy:Policy", {"policy": SCOPED},
+         [({"policy": '{"Statement":[{"Effect":"Allow","Action":["iam:PassRole","ec2:RunInstances"],"Resource":"*"}]}'},
+           "Scope iam:PassRole, ec2:RunInstances to named resources: allowed together on every resource they let "
+           "a principal escalate its privileges (CreateEC2WithExistingIP, https://pathfinding.cloud/paths/ec2-001).")],
+         unknown="policy"),
     Case("aws-iam-no-inline-policies", "aws:iam/role:Role", {"assumeRolePolicy": ROLE_TRUST},
          [({"inlinePolicies": [{"name": "x", "policy": SCOPED}]}, "Move inlinePolicies into customer-managed policies attached to the role.")],
          unknown="inlinePolicies"),
@@ -381,6 +387,25 @@ CASES += [
          {"settings": [{"namespace": "aws:elasticbeanstalk:managedactions", "name": "ManagedActionsEnabled", "value": "true"}]},
          [({"settings.0.value": "false"}, "Add setting aws:elasticbeanstalk:managedactions ManagedActionsEnabled=true.")],
          unknown="settings"),
+    # OpenSearch Serverless security and data access policies are JSON of their own (OpenSearch
+    # Serverless "Encryption", "Network access for Amazon OpenSearch Serverless", "Data access control").
+    Case("aws-opensearch-serverless-security-policy", "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy",
+         {"type": "network", "policy": '[{"Rules":[{"ResourceType":"collection","Resource":["collection/records"]}],'
+                                       '"AllowFromPublic":false,"SourceVPCEs":["vpce-0abc"]}]'},
+         [({"policy": '[{"Rules":[{"ResourceType":"collection","Resource":["collection/records"]}],"AllowFromPublic":true}]'},
+           'Set "AllowFromPublic": false and list "SourceVPCEs" (OpenSearch Serverless VPC endpoints) in every network '
+           "policy entry."),
+          ({"type": "encryption", "policy": '{"Rules":[{"ResourceType":"collection","Resource":["collection/records"]}],'
+                                            '"AWSOwnedKey":true}'},
+           'Set "AWSOwnedKey": false and "KmsARN" to a customer-managed key in the encryption policy.')],
+         unknown="policy"),
+    Case("aws-opensearch-serverless-access-policy-not-public", "aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy",
+         {"type": "data", "policy": '[{"Rules":[{"ResourceType":"index","Resource":["index/records/*"],'
+                                    '"Permission":["aoss:ReadDocument"]}],"Principal":["arn:aws:iam::123456789012:role/app"]}]'},
+         [({"policy": '[{"Rules":[{"ResourceType":"index","Resource":["index/records/*"],"Permission":["aoss:*"]}],'
+                      '"Principal":["*"]}]'},
+           "Name IAM roles or users in Principal; a wildcard grants every account's principals.")],
+         unknown="policy"),
 ]
 
 # Also compliant: AWS defaults and legitimate variants that must not be flagged.
@@ -432,6 +457,10 @@ CONFIG_OVERRIDES = [
     ("aws-cloudwatch-alarm-has-action", "aws:cloudwatch/metricAlarm:MetricAlarm", {"alarmActions": ["arn:aws:sns:x"]},
      {"requireInsufficientDataAction": False}, []),
     ("aws-kms-key-deletion-window", "aws:kms/key:Key", {"deletionWindowInDays": 14}, {"minimumDeletionWindowDays": 14}, []),
+    # Another Region's recorder records the global IAM types (botocore config RecordingGroup).
+    ("aws-config-recorder-all-resources", "aws:cfg/recorder:Recorder",
+     {"recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}},
+     {"globalResourceTypesRecordedElsewhere": True}, []),
 ]
 
 # Issue 12: input names differ by resource type (Neptune's key is kmsKeyArn, its log exports

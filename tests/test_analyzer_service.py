@@ -55,9 +55,15 @@ def _stack_requests(stack: str) -> tuple[list, list, analyzer_pb2.AnalyzeStackRe
     return engine_requests(cached_run(stack, preview=True), load_stack_config(stack))
 
 
+class Ungoverned(TypeDispatchingAnalyzer):
+    """The pack's service without governance (its one addition, tests/test_policy_exceptions.py)."""
+
+    governed = False
+
+
 def _assert_same_answers(setup, remediate, analyze, whole, policies=ALL_POLICIES) -> None:
     sdk_service = _servicer(sdk._PolicyAnalyzerServicer, policies, setup)  # noqa: SLF001
-    ours = _servicer(TypeDispatchingAnalyzer, policies, setup)
+    ours = _servicer(Ungoverned, policies, setup)
     for request in remediate:
         assert ours.Remediate(request, None) == sdk_service.Remediate(request, None), request.urn
     for request in analyze:

@@ -1,6 +1,7 @@
-"""docs/architecture.md (+ .svg), docs/costs.md and README's cost summary are current and say what the
-program registers: the generators' `--check` passes, the diagram names every component type, the cost
-document's counts are the program's counts, and every price has an AWS source and a date."""
+"""docs/architecture.md (+ .svg), docs/costs.md, docs/coverage-matrix.md and README's cost summary are
+current and say what the program registers: the generators' `--check` passes, the diagram names every
+component type, the cost document's counts are the program's counts, and every price has an AWS source
+and a date."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def _generator(name: str) -> ModuleType:
 
 costs = _generator("generate_costs")
 architecture = _generator("generate_architecture")
+coverage_matrix = _generator("generate_coverage_matrix")
 STACKS = costs.stacks()
 
 
@@ -43,6 +45,11 @@ def test_cost_document_and_readme_summary_are_current():
     assert costs.main(["--check"], runs={stack: cached_run(stack) for stack in STACKS}) == 0, (
         "run venv/bin/python docs/generate_costs.py"
     )
+
+
+def test_coverage_matrix_is_current():
+    """`docs/generate_coverage_matrix.py --check` (tests/test_coverage_matrix.py holds its content)."""
+    assert coverage_matrix.main(["--check"]) == 0, "run venv/bin/python docs/generate_coverage_matrix.py"
 
 
 # --- architecture ---------------------------------------------------------------------------

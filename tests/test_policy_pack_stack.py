@@ -145,7 +145,9 @@ def test_phi_stack_needs_trail_detection_and_backups(pack):
     pack.configure({p: {"holdsPhi": True} for p in ("aws-cloudtrail-phi-stack-trail",
                                                      "aws-phi-stack-threat-detection", "aws-backup-phi-store-in-plan")})
     verdict = pack.analyze_stack([rds])
-    assert messages(verdict, "aws-backup-phi-store-in-plan") == [("Add this PHI data store to an AWS Backup selection.", "db")]
+    assert messages(verdict, "aws-backup-phi-store-in-plan") == [(
+        "Add this PHI data store to an AWS Backup selection (AWS Backup protects RDS), or name it in notPhiStores "
+        "with the reason it holds no PHI.", "db")]
     assert [m for m, _ in messages(verdict, "aws-phi-stack-threat-detection")] == [
         "Add a GuardDuty detector (ThreatDetection component).", "Enable Security Hub (ThreatDetection component).",
         "Add an AWS Config recorder for all resource types (ThreatDetection component).",

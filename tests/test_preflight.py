@@ -50,14 +50,16 @@ def test_json_report_has_the_documented_shape(reports):
     out, _ = reports
     report = json.loads((out / "staging.json").read_text())
     assert set(report) == {"schemaVersion", "stack", "project", "policyPack", "generatedAt", "summary",
-                           "declarations", "violations", "notJudged", "evidence"}
+                           "declarations", "classification", "deviations", "violations", "notJudged", "evidence"}
     # staging is an organization member account: its pack config declares who runs the account's controls.
     assert {(d["policy"], d["key"], d["value"]) for d in report["declarations"]} == {
         ("aws-phi-stack-threat-detection", "accountControlsProvidedBy", "organization"),
         ("aws-cloudtrail-phi-stack-trail", "accountControlsProvidedBy", "organization")}
     assert report["schemaVersion"] == 1 and report["stack"] == "staging" and report["project"] == "hipaa-aws"
     assert set(report["summary"]) == {"resources", "policies", "mandatoryViolations", "advisoryViolations",
-                                      "notJudged", "passed"}
+                                      "notJudged", "deviations", "passed"}
+    assert report["classification"] == {"stackFile": "synthetic", "packConfig": "synthetic", "phi": False,
+                                        "agree": True, "wrong": None, "explanation": ""}
     (group,) = report["violations"]  # staging's single-AZ database: advisory by its pack config
     assert group["resource"]["type"] == "aws:rds/instance:Instance"
     assert {f["policy"] for f in group["findings"]} == {"aws-rds-multi-az", "aws-rds-deletion-protection"}
@@ -78,6 +80,11 @@ def test_sarif_is_valid_sarif_2_1_0(reports):
         rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         assert len(rules) > 100
     results = json.loads((out / "staging.sarif").read_text())["runs"][0]["results"]
+    # Violations, then each deviation from the pack's defaults as an informational result.
+    deviations = [r for r in results if r.get("kind") == "informational"]
+    results = [r for r in results if r.get("kind") != "informational"]
+    assert {r["level"] for r in deviations} == {"none"} and len(deviations) == len(
+        json.loads((out / "staging.json").read_text())["deviations"])
     assert {r["level"] for r in results} == {"warning"}
     assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "stacks/Pulumi.staging.yaml"
                for r in results)
@@ -256,7 +263,9 @@ def test_every_format_comes_from_one_run(reports):
     report = json.loads((out / "staging.json").read_text())
     assert report["generatedAt"] in (out / "staging.md").read_text()
     sarif = json.loads((out / "staging.sarif").read_text())["runs"][0]["results"]
-    assert len(sarif) == sum(len(g["findings"]) for g in report["violations"])
+    violations = [r for r in sarif if r.get("kind") != "informational"]  # the rest: the deviations
+    assert len(violations) == sum(len(g["findings"]) for g in report["violations"])
+    assert len(sarif) - len(violations) == len(report["deviations"])
 
 
 def test_a_failed_run_removes_the_stacks_old_reports_and_writes_none(tmp_path):

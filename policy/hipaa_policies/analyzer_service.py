@@ -22,6 +22,13 @@ One difference remains, for malformed input only: properties the SDK cannot conv
 signature) fail the SDK's RPC whenever any policy is active, but fail ours only when a policy applies
 to the type (or, for Remediate, when a policy is at `remediate`).
 
+Governance (hipaa_policies/governance.py) is this service's one addition to what the SDK decides:
+- in a PHI stack (the stack's config from ConfigureStack OR the pack config's holdsPhi says so),
+  the policies of governance.NON_LOWERABLE run at `mandatory` whatever the pack config says;
+- the governance policy receives every policy's default and configured level and settings and the
+  stack's config (GovernanceArgs), which a policy of the SDK's service cannot see.
+A subclass with `governed = False` answers exactly as the SDK's service (tests compare the two).
+
 Everything else - configuration, enforcement levels, the diagnostics' wording, GetAnalyzerInfo,
 the server itself - is the SDK's. The SDK offers no hook for its service class, so `serve` puts
 this class in its place before `PolicyPack` builds the server.
@@ -101,9 +108,14 @@ def _proxied(struct) -> Any:
 class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - see the module docstring
     """The SDK's Analyzer service with Analyze, AnalyzeStack and Remediate doing per-resource work once."""
 
+    governed = True  # False: no governance, the SDK's answers exactly (see the module docstring)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[str, _TypePlan] = {}
+        self._stack_config: dict[str, str] = {}
+        self._project = ""
+        self._floor: frozenset[str] = self._mandatory_floor()
         self._remediating = self._any_remediating()  # any resource policy at `remediate`; per Configure
 
     # The SDK keeps these in name-mangled attributes of its class.
@@ -122,6 +134,35 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
     @property
     def _stack_tags(self):
         return self._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]
+
+    def _pack_state(self):
+        """What governance judges: each policy's default level and schema, its configured level and
+        settings (the engine sends every policy, defaults and `all` applied), the stack's config."""
+        from .governance import PackState  # governance imports framework, which imports this module
+
+        pack_level = self._PolicyAnalyzerServicer__policy_pack_enforcement_level  # type: ignore[attr-defined]
+        settings = self._PolicyAnalyzerServicer__policy_pack_config  # type: ignore[attr-defined]
+        defaults, configured = {}, {}
+        for policy in self._policies:
+            schema = policy.config_schema.properties if policy.config_schema is not None else {}
+            defaults[policy.name] = ((policy.enforcement_level or pack_level).value, dict(schema or {}))
+            configured[policy.name] = (super()._get_enforcement_level(policy).value,
+                                       dict(settings.get(policy.name) or {}))
+        return PackState(defaults, configured, dict(self._stack_config), self._project)
+
+    def _mandatory_floor(self) -> frozenset[str]:
+        """The policies kept at `mandatory` at least: governance's non-lowerable ones, in a PHI stack."""
+        from .governance import NON_LOWERABLE
+
+        if not self.governed or not self._pack_state().classification().phi:
+            return frozenset()
+        return frozenset(NON_LOWERABLE)
+
+    def _get_enforcement_level(self, policy: Policy) -> EnforcementLevel:
+        level = super()._get_enforcement_level(policy)
+        if policy.name in self._floor and level in (EnforcementLevel.ADVISORY, EnforcementLevel.DISABLED):
+            return EnforcementLevel.MANDATORY
+        return level
 
     def _active(self, kind: type) -> Iterable[tuple[Policy, EnforcementLevel]]:
         """The policies of `kind` that are not disabled, in the pack's order, each with the level
@@ -167,8 +208,17 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
 
     def Configure(self, request, context):
         response = super().Configure(request, context)
+        self._floor = self._mandatory_floor()
         self._plans = {}  # enforcement levels may have changed
         self._remediating = self._any_remediating()
+        return response
+
+    def ConfigureStack(self, request, context):
+        response = super().ConfigureStack(request, context)
+        self._stack_config = dict(request.config)  # the classification (`<project>:dataClassification`)
+        self._project = request.project
+        self._floor = self._mandatory_floor()
+        self._plans = {}
         return response
 
     def _any_remediating(self) -> bool:
@@ -247,8 +297,18 @@ class TypeDispatchingAnalyzer(sdk._PolicyAnalyzerServicer):  # noqa: SLF001 - se
             assert isinstance(policy, StackValidationPolicy)
             resources = resources if resources is not None else self._stack_resources(request)
             args = StackValidationArgs(resources, self._get_policy_config(policy.name), self._stack_tags)
+            if self.governed and policy.name == self._governance_policy():
+                from .governance import GovernanceArgs
+
+                args = GovernanceArgs(args, self._pack_state())
             self._call(policy, level, response, args)
         return response
+
+    @staticmethod
+    def _governance_policy() -> str:
+        from .governance import GOVERNANCE_POLICY
+
+        return GOVERNANCE_POLICY
 
     def Remediate(self, request, context):
         if self._remediating:

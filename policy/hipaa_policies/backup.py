@@ -5,23 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .framework import (
-    DATA_BACKUP, ENCRYPTION_AT_REST, HOLDS_PHI_SCHEMA, INTEGRITY, Metadata, Resource, Stack,
+    DATA_BACKUP, ENCRYPTION_AT_REST, INTEGRITY, Metadata, Resource, Stack,
     is_unknown, resource_policy, stack_policy,
 )
+from .phi_stores import BACKUP_SUPPORTED, PHI_STORE_SCHEMA, holds_phi, phi_stores
 
 VAULT = ("aws:backup/vault:Vault",)
 LOCK = ("aws:backup/vaultLockConfiguration:VaultLockConfiguration",)
 PLAN = ("aws:backup/plan:Plan",)
 SELECTION = ("aws:backup/selection:Selection",)
-DATA_STORES = {
-    "aws:rds/instance:Instance": "rds-in-backup-plan",
-    "aws:rds/cluster:Cluster": "aurora-resources-protected-by-backup-plan",
-    "aws:dynamodb/table:Table": "dynamodb-in-backup-plan",
-    "aws:efs/fileSystem:FileSystem": "efs-in-backup-plan",
-    "aws:ebs/volume:Volume": "ebs-in-backup-plan",
-    "aws:ec2/instance:Instance": "ec2-resources-protected-by-backup-plan",
-    "aws:s3/bucket:Bucket": None,
-}
+# AWS Config rules of the HIPAA conformance pack that a PHI store outside every backup plan breaks.
+BACKUP_RULES = ("rds-in-backup-plan", "aurora-resources-protected-by-backup-plan", "dynamodb-in-backup-plan",
+                "efs-in-backup-plan", "ebs-in-backup-plan", "ec2-resources-protected-by-backup-plan")
 
 
 def _vault(r: Resource) -> Iterable[str]:
@@ -54,21 +49,24 @@ def _selects_everything(selection: Resource) -> bool:
 
 
 def _selected(stack: Stack) -> Iterable[tuple[str, str]]:
+    """Every PHI store AWS Backup can protect is in a selection: by its ARN (a dependency or the
+    known ARN), by every resource ("*"), or by tags it carries."""
     selections = stack.of_type(*SELECTION)
-    for store in stack.of_type(*DATA_STORES):
+    for store in phi_stores(stack, BACKUP_SUPPORTED):
         def check(store=store) -> Iterable[str]:
-            tags = store.tags
-            if not (stack.holds_phi or str(tags.get("DataClassification")) == "phi"):
+            if not holds_phi(stack, store):
                 return
-            if store.type == "aws:s3/bucket:Bucket" and tags.get("Purpose") not in (None, "phi-documents"):
-                return  # log and evidence buckets are WORM or replaceable; PHI buckets are backed up
+            arn = store.props.get("arn") if not store.props.is_unknown("arn") else None
             for selection in selections:
                 if selection.depends_on(store, "resources") or _selects_everything(selection):
+                    return
+                if arn and arn in [r for r in (selection.props.get("resources") or []) if not is_unknown(r)]:
                     return
                 wanted = {t.get("key"): t.get("value") for t in selection.props.each("selectionTags")}
                 if wanted and all(store.tags.get(k) == v for k, v in wanted.items()):
                     return
-            yield "Add this PHI data store to an AWS Backup selection."
+            yield (f"Add this PHI data store to an AWS Backup selection (AWS Backup protects "
+                   f"{BACKUP_SUPPORTED[store.type]}), or name it in notPhiStores with the reason it holds no PHI.")
         yield from stack.judge(store, check)
 
 
@@ -87,6 +85,6 @@ POLICIES = [
                           config_rules=("backup-recovery-point-manual-deletion-disabled",), service="backup"), _locked),
     stack_policy(Metadata("aws-backup-phi-store-in-plan", "Every PHI data store must be in a backup plan.",
                           DATA_BACKUP, "Select the resource in an aws.backup.Selection (by ARN or tags).",
-                          config_rules=tuple(r for r in DATA_STORES.values() if r), config=HOLDS_PHI_SCHEMA,
+                          config_rules=BACKUP_RULES, config=PHI_STORE_SCHEMA,
                           service="backup"), _selected),
 ]

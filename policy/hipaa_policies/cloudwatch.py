@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .framework import (
-    ENCRYPTION_AT_REST, INCIDENT_PROCEDURES, RETENTION, Metadata, Resource, resource_policy,
+    ENCRYPTION_AT_REST, INCIDENT_PROCEDURES, RETENTION, Metadata, Resource, not_applicable, resource_policy,
 )
 
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
@@ -21,6 +21,12 @@ def _retention(r: Resource) -> Iterable[str]:
     days = r.props.number("retentionInDays")
     minimum = r.config["minimumRetentionDays"]
     if days not in (None, 0) and days < minimum:  # unset or 0 keeps logs forever
+        # botocore `logs` CreateLogGroup.logGroupClass: "Log events in log groups in the Delivery class
+        # are kept in CloudWatch Logs for only one day"; they are kept where they are delivered (S3,
+        # Firehose), whose retention the bucket's lifecycle policies judge.
+        if r.props.get("logGroupClass") == "DELIVERY":
+            not_applicable("A DELIVERY-class log group keeps events for one day only (botocore logs "
+                           "CreateLogGroup.logGroupClass); they are kept by the S3 or Firehose destination.")
         yield f"Set retentionInDays to at least {minimum} (six years)."
 
 

@@ -10,9 +10,21 @@ RECORDER = ("aws:cfg/recorder:Recorder",)
 RECORDER_STATUS = ("aws:cfg/recorderStatus:RecorderStatus",)
 
 
+# botocore `config` RecordingGroup.includeGlobalResourceTypes: the global IAM resource types "can only
+# be recorded by Config in Regions where Config was available before February 2022. You cannot record
+# the global IAM resource types in Regions supported by Config after February 2022." An account records
+# them in one Region; the recorders of its other Regions leave them out.
+GLOBAL_TYPES_ELSEWHERE = {"globalResourceTypesRecordedElsewhere": {
+    "type": "boolean", "default": False,
+    "description": "True when another Region's recorder of this account records the global IAM resource "
+                   "types (AWS Config records them in one Region, and cannot in Regions it added after "
+                   "February 2022); this stack's recorder may then set includeGlobalResourceTypes false."}}
+
+
 def _recorder(r: Resource) -> Iterable[str]:
     group = r.props.map("recordingGroup")
-    if group.get("allSupported") is not True or group.get("includeGlobalResourceTypes") is not True:
+    global_types = group.get("includeGlobalResourceTypes") is True or r.config["globalResourceTypesRecordedElsewhere"]
+    if group.get("allSupported") is not True or not global_types:
         yield "Set recordingGroup.allSupported and recordingGroup.includeGlobalResourceTypes to true."
 
 
@@ -23,8 +35,9 @@ def _recorder_status(r: Resource) -> Iterable[str]:
 
 POLICIES = [
     resource_policy(Metadata("aws-config-recorder-all-resources", "AWS Config must record all resource types, global ones included.",
-                             ACTIVITY_REVIEW, "Set recordingGroup allSupported and includeGlobalResourceTypes.",
-                             service="config"), RECORDER, _recorder),
+                             ACTIVITY_REVIEW, "Set recordingGroup allSupported and includeGlobalResourceTypes "
+                             "(in the one Region that records the global IAM types).",
+                             service="config", config=GLOBAL_TYPES_ELSEWHERE), RECORDER, _recorder),
     resource_policy(Metadata("aws-config-recorder-on", "The AWS Config recorder must be switched on.",
                              ACTIVITY_REVIEW, "Set RecorderStatus isEnabled=true.", service="config"),
                     RECORDER_STATUS, _recorder_status),

@@ -15,11 +15,18 @@ def _dynamodb_encryption(r: Resource) -> Iterable[str]:
     if r.props.bool("serverSideEncryption", "enabled") is not True or \
             not r.props.customer_key("serverSideEncryption", "kmsKeyArn"):
         yield "Set serverSideEncryption with enabled=true and kmsKeyArn (customer-managed key)."
+    # A global-table replica without kmsKeyArn uses alias/aws/dynamodb in its region (SDK docstring of
+    # TableReplicaArgs.kms_key_arn), whatever key the table itself uses.
+    if any(not replica.customer_key("kmsKeyArn") for replica in r.props.each("replicas")):
+        yield "Set kmsKeyArn on every replicas entry to a customer-managed key in that replica's region."
 
 
 def _dynamodb_pitr(r: Resource) -> Iterable[str]:
     if r.props.bool("pointInTimeRecovery", "enabled") is not True:
         yield "Set pointInTimeRecovery.enabled to true."
+    # Each replica keeps its own point-in-time recovery setting, false by default (SDK docstring).
+    if any(replica.bool("pointInTimeRecovery") is not True for replica in r.props.each("replicas")):
+        yield "Set pointInTimeRecovery to true on every replicas entry."
 
 
 def _dynamodb_capacity(r: Resource) -> Iterable[str]:

@@ -39,23 +39,36 @@ def _no_public_ip(r: Resource) -> Iterable[str]:
         yield "Set associatePublicIpAddress to false."
 
 
+def _named_key_is_customer(device: Props, *path: str) -> bool:
+    """A device that names a KMS key must name a customer-managed one, never an AWS managed alias such as
+    alias/aws/ebs; without one EBS uses the region's default key (aws.ebs.DefaultKmsKey)."""
+    return not device.is_set(*path) or device.customer_key(*path)
+
+
 def _devices_encrypted(r: Resource) -> Iterable[str]:
     if r.type in LAUNCH_TEMPLATE:
         for mapping in r.props.each("blockDeviceMappings"):
             if mapping.is_set("ebs") and mapping.bool("ebs", "encrypted") is not True:
                 yield "Set blockDeviceMappings[].ebs.encrypted to true."
+            if mapping.is_set("ebs") and not _named_key_is_customer(mapping, "ebs", "kmsKeyId"):
+                yield "Set blockDeviceMappings[].ebs.kmsKeyId to a customer-managed key."
         return
     # Instances and launch configurations: an unset rootBlockDevice is the AMI's root mapping, encrypted
     # only if its snapshot is (or EBS encryption by default is on): both default encrypted to false.
     root = Props(r.props.map("rootBlockDevice"))
     if root.bool("encrypted") is not True:
         yield "Set rootBlockDevice.encrypted to true."
+    # Launch configurations take no KMS key ID (EC2 Auto Scaling Ebs.Encrypted); instances do.
+    if r.type in INSTANCE and not _named_key_is_customer(root, "kmsKeyId"):
+        yield "Set rootBlockDevice.kmsKeyId to a customer-managed key."
     for device in r.props.each("ebsBlockDevices"):
         # A launch configuration's noDevice suppresses the AMI's mapping: there is no volume.
         if r.type in LAUNCH_CONFIGURATION and device.bool("noDevice") is True:
             continue
         if device.bool("encrypted") is not True:
             yield "Set ebsBlockDevices[].encrypted to true."
+        if r.type in INSTANCE and not _named_key_is_customer(device, "kmsKeyId"):
+            yield "Set ebsBlockDevices[].kmsKeyId to a customer-managed key."
 
 
 def _profile(r: Resource) -> Iterable[str]:

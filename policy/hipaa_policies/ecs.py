@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from .framework import ACCESS_CONTROL, INTEGRITY, Metadata, Resource, resource_policy
+from .framework import ACCESS_CONTROL, INTEGRITY, Metadata, Resource, not_applicable, resource_policy
 
 TASK_DEFINITION = ("aws:ecs/taskDefinition:TaskDefinition",)
 
@@ -20,9 +20,14 @@ def _containers(r: Resource) -> list[Mapping]:
 
 
 def _read_only(r: Resource) -> Iterable[str]:
-    for container in _containers(r):
-        if container.get("readonlyRootFilesystem") is not True:
-            yield f"Set readonlyRootFilesystem to true for container {container.get('name', '?')}."
+    writable = [c for c in _containers(r) if c.get("readonlyRootFilesystem") is not True]
+    # botocore `ecs` ContainerDefinition.readonlyRootFilesystem: "This parameter is not supported for
+    # Windows containers" (OSFamily WINDOWS_SERVER_*, set in runtimePlatform.operatingSystemFamily).
+    if writable and str(r.props.get("runtimePlatform", "operatingSystemFamily") or "").startswith("WINDOWS"):
+        not_applicable("Windows containers have no read-only root filesystem (botocore ecs "
+                       "ContainerDefinition.readonlyRootFilesystem: not supported for Windows containers).")
+    for container in writable:
+        yield f"Set readonlyRootFilesystem to true for container {container.get('name', '?')}."
 
 
 def _host_mode_user(r: Resource) -> Iterable[str]:

@@ -17,6 +17,9 @@ def _elasticache(r: Resource) -> Iterable[str]:
         yield "Set kmsKeyId to a customer-managed key."
     if r.props.bool("transitEncryptionEnabled") is not True:
         yield "Set transitEncryptionEnabled to true."
+    # "preferred" accepts unencrypted connections too; it exists only to migrate clients (SDK docstring).
+    if r.props.str("transitEncryptionMode") == "preferred":
+        yield "Set transitEncryptionMode to required (preferred also accepts unencrypted connections)."
 
 
 def _cache_backups(r: Resource) -> Iterable[str]:

@@ -9,7 +9,7 @@ from pulumi_policy import Severity
 
 from .framework import (
     ACCESS_CONTROL, AUDIT_CONTROLS, TRANSMISSION_SECURITY, Metadata, Resource,
-    Stack, resource_policy, stack_policy,
+    Stack, not_applicable, resource_policy, stack_policy,
 )
 
 LB = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -29,9 +29,21 @@ def _meta(name, description, control, remediation, rules=(), **kw) -> Metadata:
                     service="elb", **kw)
 
 
+# Listener protocols (botocore `elbv2` ProtocolEnum; CreateListener.Protocol says which load balancer
+# type takes which). HTTPS and TLS terminate TLS at the load balancer with an sslPolicy. QUIC and
+# TCP_QUIC (Network Load Balancer) pass QUIC through to the targets, and QUIC always carries TLS 1.3
+# (RFC 9001; ELB "Listeners for your Network Load Balancers": QUIC v1 only). TCP, UDP and TCP_UDP
+# listeners pass the bytes through unread: "If you must ensure that the targets decrypt TLS traffic
+# instead of the load balancer, you can create a TCP listener on port 443" (same page), so TLS end to
+# end is a TCP listener; the load balancer cannot see whether the stream is encrypted.
+TLS_PROTOCOLS = ("HTTPS", "TLS")
+ENCRYPTED_PROTOCOLS = TLS_PROTOCOLS + ("QUIC", "TCP_QUIC")
+PASSTHROUGH_PROTOCOLS = ("TCP", "UDP", "TCP_UDP")
+
+
 def _https_only(r: Resource) -> Iterable[str]:
     protocol = r.props.get("protocol")
-    if protocol in ("HTTPS", "TLS"):
+    if protocol in ENCRYPTED_PROTOCOLS:
         return
     if protocol == "HTTP":
         actions = list(r.props.each("defaultActions"))
@@ -39,13 +51,25 @@ def _https_only(r: Resource) -> Iterable[str]:
                            for a in actions):
             return
         yield "Use protocol HTTPS, or make every default action a redirect to HTTPS."
+    elif protocol in PASSTHROUGH_PROTOCOLS:
+        not_applicable(f"A {protocol} listener passes traffic through to the targets unread, so its encryption is "
+                       "end to end, the targets' (AWS ELB guide: Listeners for your Network Load Balancers); "
+                       "use a TLS listener to terminate TLS at the load balancer.")
     elif protocol is None:
+        # A Gateway Load Balancer's listener has neither (botocore `elbv2` CreateListener: "You can't
+        # specify a protocol for a Gateway Load Balancer", nor a port): it hands GENEVE-encapsulated
+        # packets to inspection appliances. Any other listener has a port, and an Application Load
+        # Balancer's protocol then defaults to HTTP (pulumi-aws lb.Listener docstring).
+        if not r.props.is_set("port"):
+            not_applicable("A Gateway Load Balancer listener has no protocol or port (botocore elbv2 "
+                           "CreateListener): it forwards GENEVE-encapsulated traffic to appliances, which "
+                           "see the traffic's own encryption.")
         yield "Set protocol to HTTPS (or TLS)."
 
 
 def _tls_policy(r: Resource) -> Iterable[str]:
-    if r.props.get("protocol") not in ("HTTPS", "TLS"):
-        return
+    if r.props.get("protocol") not in TLS_PROTOCOLS:
+        return  # no sslPolicy to set (botocore `elbv2` CreateListener.SslPolicy: HTTPS and TLS listeners)
     if r.props.get("sslPolicy") not in r.config["allowedSslPolicies"]:
         yield "Set sslPolicy to a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06."
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -411,6 +411,13 @@ def policy_meta(name: str, description: str, control: Control, remediation: str,
     """Metadata with the AWS Config rules it prevents given positionally."""
     return Metadata(name, description, control, remediation, config_rules=tuple(rules),
                     service=service, **kw)
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """Stop a check for a variant of its resource type that cannot do what the policy asks (an
+    engine without IAM database authentication, a gateway listener without a protocol): the
+    engine reports the policy as not applicable with `reason`, which should name AWS's source."""
+    raise _NotApplicableError(reason)
 
 
 def _fail_closed(report: Callable, error: Exception, urn: Optional[str] = None) -> None:

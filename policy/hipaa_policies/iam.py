@@ -117,7 +117,7 @@ def _no_inline(r: Resource) -> Iterable[str]:
 
 
 def _trust(r: Resource) -> Iterable[str]:
-    if any(doc.is_public_principal(s) for s in doc.allows(r.props.document("assumeRolePolicy"))):
+    if doc.public_statements(r.props.document("assumeRolePolicy")):
         yield 'Remove trust statements that let Principal "*" assume the role.'
 
 

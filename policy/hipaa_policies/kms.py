@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from . import documents as doc
-from .framework import ACCESS_CONTROL, ENCRYPTION_AT_REST, Metadata, Resource, resource_policy
+from .framework import ACCESS_CONTROL, ENCRYPTION_AT_REST, Metadata, Resource, not_applicable, resource_policy
 
 KEY = ("aws:kms/key:Key",)
 
@@ -19,9 +19,17 @@ def customer_managed_key(key: str):
 
 
 def _rotation(r: Resource) -> Iterable[str]:
-    if r.props.get("customerMasterKeySpec") not in (None, "SYMMETRIC_DEFAULT"):
-        return  # AWS rotates only symmetric keys
     if r.props.bool("enableKeyRotation") is not True:
+        # botocore `kms` EnableKeyRotation: "Automatic key rotation is supported only on symmetric
+        # encryption KMS keys. You cannot enable automatic rotation of asymmetric KMS keys, HMAC KMS
+        # keys, KMS keys with imported key material, or KMS keys in a custom key store."
+        spec = r.props.get("customerMasterKeySpec")
+        if spec not in (None, "SYMMETRIC_DEFAULT"):
+            not_applicable(f"KMS rotates only symmetric encryption keys, not {spec} keys (botocore kms "
+                           "EnableKeyRotation); rotate them by creating a new key and moving the alias.")
+        if r.props.is_set("customKeyStoreId") or r.props.is_set("xksKeyId"):
+            not_applicable("KMS cannot rotate a key in a custom key store (botocore kms EnableKeyRotation); "
+                           "rotate it by creating a new key and moving the alias.")
         yield "Set enableKeyRotation to true."
     period = r.props.number("rotationPeriodInDays")
     maximum = r.config["maximumRotationDays"]
@@ -37,7 +45,7 @@ def _deletion_window(r: Resource) -> Iterable[str]:
 
 
 def _not_public(r: Resource) -> Iterable[str]:
-    if any(doc.is_public_principal(s) for s in doc.allows(r.props.document("policy"))):
+    if doc.public_statements(r.props.document("policy")):
         yield 'Remove key policy statements that allow Principal "*" without a condition.'
 
 

@@ -16,7 +16,7 @@ from pulumi_policy import Severity
 
 from .framework import (
     ACCESS_CONTROL, AUDIT_CONTROLS, AUTHENTICATION, DATA_BACKUP, DISASTER_RECOVERY,
-    ENCRYPTION_AT_REST, INTEGRITY, TRANSMISSION_SECURITY, Metadata, Resource, resource_policy,
+    ENCRYPTION_AT_REST, INTEGRITY, TRANSMISSION_SECURITY, Metadata, Resource, not_applicable, resource_policy,
 )
 
 INSTANCE = ("aws:rds/instance:Instance",)
@@ -74,6 +74,12 @@ def _backups(r: Resource) -> Iterable[str]:
 
 def _multi_az(r: Resource) -> Iterable[str]:
     if r.props.bool("multiAz") is not True:
+        # RDS User Guide, "Multi-AZ deployments for Amazon RDS for Microsoft SQL Server": Multi-AZ (mirroring,
+        # Always On or block-level replication) exists for the Standard, Enterprise, Web and Developer
+        # editions; SQL Server Express has none, and its backups are its contingency (aws-rds-backup-retention).
+        if _engine(r) == "sqlserver-ex":
+            not_applicable("RDS for SQL Server Express Edition has no Multi-AZ deployment (RDS User Guide, Multi-AZ "
+                           "deployments for Amazon RDS for Microsoft SQL Server); its automated backups are judged.")
         yield "Set multiAz to true."
 
 
@@ -82,14 +88,43 @@ def _deletion_protection(r: Resource) -> Iterable[str]:
         yield "Set deletionProtection to true."
 
 
+# What an engine cannot do. Each check reads the engine only once its control is missing, so a
+# compliant resource is judged whatever its engine (tests/test_policy_variants.py builds every engine
+# botocore's `rds` model lists).
+RDS_CUSTOM = "custom-"
+"""RDS Custom engines: custom-oracle-*, custom-sqlserver-* (botocore `rds` CreateDBInstanceMessage.Engine)."""
+NO_IAM_AUTH = ("oracle-", "sqlserver-", "db2-")
+"""AWS, "Supported Regions and DB engines for IAM database authentication in Amazon RDS": IAM database
+authentication isn't available with RDS for Db2, RDS for Oracle or RDS for SQL Server."""
+
+
+def _engine(r: Resource) -> str:
+    return (r.props.str("engine") or "").lower()
+
+
+def _unless_rds_custom(r: Resource, setting: str, why: str = "doesn't apply to RDS Custom") -> None:
+    """Not applicable to an RDS Custom instance, whose host the customer runs (botocore `rds`
+    CreateDBInstanceMessage documents which settings do not apply to it)."""
+    if r.type in INSTANCE and _engine(r).startswith(RDS_CUSTOM):
+        not_applicable(f"{setting} {why} (botocore rds CreateDBInstance; RDS User Guide, RDS Custom).")
+
+
 def _iam_auth(r: Resource) -> Iterable[str]:
-    if r.props.bool("iamDatabaseAuthenticationEnabled") is not True:
-        yield "Set iamDatabaseAuthenticationEnabled to true."
+    if r.props.bool("iamDatabaseAuthenticationEnabled") is True:
+        return
+    _unless_rds_custom(r, "IAM database authentication")
+    if r.type in INSTANCE and _engine(r).startswith(NO_IAM_AUTH):
+        not_applicable("IAM database authentication isn't available with RDS for Db2, Oracle or SQL Server "
+                       "(AWS: Supported Regions and DB engines for IAM database authentication in Amazon RDS); "
+                       "authenticate with the engine's Kerberos (AWS Directory Service) integration instead.")
+    yield "Set iamDatabaseAuthenticationEnabled to true."
 
 
 def _logs(r: Resource) -> Iterable[str]:
     key = LOG_EXPORTS_INPUT.get(r.type, "enabledCloudwatchLogsExports")
     exports = r.props.list(key)
+    if not exports:
+        _unless_rds_custom(r, "enabledCloudwatchLogsExports")
     expected = AUDIT_LOG.get(r.type)
     if r.type not in AUDIT_LOG:
         expected = "postgresql" if "postgres" in (r.props.str("engine") or "") else None
@@ -102,11 +137,13 @@ def _logs(r: Resource) -> Iterable[str]:
 def _monitoring(r: Resource) -> Iterable[str]:
     interval = r.props.number("monitoringInterval")
     if not interval:
+        _unless_rds_custom(r, "Enhanced Monitoring (monitoringInterval)")
         yield "Set monitoringInterval (1, 5, 10, 15, 30 or 60) and monitoringRoleArn."
 
 
 def _minor_upgrades(r: Resource) -> Iterable[str]:
     if r.props.bool("autoMinorVersionUpgrade") is False:
+        _unless_rds_custom(r, "autoMinorVersionUpgrade", "must be false on RDS Custom, whose engine the customer patches")
         yield "Set autoMinorVersionUpgrade to true."
 
 
@@ -117,8 +154,17 @@ def _performance_insights(r: Resource) -> Iterable[str]:
 
 
 def _managed_password(r: Resource) -> Iterable[str]:
-    if any(r.props.is_set(k) for k in PASSWORD_INPUTS.get(r.type, ("masterPassword", "masterPasswordWo"))):
-        yield "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager."
+    inputs = PASSWORD_INPUTS.get(r.type, ("masterPassword", "masterPasswordWo"))
+    if not any(r.props.is_set(k) for k in inputs):
+        return
+    if r.type in INSTANCE and _engine(r).startswith(RDS_CUSTOM):
+        # RDS cannot keep an RDS Custom master password in Secrets Manager (RDS User Guide, "Password
+        # management with Amazon RDS and AWS Secrets Manager", limitations): the instance needs one. The
+        # SDK docstrings: password "will be stored in the state file"; passwordWo is write-only.
+        if r.props.is_set("password"):
+            yield "Set passwordWo instead of password, which is stored in the state file: RDS Custom cannot keep the master password in Secrets Manager."
+        return
+    yield "Remove the password; set manageMasterUserPassword to true so RDS keeps it in Secrets Manager."
 
 
 @dataclass(frozen=True)

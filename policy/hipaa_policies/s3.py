@@ -82,7 +82,7 @@ def _tls_only(r: Resource) -> Iterable[str]:
 
 
 def _not_public(r: Resource) -> Iterable[str]:
-    if any(doc.is_public_principal(s) for s in doc.allows(r.props.document("policy"))):
+    if doc.public_statements(r.props.document("policy")):
         yield 'Remove policy statements that allow Principal "*" without a condition.'
 
 

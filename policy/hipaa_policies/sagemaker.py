@@ -22,6 +22,15 @@ def _notebook(r: Resource) -> Iterable[str]:
 def _endpoint_config(r: Resource) -> Iterable[str]:
     if not r.props.customer_key("kmsKeyArn"):
         yield "Set kmsKeyArn to a customer-managed key."
+    # Captured requests, async inference results and core dumps are written to S3 (botocore
+    # `sagemaker` DataCaptureConfig, AsyncInferenceOutputConfig, ProductionVariantCoreDumpConfig):
+    # without a key they get the bucket's default encryption.
+    for block in (("dataCaptureConfig",), ("asyncInferenceConfig", "outputConfig")):
+        if r.props.is_set(*block) and not r.props.customer_key(*block, "kmsKeyId"):
+            yield f"Set {'.'.join(block)}.kmsKeyId to a customer-managed key."
+    for variants in ("productionVariants", "shadowProductionVariants"):
+        if any(v.is_set("coreDumpConfig") and not v.customer_key("coreDumpConfig", "kmsKeyId") for v in r.props.each(variants)):
+            yield f"Set {variants}[].coreDumpConfig.kmsKeyId to a customer-managed key."
 
 
 POLICIES = [

@@ -14,6 +14,10 @@ ROTATION = ("aws:secretsmanager/secretRotation:SecretRotation",)
 def _cmk(r: Resource) -> Iterable[str]:
     if not r.props.customer_key("kmsKeyId"):
         yield "Set kmsKeyId to the secrets key."
+    # A replica without kmsKeyId is encrypted with aws/secretsmanager in its Region (botocore
+    # `secretsmanager` ReplicaRegionType.KmsKeyId).
+    if any(not replica.customer_key("kmsKeyId") for replica in r.props.each("replicas")):
+        yield "Set replicas[].kmsKeyId to a customer-managed key in each replica Region."
 
 
 def _rotation(stack: Stack) -> Iterable[tuple[str, str]]:
