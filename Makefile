@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: test lint preflight bench venv clean
+.PHONY: test lint preflight bench venv clean stack
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ test: venv lint
 # Static checks (configured in pyproject.toml): ruff, and pyright against the typed SDKs in the venv;
 # both run, so one report shows every finding.
 # PYRIGHT_PYTHON_IGNORE_WARNINGS: no per-run PyPI query for a newer pyright (requirements-dev.txt picks it).
-LINT_PATHS := components policy preflight bootstrap organization
+LINT_PATHS := components policy preflight bootstrap organization stacks
 lint: venv
 	@status=0; \
 	$(PY) -m ruff check $(LINT_PATHS) || status=1; \
@@ -37,6 +37,12 @@ lint: venv
 # make"), and its "Error 1" or "Error 2" line names the preflight's code.
 preflight: venv
 	$(PY) -m preflight --all --output-dir reports
+
+# A new stack from an existing one (stacks/new.py): its stack file, pack config, its account's bootstrap
+# stack file and organization entry, then the per-stack generated files; nothing else needs an edit.
+#   make stack NAME=dev FROM=staging ACCOUNT=345678901234 REGION=us-west-2 [CIDR=10.30.0.0/16]
+stack: venv
+	$(PY) -m stacks.new $(NAME) --from $(FROM) --account $(ACCOUNT) --region $(REGION) $(if $(CIDR),--cidr $(CIDR))
 
 # End to end per size; `make bench BASELINE=<git revision>` also runs that revision, alternating.
 bench: venv

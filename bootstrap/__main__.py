@@ -10,9 +10,12 @@ per AWS account, `bootstrap/Pulumi.<name>.yaml` pinning that account, run before
   role (ci_roles.py), whose ARNs the workflows read from GitHub variables. A stack pinned to another
   account gets neither roles nor state here: they live in its own account's bootstrap;
 - the platform administrator role `hipaa-aws-platform-admin` (platform_admin.py), which every stack
-  file names a key administrator, and as which each stack's first `pulumi up` runs.
+  file names a key administrator, and as which each stack's first `pulumi up` runs;
+- the evidence bucket (evidence_bucket.py): CI's preflight reports kept six years under Object Lock
+  (COMPLIANCE when a stack of the account may hold PHI), with its own KMS key; each deploy role may only
+  add its own stack's reports.
 
-Both keys are administered by the roles in `keyAdministratorRoleArns`, never the whole account.
+The keys are administered by the roles in `keyAdministratorRoleArns`, never the whole account.
 It reuses the project's components and passes the same policy pack with policy/config/state.json
 (`python -m preflight <bootstrap stack> --project-dir bootstrap`; `make preflight` runs every one).
 """
@@ -29,16 +32,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's
 import account_stacks  # noqa: E402
 from bootstrap_settings import load_bootstrap_settings  # noqa: E402
 from ci_roles import (  # noqa: E402
-    BACKEND_VARIABLE, DEPLOY_VARIABLE, CiRoles, CiRolesArgs, StateBackend, backend_variable, preview_variable,
+    BACKEND_VARIABLE, DEPLOY_VARIABLE, CiRoles, CiRolesArgs, StateBackend, backend_variable, drift_variable,
+    preview_variable,
 )
+from evidence_bucket import EVIDENCE_KEY, evidence_bucket, lock_mode  # noqa: E402
 from platform_admin import PlatformAdmin, PlatformAdminArgs  # noqa: E402
 from components.aws_context import lookup_aws_context  # noqa: E402
+from components.placeholders import refuse_placeholders_on_update  # noqa: E402
 from components.key_ring import (  # noqa: E402
     ADMIN_ACTIONS, DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS, KeyScope, key_policy, purpose,
 )
 from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_target  # noqa: E402
 from components.tagging import register_tagging  # noqa: E402
 
+refuse_placeholders_on_update()  # `pulumi up` with an example value left (placeholders.yaml)
 STACK = "state"
 STATE_KEY, SECRETS_KEY = "hipaa-aws-state", "hipaa-aws-pulumi-secrets"
 config = pulumi.Config()
@@ -51,9 +58,9 @@ administrators = list(settings.key_administrators)
 # The program's stack files say which stacks run in this account, which of them owns the account layer,
 # and which optional tiers each deploy role manages (the application tier, the session cache, Identity
 # Center) with which hosted zone and domain: re-run the bootstrap after changing them.
+program_stacks = account_stacks.read_program_stacks(account_stacks.PROGRAM_DIR)
 served = account_stacks.resolve_account_stacks(
-    pulumi.get_stack(), pulumi.get_project(), ctx.account_id,
-    account_stacks.read_program_stacks(account_stacks.PROGRAM_DIR), settings.stacks)
+    pulumi.get_stack(), pulumi.get_project(), ctx.account_id, program_stacks, settings.stacks)
 
 
 def rotating_key(name: str, description: str, policy: dict) -> aws.kms.Key:
@@ -92,12 +99,20 @@ state = SecureBucket("state", SecureBucketArgs(
             noncurrent_days=365))]),
     opts=pulumi.ResourceOptions(protect=True))
 
+# Evidence: its own key, so reading reports never needs the state's.
+evidence_key = rotating_key(EVIDENCE_KEY, "Preflight evidence bucket",
+                            key_policy(KeyScope(ctx, STACK), purpose("storage"), administrators))
+evidence = evidence_bucket(ctx, evidence_key.arn, access_logs.bucket_name, lock_mode(
+    s.classification for s in program_stacks.values() if s.account_id == ctx.account_id))
+
 ci = CiRoles("ci", CiRolesArgs(
     aws=ctx, repository=settings.github_repository, stacks=served.stacks,
     account_layer_stack=served.account_layer_stack, organization_member=served.organization_member,
     programs=served.programs,
     backend=StateBackend(bucket=ctx.bucket_name(STACK, "pulumi-state"), state_key_alias=f"alias/{STATE_KEY}",
-                         secrets_key_alias=f"alias/{SECRETS_KEY}")))
+                         secrets_key_alias=f"alias/{SECRETS_KEY}",
+                         evidence_bucket=ctx.bucket_name(STACK, "evidence"),
+                         evidence_key_alias=f"alias/{EVIDENCE_KEY}")))
 # Protected like the state bucket: the stacks' key policies name it, and a policy stores a role as its
 # unique id, so a role deleted and created again is no longer the one they name (IAM "Policy elements:
 # Principal").
@@ -109,6 +124,7 @@ platform_admin = PlatformAdmin("platform-admin", PlatformAdminArgs(
 # stack of this account.
 backend_url = f"s3://{ctx.bucket_name(STACK, 'pulumi-state')}?region={ctx.region}&awssdk=v2"
 pulumi.export("stateBucket", state.bucket_name)
+pulumi.export("evidenceBucket", evidence.bucket_name)
 pulumi.export("login", state.bucket_name.apply(lambda b: f"pulumi login 's3://{b}?region={ctx.region}&awssdk=v2'"))
 pulumi.export("secretsProvider", f"awskms://alias/{SECRETS_KEY}?region={ctx.region}")
 pulumi.export("githubOidcProviderArn", ci.provider_arn)
@@ -118,5 +134,7 @@ pulumi.export("stacks", list(served.stacks))
 for stack_name, arn in ci.preview_role_arns.items():
     pulumi.export(preview_variable(stack_name), arn)
     pulumi.export(backend_variable(stack_name), backend_url)
+for stack_name, arn in ci.drift_role_arns.items():
+    pulumi.export(drift_variable(stack_name), arn)  # drift.yml
 pulumi.export("environments", {stack_name: {DEPLOY_VARIABLE: arn, BACKEND_VARIABLE: backend_url}
                                for stack_name, arn in ci.deploy_role_arns.items()})

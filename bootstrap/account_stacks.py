@@ -45,6 +45,8 @@ class ProgramStack:
     """The one account `aws:allowedAccountIds` pins (None: the file does not pin exactly one)."""
     account_baseline: Optional[str]
     facts: ProgramFacts
+    classification: Optional[str] = None
+    """`hipaa-aws:dataClassification` (phi or synthetic; None: not set): the evidence bucket's lock."""
 
 
 def pinned_account(config: Mapping[str, Any]) -> Optional[str]:
@@ -65,9 +67,11 @@ def read_program_stacks(program_dir: Path) -> dict[str, ProgramStack]:
         name = path.name[len("Pulumi."):-len(".yaml")]
         config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
         baseline = config.get(f"{PROGRAM_PROJECT}:accountBaseline")
+        classification = config.get(f"{PROGRAM_PROJECT}:dataClassification")
         stacks[name] = ProgramStack(
             name=name, file=str(path.relative_to(program_dir)), account_id=pinned_account(config),
-            account_baseline=baseline if isinstance(baseline, str) else None, facts=program_facts(config))
+            account_baseline=baseline if isinstance(baseline, str) else None, facts=program_facts(config),
+            classification=classification if isinstance(classification, str) else None)
     return stacks
 
 

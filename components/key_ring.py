@@ -89,6 +89,23 @@ def log_groups_may_use(ctx: AwsContext, log_group_pattern: str | list[str], sid:
     }
 
 
+def anomaly_detectors_may_use(ctx: AwsContext) -> list[dict]:
+    """CloudWatch Logs encrypts the account's log anomaly detectors (their patterns and anomalies, which
+    quote log events) with this key: the two statements of CloudWatch Logs guide, "Encrypt an anomaly
+    detector and its results with AWS KMS" (encryption context aws:logs:arn and
+    aws-crypto-ec:aws:logs:arn, the detector's ARN, whose id AWS generates)."""
+    detectors = ctx.arn("logs", "anomaly-detector:*")
+    return [{
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": ctx.service_host("logs")},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {context: detectors}},
+    } for sid, context in (("AnomalyDetectors", "kms:EncryptionContext:aws:logs:arn"),
+                           ("AnomalyDetectorResults", "kms:EncryptionContext:aws-crypto-ec:aws:logs:arn"))]
+
+
 def _database_statements(scope: KeyScope) -> list[dict]:
     ctx = scope.aws
     return [
@@ -148,6 +165,7 @@ def _logs_statements(scope: KeyScope) -> list[dict]:
         # WAF delivers only to groups named aws-waf-logs-* (WAF guide).
         log_groups_may_use(ctx, [f"/hipaa-aws/{scope.stack}/*", f"aws-waf-logs-hipaa-aws-{scope.stack}"],
                            "StackLogGroups"),
+        *anomaly_detectors_may_use(ctx),
         *cloudtrail_statements(scope.trail_arn(), ctx.partition, ctx.account_id),
         {
             "Sid": "AccountReadsTrailLogs",
@@ -279,7 +297,10 @@ KEY_PURPOSES: tuple[KeyPurpose, ...] = (
                _database_statements),
     # ECR stores image layers in S3 and encrypts them through grants it creates (ECR guide,
     # "Encryption at rest").
-    KeyPurpose("storage", "S3 objects holding PHI and ECR images", _only_through("s3", "ecr")),
+    # Firehose encrypts the application audit stream with it: it creates a grant on the key with the
+    # caller's credentials (botocore `firehose` CreateDeliveryStream, StartDeliveryStreamEncryption).
+    KeyPurpose("storage", "S3 objects holding PHI, ECR images and the audit delivery stream",
+               _only_through("s3", "ecr", "firehose")),
     KeyPurpose("logs", "CloudWatch Logs and CloudTrail", _logs_statements),
     KeyPurpose("secrets", "Secrets Manager secrets (database credentials)", _only_through("secretsmanager")),
     KeyPurpose("backup", "AWS Backup vaults", _backup_statements),

@@ -20,14 +20,15 @@ import pulumi
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
+def protect_log_group(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+    """The transform: deletion protection on a log group unless it explicitly turns it off."""
+    # Transforms see the engine's (camelCase) input names.
+    if args.type_ != LOG_GROUP or args.props.get("deletionProtectionEnabled") is False:
+        return None  # an explicit false is a reviewed decision the pack judges
+    return pulumi.ResourceTransformResult(
+        props={**args.props, "deletionProtectionEnabled": True}, opts=args.opts)
+
+
 def register_log_group_protection() -> None:
     """Register the stack transform; call it only in a stack that holds PHI."""
-
-    def protect(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
-        # Transforms see the engine's (camelCase) input names.
-        if args.type_ != LOG_GROUP or args.props.get("deletionProtectionEnabled") is False:
-            return None  # an explicit false is a reviewed decision the pack judges
-        return pulumi.ResourceTransformResult(
-            props={**args.props, "deletionProtectionEnabled": True}, opts=args.opts)
-
-    pulumi.runtime.register_resource_transform(protect)
+    pulumi.runtime.register_resource_transform(protect_log_group)

@@ -158,16 +158,17 @@ ACCESS_LOG_RETENTION_DAYS = 2192
 ACCESS_LOG_ARCHIVE_DAYS = 90
 
 
-def archive_rule(noncurrent_days: int,
-                 glacier_after_days: int = 90) -> s3.BucketLifecycleConfigurationRuleArgs:
+def archive_rule(noncurrent_days: int, glacier_after_days: int = 90,
+                 storage_class: str = "GLACIER") -> s3.BucketLifecycleConfigurationRuleArgs:
     """Evidence and log buckets: objects move to S3 Glacier Flexible Retrieval after
-    `glacier_after_days` (rarely read, restored before a read) and old versions expire after
+    `glacier_after_days` (rarely read, restored before a read; `GLACIER_IR` for a bucket whose
+    objects must stay readable without a restore, as PHI must) and old versions expire after
     `noncurrent_days`."""
     return s3.BucketLifecycleConfigurationRuleArgs(
         id="archive", status="Enabled",
         filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
         transitions=[s3.BucketLifecycleConfigurationRuleTransitionArgs(
-            storage_class="GLACIER", days=glacier_after_days)],
+            storage_class=storage_class, days=glacier_after_days)],
         noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
             noncurrent_days=noncurrent_days),
     )

@@ -29,6 +29,7 @@ from pydantic import (
 from components import aws_regions
 from components.account_settings import AccountLayerSettings
 from components.app_settings import AppSettings, CacheSettings, IdentityCenterSettings
+from components.audit_settings import AuditSettings
 from components.trail_patterns import METRIC_FILTER_PATTERN_LIMIT, key_administration_pattern
 
 NAMESPACE = "hipaa-aws"
@@ -201,6 +202,8 @@ class Settings(_Strict):
     cache: Optional[CacheSettings] = None
     # How the account layer adopts what its account already has (owner stack only).
     account_layer: Optional[AccountLayerSettings] = Field(None, alias="accountLayer")
+    # Thresholds of the alarms on the application's audit events (components/audit_settings.py).
+    audit: AuditSettings = Field(default_factory=lambda: AuditSettings.model_validate({}))
 
     @field_validator("stack")
     @classmethod
@@ -350,7 +353,8 @@ class Settings(_Strict):
 
 
 # Keys whose stack value is a JSON object rather than a scalar.
-_OBJECT_KEYS = {"database", "storage", "keyAdministrators", "app", "identityCenter", "cache", "accountLayer"}
+_OBJECT_KEYS = {"database", "storage", "keyAdministrators", "app", "identityCenter", "cache", "accountLayer",
+                "audit"}
 _KNOWN_KEYS = {
     field.alias or name for name, field in Settings.model_fields.items() if name != "stack"
 }

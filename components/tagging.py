@@ -59,8 +59,8 @@ def merged_tags(existing: object, required: Mapping[str, str]) -> Optional[dict]
     return None
 
 
-def register_tagging(required: Mapping[str, str]) -> None:
-    """Register the stack transform that adds `required` tags to every taggable resource."""
+def tagging_transform(required: Mapping[str, str]) -> pulumi.ResourceTransform:
+    """The transform that adds `required` tags to every taggable resource it sees."""
     required = dict(required)
 
     def add_tags(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
@@ -71,4 +71,9 @@ def register_tagging(required: Mapping[str, str]) -> None:
             return None
         return pulumi.ResourceTransformResult(props={**args.props, "tags": tags}, opts=args.opts)
 
-    pulumi.runtime.register_resource_transform(add_tags)
+    return add_tags
+
+
+def register_tagging(required: Mapping[str, str]) -> None:
+    """Register the stack transform that adds `required` tags to every taggable resource."""
+    pulumi.runtime.register_resource_transform(tagging_transform(required))

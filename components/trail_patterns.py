@@ -6,6 +6,7 @@ selectors, `*` wildcards at the start or end of a value (also with `!=`), `NOT E
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Optional
 
@@ -50,3 +51,23 @@ def in_account(pattern: str, account_id: str) -> str:
     if not (inner.startswith("{") and inner.endswith("}")):
         raise ValueError(f"not a JSON filter pattern: {pattern!r}")
     return f'{{ ($.recipientAccountId = "{account_id}") && ({inner[1:-1].strip()}) }}'
+
+
+def object_reads_per_principal_rule(trail_log_group_name: str, bucket_name: str) -> str:
+    """A Contributor Insights rule (CloudWatch guide, "Contributor Insights rule syntax") counting,
+    per principal, the S3 GetObject data events of one bucket in the trail's log group: the PHI-read
+    alarms watch its MaxContributorValue."""
+    return json.dumps({
+        "Schema": {"Name": "CloudWatchLogRule", "Version": 1},
+        "LogGroupNames": [trail_log_group_name],
+        "LogFormat": "JSON",
+        "Contribution": {
+            "Keys": ["$.userIdentity.arn"],
+            "Filters": [
+                {"Match": "$.eventSource", "In": ["s3.amazonaws.com"]},
+                {"Match": "$.eventName", "In": ["GetObject"]},
+                {"Match": "$.requestParameters.bucketName", "In": [bucket_name]},
+            ],
+        },
+        "AggregateOn": "Count",
+    })

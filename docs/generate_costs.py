@@ -31,6 +31,7 @@ from preflight.program_runner import (  # noqa: E402
     run_program,
 )
 from preflight.stack_config import StackConfig, load_stack_config  # noqa: E402
+from stacks import catalog  # noqa: E402
 
 DOCUMENT = ROOT / "docs" / "costs.md"
 README = ROOT / "README.md"
@@ -1087,9 +1088,8 @@ def _monitoring_lines(cost: StackCost, run: ProgramRun) -> None:
 
 
 def stacks() -> list[str]:
-    return sorted(
-        p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
-    )
+    """Every stack of the catalog (stacks/catalog.py): a stack added there gets its table here."""
+    return catalog.names(ROOT)
 
 
 def run_stacks(names: Iterable[str]) -> dict[str, ProgramRun]:

@@ -18,6 +18,24 @@ from hipaa_policies import ALL_POLICIES  # noqa: E402
 from pulumi_policy import ResourceValidationPolicy  # noqa: E402
 
 DOCUMENT = ROOT / "docs" / "hipaa-coverage.md"
+# The sections served by what the program builds rather than by a policy; each row names the files
+# a reader opens (the README sections "Application audit trail" and "Incident response").
+PROGRAM_CONTROLS = (
+    ("164.312(b) Audit controls", "the application's audit log group (write-only for the workload) and its "
+     "events' JSON schema; alarms on bulk export, off-hours access and failed sign-ins",
+     "`components/application/audit_log.py`, `components/application/audit_alarms.py`, "
+     "`docs/audit-event.schema.json`"),
+    ("164.312(c)(1) Integrity; 164.316(b)(2)(i) Retention", "every audit event delivered to an S3 bucket with "
+     "Object Lock COMPLIANCE for six years in a PHI stack", "`components/application/audit_log.py`"),
+    ("164.312(a)(2)(iv), 164.312(b)", "a CloudWatch Logs data protection policy masking health and PII "
+     "identifiers in operational logs, with an audit destination", "`components/log_data_protection.py`"),
+    ("164.308(a)(6) Security incident procedures", "a runbook per alarm and routed finding type; containment "
+     "Automation documents (Fargate service, AWSSupport-Contain* roles); OpsCenter OpsItems opened by "
+     "PHI-access alarms and high-severity findings", "`docs/runbooks/`, `components/environment/containment/`, "
+     "`components/environment/incident_response.py`, `docs/incident-response.md`"),
+    ("164.404-164.410 Breach notification", "the discovery time stamped on each OpsItem, and the notification "
+     "deadlines (individuals, media, HHS, business associate) computed from it", "`docs/incident-response.md`"),
+)
 
 
 def render() -> str:
@@ -51,6 +69,10 @@ def render() -> str:
         verdict = policies or f"runtime only: {rule.runtime_only}"
         deployed = "yes" if rule.in_pack else f"no ({rule.why})"
         lines.append(f"| `{rule.name}` | {deployed} | {verdict} |")
+    lines += ["", "## Controls the program builds (not policies)", "",
+              "What the environment stacks create to serve sections a policy cannot refuse resources for:",
+              "", "| section | control | where |", "|---|---|---|"]
+    lines += [f"| {section} | {control} | {where} |" for section, control, where in PROGRAM_CONTROLS]
     lines += ["", "## Policies by HIPAA Security Rule section", "",
               "| section | policy | kind | severity | enforcement | what it refuses | AWS Config rules |",
               "|---|---|---|---|---|---|---|"]

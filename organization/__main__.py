@@ -52,7 +52,9 @@ from components.organization.structure import (  # noqa: E402
     SERVICE_ACCESS_PRINCIPALS, MemberAccount, OrganizationStructure, OrganizationStructureArgs,
 )
 from components.tagging import register_tagging  # noqa: E402
+from components.placeholders import refuse_placeholders_on_update  # noqa: E402
 
+refuse_placeholders_on_update()  # `pulumi up` with an example value left (placeholders.yaml)
 ctx = lookup_aws_context()  # the management account
 settings, classifications = load_organization_settings(ctx.account_id)
 register_tagging({"Environment": "organization", "DataClassification": "internal",

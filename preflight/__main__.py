@@ -188,10 +188,16 @@ def evaluate(args: argparse.Namespace) -> Outcome:
 
         governance = governance_report(stack=args.stack, project=config.project, info=pack.info,
                                        levels=pack.levels, settings=pack.settings, stack_values=config.values)
+        from .provenance import trace
+
         report = build_report(stack=args.stack, project=config.project, info=pack.info,
                               levels=pack.levels, config_path=_relative(config_path), judgement=judgement,
                               pack_config=raw if isinstance(raw, dict) else {}, version=pack.version,
-                              governance=governance)
+                              governance=governance,
+                              trace=trace(root=PROJECT_DIR, project_dir=project_dir, stack_file=stack_file,
+                                          pack_dir=POLICY_DIR, pack_config=config_path,
+                                          account_ids=config.allowed_account_ids,
+                                          region=config.values.get("aws:region")))
         info = pack.info
     return Outcome(0 if report["summary"]["passed"] else 1, report=report, info=info, stack_file=stack_file)
 

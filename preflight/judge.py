@@ -211,7 +211,7 @@ class StreamingJudge:
                 provider = self._provider_of(resource)
                 analysis = self.pack.stub.Analyze(_request(resource, provider, remediate=False))
         result = self.pack._verdict(analysis)
-        return Verdict(remediation + result.diagnostics, result.not_applicable)
+        return Verdict(remediation + result.diagnostics, result.not_applicable, result.reasons)
 
     def finish(self, run: ProgramRun) -> Judgement:
         resources = run.engine_resources
@@ -272,7 +272,7 @@ def _file_stack_diagnostics(verdict: Verdict, resources: list[RecordedResource],
         run.stack, run.project or (config.project if config else "project"))
     return Verdict([Diagnostic(d.policy, d.message, d.urn if d.urn in urns else stack,
                                "mandatory" if d.enforcement == "remediate" else d.enforcement, d.description)
-                    for d in verdict.diagnostics], verdict.not_applicable)
+                    for d in verdict.diagnostics], verdict.not_applicable, verdict.reasons)
 
 
 def stack_entries(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -59,6 +59,8 @@ class Diagnostic:
 class Verdict:
     diagnostics: list[Diagnostic]
     not_applicable: list[str]
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Each not-applicable policy's reason, as the pack gave it (the evidence report shows them)."""
 
     @property
     def violations(self) -> list[Diagnostic]:
@@ -229,6 +231,7 @@ class PolicyPackProcess:
             diagnostics=[Diagnostic(d.policyName, d.message, d.urn, LEVEL_NAMES[d.enforcementLevel],
                                     d.description) for d in response.diagnostics],
             not_applicable=[n.policy_name for n in response.not_applicable],
+            reasons={n.policy_name: n.reason for n in response.not_applicable},
         )
 
     def analyze(self, type_: str, properties: Mapping[str, Any] | struct_pb2.Struct,

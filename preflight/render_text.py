@@ -18,6 +18,7 @@ def render_text(report: dict[str, Any]) -> str:
         f"  mandatory violations: {s['mandatoryViolations']}   advisory: {s['advisoryViolations']}   "
         f"not judged at preview: {s['notJudged']}",
     ]
+    lines += trace_lines(report.get("trace"))
     for d in report.get("declarations", []):
         lines.append(f"  declared in the pack config (reviewed, relied on): "
                      f"{d['policy']}: {d['key']} = {d['value']}")
@@ -43,3 +44,25 @@ def render_text(report: dict[str, Any]) -> str:
         for n in report["notJudged"]:
             lines.append(f"  {n['policy']}  {n['urn'].rsplit('::', 1)[-1] or '(stack)'}: {n['reason']}")
     return "\n".join(lines) + "\n"
+
+
+def trace_lines(trace: dict[str, Any] | None) -> list[str]:
+    """What the report was made from (preflight/provenance.py)."""
+    if not trace:
+        return ["  provenance: not recorded"]
+    git, ci = trace["git"], trace.get("ci")
+    if git["commit"] is None:
+        source = git["state"]
+    else:
+        source = git["commit"] + (" (clean tree)" if git["clean"] else
+                                  f" (MODIFIED tree: {len(git['dirtyFiles'])} files differ: "
+                                  + ", ".join(git["dirtyFiles"]) + ")")
+    return [
+        f"  commit: {source}",
+        f"  account {trace['account'] or '(not pinned)'}, region {trace['region'] or '(not set)'}",
+        f"  sha256 program {trace['program']['sha256']} ({trace['program']['files']} files), "
+        f"pack {trace['policyPack']['sha256']} ({trace['policyPack']['files']} files)",
+        f"  sha256 pack config {trace['policyPackConfig']['sha256']} ({trace['policyPackConfig']['path']}), "
+        f"stack file {trace['stackFile']['sha256']} ({trace['stackFile']['path']})",
+        f"  CI run: {ci['url'] or ci['runId']}" if ci else "  CI run: none",
+    ]

@@ -1,7 +1,10 @@
 """The preflight report: one JSON-ready structure every output format is rendered from.
 
-Shape (schemaVersion 1), documented in docs/preflight-report.md:
+Shape (schemaVersion 2), documented in docs/preflight-report.md:
     stack, project, policyPack{name, version, config}, generatedAt, declarations[{policy, key, value}],
+    trace{git{commit, clean, dirtyFiles, state}, program{sha256, files, project}, policyPack{sha256, files,
+          path}, policyPackConfig{path, sha256}, stackFile{path, sha256}, account, region, ci{...} | null}
+          (preflight/provenance.py),
     summary{resources, policies, mandatoryViolations, advisoryViolations, notJudged, deviations, passed},
     classification{stackFile, packConfig, phi, agree, wrong, explanation},
     deviations[ {policy, setting, default, configured, status, exception{policy, setting, reason, approver,
@@ -10,7 +13,7 @@ Shape (schemaVersion 1), documented in docs/preflight-report.md:
                  remediation, hipaa{reference, specification}}]} ],
     notJudged[ {policy, urn, reason} ],
     evidence[ {reference, specification, policies[{name, description, scope, compliantResources[],
-               violations, notJudged}]} ]
+               notApplicable[{urn, reason}], violations, notJudged}]} ]
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from .judge import Judgement
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: trace, and evidence's notApplicable
 SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
               analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
 
@@ -31,6 +34,10 @@ SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVER
 def _policy_info(info) -> dict[str, Any]:
     return {p.name: p for p in info.policies}
 
+
+# The reasons the pack gives for a resource of a type a policy does not judge (policy/hipaa_policies/
+# framework.py's resource_policy, baa.py for non-AWS types): no statement about the resource itself.
+OTHER_TYPE_REASONS = ("applies to ", "judges the resources of AWS services")
 
 # Pack config keys that record a reviewed decision the pack relies on instead of a resource.
 DECLARATION_KEYS = ("accountControlsProvidedBy",)
@@ -51,9 +58,11 @@ def declarations(pack_config: dict[str, Any]) -> list[dict[str, str]]:
 
 def build_report(*, stack: str, project: str, info, levels: dict[str, str], config_path: str,
                  judgement: Judgement, pack_config: dict[str, Any] | None = None,
-                 version: str | None = None, governance: dict[str, Any] | None = None) -> dict[str, Any]:
+                 version: str | None = None, governance: dict[str, Any] | None = None,
+                 trace: dict[str, Any] | None = None) -> dict[str, Any]:
     """`version`: the pack's version as the CLI reports it (PulumiPolicy.yaml's); default the pack's.
-    `governance`: preflight/governance.py's classification and deviations."""
+    `governance`: preflight/governance.py's classification and deviations.
+    `trace`: preflight/provenance.py's trace (commit, digests, account, region, CI run)."""
     governance = governance or {"classification": None, "deviations": []}
     policies = _policy_info(info)
     resources = {r.urn: r for r in judgement.resources}
@@ -84,6 +93,10 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
 
     # Evidence: which resources each enabled policy judged and found compliant.
     compliant: dict[str, list[str]] = defaultdict(list)
+    # A policy the pack says does not apply to a resource of its own type (an asymmetric KMS key, a
+    # TCP listener), with the pack's reason; "applies to <types>" only says the resource is of
+    # another type, which is no statement about the resource, so it is left out.
+    inapplicable: dict[str, list[dict[str, str]]] = defaultdict(list)
     flagged = defaultdict(int)
     unjudged = defaultdict(int)
     for d in judgement.violations:
@@ -93,10 +106,16 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
     resource_policies = [n for n, p in policies.items() if p.policy_type == analyzer_pb2.POLICY_TYPE_RESOURCE]
     for urn, verdict in judgement.by_resource.items():
         touched = set(verdict.not_applicable) | {d.policy for d in verdict.diagnostics}
+        for name in verdict.not_applicable:
+            reason = verdict.reasons.get(name, "")
+            if not reason.startswith(OTHER_TYPE_REASONS):
+                inapplicable[name].append({"urn": urn, "reason": reason})
         for name in resource_policies:
             if levels.get(name) != "disabled" and name not in touched:
                 compliant[name].append(urn)
     stack_touched = {d.policy for d in judgement.stack.diagnostics} | set(judgement.stack.not_applicable)
+    for name in judgement.stack.not_applicable:
+        inapplicable[name].append({"urn": "(whole stack)", "reason": judgement.stack.reasons.get(name, "")})
     sections: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for name, policy in sorted(policies.items()):
         if levels.get(name) == "disabled":
@@ -106,6 +125,7 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
                  "scope": "stack" if is_stack else "resource",
                  "compliantResources": (["(whole stack)"] if is_stack and name not in stack_touched
                                         else sorted(compliant.get(name, []))),
+                 "notApplicable": sorted(inapplicable.get(name, []), key=lambda n: n["urn"]),
                  "violations": flagged[name], "notJudged": unjudged[name]}
         sections[(policy.framework.reference, policy.framework.specification)].append(entry)
     evidence = [{"reference": ref, "specification": spec, "policies": entries}
@@ -123,6 +143,7 @@ def build_report(*, stack: str, project: str, info, levels: dict[str, str], conf
                     "mandatoryViolations": mandatory, "advisoryViolations": advisory,
                     "notJudged": len(not_judged), "deviations": len(governance["deviations"]),
                     "passed": mandatory == 0},
+        "trace": trace,
         "declarations": declarations(pack_config or {}),
         "classification": governance["classification"],
         "deviations": governance["deviations"],

@@ -309,6 +309,19 @@ API_MODELS: dict[str, ApiModel] = {
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": ApiModel("logs", ("PutMetricFilterRequest",), renames={
         "name": "filterName", "pattern": "filterPattern", "metricTransformation.name": "metricName",
         "metricTransformation.namespace": "metricNamespace", "metricTransformation.value": "metricValue"}),
+    # The app audit trail and log protection (issue 19). botocore `logs` CreateLogStream,
+    # PutSubscriptionFilter, CreateLogAnomalyDetector/UpdateLogAnomalyDetector (`enabled` is only an
+    # UpdateLogAnomalyDetector member) and PutDataProtectionPolicy (the log group is sent as
+    # logGroupIdentifier, a name or an ARN).
+    "aws:cloudwatch/logStream:LogStream": ApiModel(
+        "logs", ("CreateLogStreamRequest",), renames={"name": "logStreamName"}),
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": ApiModel(
+        "logs", ("PutSubscriptionFilterRequest",),
+        renames={"name": "filterName", "logGroup": "logGroupName"}),
+    "aws:cloudwatch/logAnomalyDetector:LogAnomalyDetector": ApiModel(
+        "logs", ("CreateLogAnomalyDetectorRequest", "UpdateLogAnomalyDetectorRequest")),
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": ApiModel(
+        "logs", ("PutDataProtectionPolicyRequest",), renames={"logGroupName": "logGroupIdentifier"}),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ApiModel("cloudwatch", ("PutMetricAlarmInput",), renames={
         "name": "AlarmName", "metricQueries": "Metrics", "metricQueries.metric": "MetricStat",
         "metricQueries.metric.metricName": "Metric.MetricName",
@@ -361,6 +374,30 @@ API_MODELS: dict[str, ApiModel] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ApiModel(
         "iam", ("AttachRolePolicyRequest",), renames={"role": "RoleName"}),
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": ApiModel("iam", ("CreateServiceLinkedRoleRequest",)),
+    # botocore `firehose` CreateDeliveryStream: the provider sends the block of the chosen
+    # `destination` (extended_s3 -> ExtendedS3DestinationConfiguration) and the stream's encryption as
+    # DeliveryStreamEncryptionConfigurationInput; buffering as BufferingHints, the S3 KMS key as
+    # EncryptionConfiguration.KMSEncryptionConfig.
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": ApiModel(
+        "firehose", ("CreateDeliveryStreamInput",), renames={
+            "name": "DeliveryStreamName",
+            "serverSideEncryption": "DeliveryStreamEncryptionConfigurationInput",
+            "extendedS3Configuration": "ExtendedS3DestinationConfiguration",
+            "extendedS3Configuration.bufferingSize": "BufferingHints.SizeInMBs",
+            "extendedS3Configuration.bufferingInterval": "BufferingHints.IntervalInSeconds",
+            "extendedS3Configuration.kmsKeyArn": "EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
+            "extendedS3Configuration.s3BackupConfiguration.bufferingSize": "BufferingHints.SizeInMBs",
+            "extendedS3Configuration.s3BackupConfiguration.bufferingInterval":
+                "BufferingHints.IntervalInSeconds",
+            "extendedS3Configuration.s3BackupConfiguration.kmsKeyArn":
+                "EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
+            "extendedS3Configuration.dynamicPartitioningConfiguration.retryDuration":
+                "RetryOptions.DurationInSeconds",
+        }, not_sent={
+            "destination": "provider picks which destination configuration it sends",
+            "serverSideEncryption.enabled":
+                "provider sends DeliveryStreamEncryptionConfigurationInput only when enabled "
+                "(StartDeliveryStreamEncryption / StopDeliveryStreamEncryption on update)"}),
     "aws:kms/alias:Alias": ApiModel(
         "kms", ("CreateAliasRequest",), renames={"name": "AliasName"},
         not_sent={"namePrefix": _PROVIDER_ONLY_NAMES}),
@@ -689,6 +726,28 @@ _enums("aws:cloudwatch/eventTarget:EventTarget", "events", {
 _enums("aws:cloudwatch/logGroup:LogGroup", "logs", {"logGroupClass": "LogGroupClass"})
 _enums("aws:cloudwatch/logMetricFilter:LogMetricFilter", "logs", {
     "metricTransformation.unit": "StandardUnit",
+})
+_enums("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "logs", {"distribution": "Distribution"})
+_enums("aws:cloudwatch/logAnomalyDetector:LogAnomalyDetector", "logs", {
+    "evaluationFrequency": "EvaluationFrequency",
+})
+_enums("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "firehose", {
+    "serverSideEncryption.keyType": "KeyType",
+    "extendedS3Configuration.compressionFormat": "CompressionFormat",
+    "extendedS3Configuration.s3BackupMode": "S3BackupMode",
+    "extendedS3Configuration.s3BackupConfiguration.compressionFormat": "CompressionFormat",
+    "extendedS3Configuration.processingConfiguration.processors[].type": "ProcessorType",
+    "extendedS3Configuration.processingConfiguration.processors[].parameters[].parameterName":
+        "ProcessorParameterName",
+    "extendedS3Configuration.dataFormatConversionConfiguration.outputFormatConfiguration.serializer"
+    ".orcSerDe.compression": "OrcCompression",
+    "extendedS3Configuration.dataFormatConversionConfiguration.outputFormatConfiguration.serializer"
+    ".orcSerDe.formatVersion": "OrcFormatVersion",
+    "extendedS3Configuration.dataFormatConversionConfiguration.outputFormatConfiguration.serializer"
+    ".parquetSerDe.compression": "ParquetCompression",
+    "extendedS3Configuration.dataFormatConversionConfiguration.outputFormatConfiguration.serializer"
+    ".parquetSerDe.writerVersion": "ParquetWriterVersion",
+    "mskSourceConfiguration.authenticationConfiguration.connectivity": "Connectivity",
 })
 _enums("aws:cloudwatch/metricAlarm:MetricAlarm", "cloudwatch", {
     "comparisonOperator": "ComparisonOperator",
@@ -1338,6 +1397,16 @@ UPDATED_ELSEWHERE: dict[tuple[str, str], tuple[str, str]] = {
     # SNS "SetTopicAttributes" (AttributeName, AttributeValue): the attributes the program sets
     # (KmsMasterKeyId, Policy, DisplayName); FifoTopic alone is create-only and the program sets none.
     ("aws:sns/topic:Topic", "Attributes"): ("SetTopicAttributes", "AttributeValue"),
+    # Firehose "UpdateDestination": "change the parameters associated with a destination (for
+    # example, to change the bucket name of the Amazon S3 destination)", as ExtendedS3DestinationUpdate.
+    ("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "ExtendedS3DestinationConfiguration"):
+        ("UpdateDestination", "ExtendedS3DestinationUpdate"),
+    # Firehose "StartDeliveryStreamEncryption": "Even if encryption is currently enabled for a Firehose
+    # stream, you can still invoke this operation on it to change the ARN of the CMK or both its type
+    # and ARN."
+    ("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
+     "DeliveryStreamEncryptionConfigurationInput"):
+        ("StartDeliveryStreamEncryption", "DeliveryStreamEncryptionConfigurationInput"),
 }
 
 

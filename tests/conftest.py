@@ -12,8 +12,11 @@ import pytest
 from preflight.policy_pack_client import PolicyPackProcess
 from preflight.program_runner import ProgramRun, project_program, run_program
 from preflight.stack_config import PROJECT_DIR, StackConfig, load_stack_config
+from stacks import catalog
 
 NAMESPACE = "hipaa-aws"
+STACKS = catalog.names()
+"""Every program stack (stacks/Pulumi.<stack>.yaml): tests iterate these, never a hand-kept list."""
 
 
 def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None,
@@ -68,7 +71,7 @@ def pack():
         yield running
 
 
-@pytest.fixture(params=["prod", "staging"])
+@pytest.fixture(params=STACKS)
 def any_stack(request) -> ProgramRun:
     return cached_run(request.param)
 

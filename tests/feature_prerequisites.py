@@ -76,6 +76,11 @@ REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 CACHE_USER = "aws:elasticache/user:User"
 CACHE_USER_GROUP = "aws:elasticache/userGroup:UserGroup"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+LOG_STREAM = "aws:cloudwatch/logStream:LogStream"
+SUBSCRIPTION_FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
+DATA_PROTECTION = "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy"
+ANOMALY_DETECTOR = "aws:cloudwatch/logAnomalyDetector:LogAnomalyDetector"
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -577,7 +582,168 @@ def check_metric_filters(stack: Stack) -> list[str]:
     return problems
 
 
+def check_data_protection_policies(stack: Stack) -> list[str]:
+    """The masked group and every findings destination exist before the policy."""
+    problems = []
+    for policy in stack.of_type(DATA_PROTECTION):
+        group = stack.ref(policy, "logGroupName", LOG_GROUP)
+        if group is None:
+            problems.append(f"{policy.name}: logGroupName is not a log group of this stack")
+        elif not stack.after(policy, group):
+            problems.append(f"{policy.name} may be created before {group.name}")
+        document = json.loads(policy.inputs["policyDocument"])
+        for statement in document["Statement"]:
+            destination = statement["Operation"].get("Audit", {}).get("FindingsDestination", {})
+            name = destination.get("CloudWatchLogs", {}).get("LogGroup")
+            if name is None:
+                continue
+            findings = stack.log_group_named(name)
+            if findings is None:
+                problems.append(f"{policy.name}: findings group {name} is not a log group of this stack")
+            elif not stack.after(policy, findings):
+                problems.append(f"{policy.name} may be created before its findings group {findings.name}")
+    return problems
+
+
+def check_anomaly_detector_keys(stack: Stack) -> list[str]:
+    """The watched group exists first; the key exists first and its policy lets CloudWatch Logs use it
+    with the detector's encryption contexts."""
+    problems = []
+    for detector in stack.of_type(ANOMALY_DETECTOR):
+        for group in stack.refs(detector, "logGroupArnLists", LOG_GROUP) or [None]:
+            if group is None:
+                problems.append(f"{detector.name}: logGroupArnLists names no log group of this stack")
+            elif not stack.after(detector, group):
+                problems.append(f"{detector.name} may be created before {group.name}")
+        if not detector.inputs.get("kmsKeyId"):
+            continue
+        key = stack.ref(detector, "kmsKeyId", KEY)
+        if key is None:
+            problems.append(f"{detector.name}: kmsKeyId is not a key of this stack")
+            continue
+        logs = {"Service": f"logs.{stack.region}.amazonaws.com"}
+        arn = stack.arn("logs", "anomaly-detector:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+        for context in ("kms:EncryptionContext:aws:logs:arn",
+                        "kms:EncryptionContext:aws-crypto-ec:aws:logs:arn"):
+            for action in ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"):
+                if not allows([stack.key_policy(key)], action, principal=logs, context={context: arn}):
+                    problems.append(f"{detector.name}: {key.name}'s policy does not let CloudWatch Logs "
+                                    f"{action} with {context}")
+        if not stack.after(detector, key):
+            problems.append(f"{detector.name} may be created before {key.name}")
+    return problems
+
+
 # --- VPC ---------------------------------------------------------------------------------------
+
+
+def check_log_streams(stack: Stack) -> list[str]:
+    problems = []
+    for log_stream in stack.of_type(LOG_STREAM):
+        group = stack.ref(log_stream, "logGroupName", LOG_GROUP)
+        if group is None:
+            problems.append(f"{log_stream.name}: its log group is not of this stack")
+        elif not stack.after(log_stream, group):
+            problems.append(f"{log_stream.name} may be created before {group.name}")
+    return problems
+
+
+def check_subscription_to_firehose(stack: Stack) -> list[str]:
+    problems = []
+    for subscription in stack.of_type(SUBSCRIPTION_FILTER):
+        group = stack.ref(subscription, "logGroup", LOG_GROUP)
+        role = stack.ref(subscription, "roleArn", ROLE)
+        stream = stack.ref(subscription, "destinationArn", FIREHOSE)
+        if group is None or role is None or stream is None:
+            problems.append(f"{subscription.name}: its log group, role or stream is not of this stack")
+            continue
+        if not trusted_by(stack, role, "logs.amazonaws.com", stack.log_group_arn(group) + ":*"):
+            problems.append(f"{subscription.name}: {role.name} is not trusted by logs.amazonaws.com")
+        stream_arn = stack.arn("firehose", f"deliverystream/{stream.inputs['name']}")
+        for action in ("firehose:PutRecord", "firehose:PutRecordBatch"):
+            if not stack.role_allows(role, action, stream_arn):
+                problems.append(f"{subscription.name}: {role.name} may not {action} on {stream.name}")
+        key = stack.ref(stream, "serverSideEncryption", KEY)
+        if key is not None:
+            key_arn, context = stack.key_arn_context(key)
+            via = {**context, "kms:ViaService": f"firehose.{stack.key_region(key)}.amazonaws.com"}
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                if not stack.role_allows(role, action, key_arn, via):
+                    problems.append(f"{subscription.name}: {role.name} may not {action} on the stream's key")
+        problems += stack.waits_for_role(subscription, role)
+        for prerequisite in (group, stream):
+            if not stack.after(subscription, prerequisite):
+                problems.append(f"{subscription.name} may be created before {prerequisite.name}")
+    return problems
+
+
+def check_opsitem_targets(stack: Stack) -> list[str]:
+    """EventBridge targets that open OpsItems (`arn:...:ssm:<region>:<account>:opsitem`)."""
+    problems = []
+    for target in stack.of_type(EVENT_TARGET):
+        if not str(target.inputs.get("arn", "")).endswith(":opsitem"):
+            continue
+        role = stack.ref(target, "roleArn", ROLE)
+        if role is None:
+            problems.append(f"{target.name}: its role is not of this stack")
+            continue
+        rule = f"rule/{target.inputs['rule']}" if isinstance(target.inputs.get("rule"), str) else "rule/*"
+        if not trusted_by(stack, role, "events.amazonaws.com", stack.arn("events", rule)):
+            problems.append(f"{target.name}: {role.name} is not trusted by events.amazonaws.com for its rule")
+        if not stack.role_allows(role, "ssm:CreateOpsItem", "*"):
+            problems.append(f"{target.name}: {role.name} may not ssm:CreateOpsItem")
+        problems += stack.waits_for_role(target, role)
+    return problems
+
+
+def check_firehose_to_s3(stack: Stack) -> list[str]:
+    problems = []
+    for stream in stack.of_type(FIREHOSE):
+        config = stream.inputs.get("extendedS3Configuration") or {}
+        role = stack.ref(stream, "extendedS3Configuration", ROLE)
+        bucket = stack.ref(stream, "extendedS3Configuration", BUCKET)
+        if role is None or bucket is None:
+            problems.append(f"{stream.name}: the delivery role or the bucket is not of this stack")
+            continue
+        if not allows([json.loads(role.inputs["assumeRolePolicy"])], "sts:AssumeRole", "*",
+                      principal={"Service": "firehose.amazonaws.com"},
+                      context={"sts:ExternalId": stack.account, "aws:SourceAccount": stack.account}):
+            problems.append(f"{stream.name}: {role.name} is not trusted by firehose.amazonaws.com")
+        bucket_arn = stack.bucket_arn(bucket)
+        for action, resource in (("s3:PutObject", f"{bucket_arn}/events/x"),
+                                 ("s3:AbortMultipartUpload", f"{bucket_arn}/events/x"),
+                                 ("s3:GetBucketLocation", bucket_arn), ("s3:ListBucket", bucket_arn),
+                                 ("s3:ListBucketMultipartUploads", bucket_arn)):
+            if not stack.role_allows(role, action, resource):
+                problems.append(f"{stream.name}: {role.name} may not {action}")
+        bucket_key = stack.ref(stream, "extendedS3Configuration", KEY)
+        if bucket_key is not None:
+            key_arn, context = stack.key_arn_context(bucket_key)
+            context = {**context, "kms:ViaService": f"s3.{stack.key_region(bucket_key)}.amazonaws.com",
+                       "kms:EncryptionContext:aws:s3:arn": f"{bucket_arn}/events/x"}
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                if not stack.role_allows(role, action, key_arn, context):
+                    problems.append(f"{stream.name}: {role.name} may not {action} for the bucket's objects")
+        logging = config.get("cloudwatchLoggingOptions") or {}
+        if logging.get("enabled"):
+            group = stack.log_group_named(logging.get("logGroupName"))
+            if group is None:
+                problems.append(f"{stream.name}: its error log group is not of this stack")
+            elif not stack.role_allows(role, "logs:PutLogEvents",
+                                       f"{stack.log_group_arn(group)}:log-stream:{logging.get('logStreamName')}"):
+                problems.append(f"{stream.name}: {role.name} may not log delivery errors")
+        sse_key = stack.ref(stream, "serverSideEncryption", KEY)
+        if (stream.inputs.get("serverSideEncryption") or {}).get("enabled"):
+            if sse_key is None:
+                problems.append(f"{stream.name}: its server-side encryption key is not of this stack")
+            else:
+                problems += _key_allows_through(stack, sse_key, "firehose",
+                                                ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey"))
+        problems += stack.waits_for_role(stream, role)
+        policy = stack.side(bucket, BUCKET_POLICY)
+        if not stack.after(stream, bucket) or (policy is not None and not stack.after(stream, policy)):
+            problems.append(f"{stream.name} may be created before {bucket.name} and its policy")
+    return problems
 
 
 def check_flow_logs(stack: Stack) -> list[str]:
@@ -1327,6 +1493,78 @@ ROWS: tuple[Row, ...] = (
         (_botocore("logs PutMetricFilter error ResourceNotFoundException"),),
         check_metric_filters,
         "tests/test_application_tier.py::test_the_failed_login_filter_waits_for_the_database_log_group"),
+    Row("CloudWatch Logs data protection (masking) with a findings log group",
+        ((DATA_PROTECTION, ""), (DATA_PROTECTION, "logGroupName -> logs/logGroup"),
+         (DATA_PROTECTION, "policyDocument -> logs/logGroup")),
+        "The masked log group exists, and so does every audit findings destination (\"If you specify "
+        "destinations such as log groups, Firehose streams, and S3 buckets, they must already exist\").",
+        (_botocore("logs PutDataProtectionPolicy policyDocument"),
+         _page("Understanding data protection policies",
+               "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch-logs-data-protection-policies.html")),
+        check_data_protection_policies,
+        "tests/test_log_data_protection.py::test_findings_group_exists_first_is_encrypted_and_kept_six_years"),
+    Row("CloudWatch Logs anomaly detector encrypted with a customer key",
+        ((ANOMALY_DETECTOR, ""), (ANOMALY_DETECTOR, "enabled"), (ANOMALY_DETECTOR, "kmsKeyId -> kms/key"),
+         (ANOMALY_DETECTOR, "logGroupArnLists -> logs/logGroup")),
+        "The watched log group exists; the key policy lets logs.<region>.amazonaws.com use the key with "
+        "kms:EncryptionContext:aws:logs:arn and kms:EncryptionContext:aws-crypto-ec:aws:logs:arn matching "
+        "the detector's ARN (arn:aws:logs:<region>:<account>:anomaly-detector:<id>).",
+        (_page("Encrypt an anomaly detector and its results with AWS KMS",
+               "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/LogsAnomalyDetection-KMS.html"),
+         _botocore("logs CreateLogAnomalyDetector logGroupArnList kmsKeyId")),
+        check_anomaly_detector_keys,
+        "tests/test_key_ring.py::test_each_service_gets_exactly_what_its_guide_documents"),
+    Row("CloudWatch Logs log streams",
+        ((LOG_STREAM, ""), (LOG_STREAM, "logGroupName -> logs/logGroup")),
+        "The log group exists before the stream (CreateLogStream: ResourceNotFoundException).",
+        (_botocore("logs CreateLogStream error ResourceNotFoundException"),),
+        check_log_streams,
+        "tests/test_app_audit_trail.py::"
+        "test_every_audit_event_flows_from_the_log_group_through_firehose_into_the_locked_bucket"),
+    Row("EventBridge rule target that opens OpsCenter OpsItems",
+        ((EVENT_TARGET, "roleArn -> iam/role"),),
+        "A role trusted by events.amazonaws.com (this account, the rule's ARN) may ssm:CreateOpsItem, and "
+        "the target waits for the role's policy (EventBridge uses the role as soon as the target exists).",
+        (_page("Configure EventBridge rules to create OpsItems",
+               "https://docs.aws.amazon.com/systems-manager/latest/userguide/"
+               "OpsCenter-automatically-create-OpsItems-2.html"),),
+        check_opsitem_targets,
+        "tests/test_incident_response.py::"
+        "test_owned_finding_rules_each_open_an_opsitem_through_a_role_only_they_may_use"),
+    Row("CloudWatch Logs subscription filter to Amazon Data Firehose",
+        ((SUBSCRIPTION_FILTER, ""), (SUBSCRIPTION_FILTER, "logGroup -> logs/logGroup"),
+         (SUBSCRIPTION_FILTER, "roleArn -> iam/role")),
+        "A role trusted by logs.amazonaws.com (aws:SourceArn = this account's log groups) may "
+        "firehose:PutRecord and PutRecordBatch on the stream and, for a stream encrypted with a customer "
+        "key, kms:GenerateDataKey and kms:Decrypt on that key; the filter waits for the log group, the "
+        "stream and the role's policy (PutSubscriptionFilter tests delivery when it is called).",
+        (_page("Subscription filters with Amazon Data Firehose",
+               "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html"),
+         _page("AWS customer notice \"Enhanced security controls for Amazon Data Firehose\" (PutRecord "
+               "callers of SSE-CMK streams need kms:GenerateDataKey and kms:Decrypt from 2026-04-20), "
+               "as quoted here",
+               "https://github.com/ministryofjustice/modernisation-platform/issues/12957"),
+         _botocore("logs PutSubscriptionFilter (iam:PassRole; ResourceNotFoundException)")),
+        check_subscription_to_firehose,
+        "tests/test_app_audit_trail.py::"
+        "test_every_audit_event_flows_from_the_log_group_through_firehose_into_the_locked_bucket"),
+    Row("Amazon Data Firehose delivery to S3, encrypted with customer keys",
+        ((FIREHOSE, ""), (FIREHOSE, "extendedS3Configuration -> iam/role"),
+         (FIREHOSE, "extendedS3Configuration -> kms/key"), (FIREHOSE, "extendedS3Configuration -> s3/bucket"),
+         (FIREHOSE, "extendedS3Configuration -> logs/logGroup"),
+         (FIREHOSE, "extendedS3Configuration.cloudwatchLoggingOptions.enabled"),
+         (FIREHOSE, "serverSideEncryption -> kms/key"), (FIREHOSE, "serverSideEncryption.enabled")),
+        "A role trusted by firehose.amazonaws.com (sts:ExternalId = the account) may write the bucket "
+        "(s3:PutObject, AbortMultipartUpload, GetBucketLocation, ListBucket, ListBucketMultipartUploads), "
+        "use the bucket's key through S3 for its objects, and put its error log events; the stream key's "
+        "policy lets the account create Firehose's grant through firehose.<region>; the stream waits for "
+        "the bucket, its policy and the role's policy.",
+        (_page("Grant Firehose access to an Amazon S3 destination",
+               "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3"),
+         _botocore("firehose StartDeliveryStreamEncryption (Firehose creates a grant on a "
+                   "CUSTOMER_MANAGED_CMK)")),
+        check_firehose_to_s3,
+        "tests/test_app_audit_trail.py::test_only_the_services_of_this_account_can_assume_the_delivery_roles"),
     Row("VPC flow logs to CloudWatch Logs",
         ((FLOW_LOG, ""), (FLOW_LOG, "iamRoleArn -> iam/role"), (FLOW_LOG, "logDestination -> logs/logGroup")),
         "A role trusted by vpc-flow-logs.amazonaws.com may logs:CreateLogStream, logs:PutLogEvents, "
@@ -1617,6 +1855,17 @@ _DESTROY = "changes only what `pulumi destroy` does (emptying before delete); no
 _OBSERVE = "monitoring or alerting configuration with no documented prerequisite beyond its inputs"
 
 NO_PREREQUISITE: dict[Switch, str] = {
+    # Steps and defaults inside the containment runbook (an Automation document an operator runs during
+    # an incident); nothing is switched on at deploy. tests/test_containment_documents.py checks the
+    # document against AWS's schema, botocore and its role.
+    **{(SSM_DOCUMENT, f"content(json).{path}"): "a step of the containment runbook, run by an operator"
+       for path in ("mainSteps[name=CheckScaling].isEnd", "mainSteps[name=IsolateService].isEnd",
+                    "mainSteps[name=ResumeScaling].isEnd",
+                    "mainSteps[name=ChooseAction].inputs.Choices[].BooleanEquals",
+                    "mainSteps[name=SuspendScaling].inputs.SuspendedState.DynamicScalingInSuspended",
+                    "mainSteps[name=SuspendScaling].inputs.SuspendedState.DynamicScalingOutSuspended",
+                    "mainSteps[name=SuspendScaling].inputs.SuspendedState.ScheduledScalingSuspended",
+                    "parameters.DryRun.default")},
     # A flag of the log group, set at CreateLogGroup (botocore logs: deletionProtectionEnabled) or by
     # PutLogGroupDeletionProtection ("Protecting log groups from deletion",
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/protecting-log-groups-from-deletion.html);

@@ -313,6 +313,14 @@ def _special_key(key: str, providers: list[str]) -> bool:
     return provider in providers and (claim in OIDC_CLAIMS or claim in OIDC_PROVIDER_CLAIMS.get(provider, ()))
 
 
+def _data_protection(document: dict) -> bool:
+    """A CloudWatch Logs data protection policy (its own language, Version 2021-06-01, statements of
+    DataIdentifier and Operation: "Understanding data protection policies"), not an IAM document."""
+    statements = document.get("Statement")
+    return (document.get("Version") == "2021-06-01" and isinstance(statements, list)
+            and all(isinstance(s, Mapping) and "DataIdentifier" in s for s in statements))
+
+
 def policy_documents(value: Any, path: str = "") -> Iterable[tuple[str, dict]]:
     """Every IAM policy document in a resource's inputs: a JSON string (or an object) with a `Statement`,
     with its property path (`policy`, `inlinePolicies[0].policy`)."""
@@ -323,7 +331,7 @@ def policy_documents(value: Any, path: str = "") -> Iterable[tuple[str, dict]]:
                 parsed = json.loads(text)
             except ValueError:
                 return
-            if isinstance(parsed, dict) and "Statement" in parsed:
+            if isinstance(parsed, dict) and "Statement" in parsed and not _data_protection(parsed):
                 yield path, parsed
     elif isinstance(value, Mapping):
         if "Statement" in value and path:

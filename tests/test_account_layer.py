@@ -306,9 +306,16 @@ def test_an_organization_members_trail_records_only_its_phi_data_events():
     run = cached_run("prod")
     (trail,) = run.of_type("aws:cloudtrail/trail:Trail")
     assert trail.inputs["isMultiRegionTrail"] is False and trail.inputs["includeGlobalServiceEvents"] is False
-    categories = [f["equals"] for selector in trail.inputs["advancedEventSelectors"]
-                  for f in selector["fieldSelectors"] if f["field"] == "eventCategory"]
-    assert categories == [["Data"]]
+    # One data-event selector per PHI bucket: the documents and the app audit archive. Each records
+    # S3 object events under that bucket only (CloudTrail API AdvancedFieldSelector: eventCategory,
+    # resources.type, resources.ARN with StartsWith), so no management or other bucket's events.
+    selectors = trail.inputs["advancedEventSelectors"]
+    fields = [{f["field"]: f.get("equals") or f.get("startsWiths") for f in selector["fieldSelectors"]}
+              for selector in selectors]
+    phi_buckets = [run.named(name, "aws:s3/bucket:Bucket").outputs["bucket"]
+                   for name in ("hipaa-phi-documents", "hipaa-app-audit-archive")]
+    assert fields == [{"eventCategory": ["Data"], "resources.type": ["AWS::S3::Object"],
+                       "resources.ARN": [f"arn:aws:s3:::{bucket}/"]} for bucket in phi_buckets]
     owned = single_account_run("prod", "owned")
     alarms = {r.inputs["name"] for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     owned_alarms = {r.inputs["name"] for r in owned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}

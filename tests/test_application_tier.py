@@ -303,7 +303,12 @@ def test_operator_sessions_are_encrypted_and_logged_without_any_inbound_port(any
 
 
 def test_the_account_owner_logs_and_encrypts_shell_sessions(prod):
-    (document,) = prod.of_type("aws:ssm/document:Document")
+    # Session Manager's preferences are the account's one Session document (the containment runbooks
+    # are Automation documents): AWS Systems Manager User Guide, "Create a Session Manager
+    # preferences document (command line)" and "Start a default shell session by specifying the
+    # default session document in IAM policies".
+    (document,) = [d for d in prod.of_type("aws:ssm/document:Document")
+                   if d.inputs["documentType"] == "Session"]
     assert document.inputs["name"] == "SSM-SessionManagerRunShell" and document.inputs["documentType"] == "Session"
     inputs = json.loads(document.inputs["content"])["inputs"]
     assert inputs["cloudWatchEncryptionEnabled"] is True and inputs["s3EncryptionEnabled"] is True

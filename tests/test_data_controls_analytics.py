@@ -30,62 +30,19 @@ they pin:
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as UNKNOWN
 
+from tests.data_controls_harness import (
+    ACCOUNT_POLICY, DELETE, POLICY, patched, policy_document, rule_tests, rules_of, set_path,
+)
 from tests.policy_cases import KEY_ARN
 
-RULE_FILE = (
-    Path(__file__).resolve().parents[1] / "policy" / "hipaa_policies" / "data" / "controls" / "analytics.json"
-)
-RULES: dict[str, dict[str, list[dict]]] = json.loads(RULE_FILE.read_text(encoding="utf-8"))["types"]
-POLICY = {
-    "at-rest": "aws-data-at-rest-customer-key",
-    "in-transit": "aws-data-in-transit-tls",
-    "network": "aws-data-not-network-public",
-    "resource-policy": "aws-resource-policy-not-public",
-    "logging": "aws-data-access-logged",
-    "backup": "aws-data-backup-enabled",
-    "deletion": "aws-data-deletion-protected",
-}
+RULES = rules_of("analytics")
 AWS_MANAGED = "alias/aws/kms"
-ACCOUNT_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "*",
-                "Resource": "*",
-            }
-        ],
-    }
-)
-ORG_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": ["oam:CreateLink", "oam:UpdateLink"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}},
-            }
-        ],
-    }
-)
-PUBLIC_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
-    }
+ORG_POLICY = policy_document(
+    "*", ["oam:CreateLink", "oam:UpdateLink"], {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}
 )
 S3_OUT = "s3://phi-ml-output/prefix/"
 LABELING_ALGORITHM = (
@@ -1028,16 +985,12 @@ COMPLIANT["aws:dms/replicationConfig:ReplicationConfig"] = COMPLIANT.pop(
     "aws:dms/replicationConfig:ReplicationConfig"
 )
 
-# (type, family, rule index) -> a deployable defect that breaks exactly that rule ("__delete__" removes).
-DELETE = "__delete__"
+# (type, family, rule index) -> a deployable defect that breaks exactly that rule (DELETE removes), where the
+# one derived from the rule (data_controls_harness.derived_defect) is not it: an absent input whose AWS
+# default the rule judges, a value AWS takes that the rule refuses, a block the rule reads into.
 HAND: dict[tuple[str, str, int], dict[str, Any]] = {
-    ("aws:sagemaker/domain:Domain", "network", 0): {"appNetworkAccessType": DELETE},
     ("aws:sagemaker/domain:Domain", "deletion", 0): {"retentionPolicy": {"homeEfsFileSystem": "Delete"}},
-    ("aws:secretsmanager/secret:Secret", "deletion", 0): {"recoveryWindowInDays": 0},
     ("aws:sagemaker/domain:Domain", "at-rest", 1): {"defaultUserSettings.sharingSettings.s3KmsKeyId": DELETE},
-    ("aws:sagemaker/domain:Domain", "at-rest", 2): {
-        "defaultUserSettings.canvasAppSettings.workspaceSettings.s3KmsKeyId": AWS_MANAGED
-    },
     ("aws:sagemaker/featureGroup:FeatureGroup", "at-rest", 0): {"onlineStoreConfig.securityConfig": DELETE},
     ("aws:bedrock/agentDataSource:AgentDataSource", "deletion", 0): {
         CONNECTOR + ".deletionProtectionConfiguration.deletionProtectionStatus": "DISABLED"
@@ -1048,9 +1001,6 @@ HAND: dict[tuple[str, str, int], dict[str, Any]] = {
     },
     ("aws:bedrock/agentcoreTokenVaultCmk:AgentcoreTokenVaultCmk", "at-rest", 0): {
         "kmsConfiguration": {"keyType": "ServiceManagedKey"}
-    },
-    ("aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration", "logging", 0): {
-        "loggingConfig.cloudwatchConfig": DELETE
     },
     ("aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings", "at-rest", 0): {
         "dataCatalogEncryptionSettings.encryptionAtRest": {"catalogEncryptionMode": "DISABLED"}
@@ -1069,211 +1019,23 @@ HAND: dict[tuple[str, str, int], dict[str, Any]] = {
     ("aws:glue/securityConfiguration:SecurityConfiguration", "at-rest", 4): {
         "encryptionConfiguration.jobBookmarksEncryption": {"jobBookmarksEncryptionMode": "DISABLED"}
     },
-    ("aws:athena/workgroup:Workgroup", "at-rest", 0): {
-        "configuration.resultConfiguration.encryptionConfiguration": DELETE
-    },
-    ("aws:athena/workgroup:Workgroup", "at-rest", 3): {"configuration.enforceWorkgroupConfiguration": False},
-    ("aws:emr/cluster:Cluster", "deletion", 0): {"terminationProtection": DELETE},
-    ("aws:emrserverless/application:Application", "at-rest", 1): {
-        "monitoringConfiguration.managedPersistenceMonitoringConfiguration.encryptionKeyArn": DELETE
-    },
-    ("aws:dms/endpoint:Endpoint", "at-rest", 1): {"redshiftSettings": DELETE},
-    ("aws:dms/s3Endpoint:S3Endpoint", "at-rest", 0): {"encryptionMode": DELETE},
-    ("aws:dms/instanceProfile:InstanceProfile", "network", 0): {"publiclyAccessible": DELETE},
-    ("aws:amp/queryLoggingConfiguration:QueryLoggingConfiguration", "logging", 1): {"destinations": DELETE},
     ("aws:mwaa/environment:Environment", "network", 0): {"webserverAccessMode": "PUBLIC_ONLY"},
-    ("aws:mwaa/environment:Environment", "logging", 0): {
-        "loggingConfiguration.webserverLogs.enabled": DELETE
-    },
-    ("aws:mwaa/environment:Environment", "logging", 1): {"loggingConfiguration.taskLogs.enabled": False},
-    ("aws:workspaces/workspace:Workspace", "at-rest", 0): {"rootVolumeEncryptionEnabled": DELETE},
-    ("aws:workspaces/workspace:Workspace", "at-rest", 1): {"userVolumeEncryptionEnabled": False},
     ("aws:quicksight/dataSource:DataSource", "in-transit", 0): {"sslProperties": {"disableSsl": True}},
-    ("aws:quicksight/accountSettings:AccountSettings", "deletion", 0): {
-        "terminationProtectionEnabled": False
-    },
     ("aws:dataexchange/eventAction:EventAction", "at-rest", 0): {
         "action.exportRevisionToS3.encryption": {"type": "AES256"}
     },
-    ("aws:cloudtrail/eventDataStore:EventDataStore", "deletion", 0): {"terminationProtectionEnabled": False},
-    ("aws:synthetics/canary:Canary", "at-rest", 0): {"artifactConfig": DELETE},
     ("aws:observabilityadmin/s3TableIntegration:S3TableIntegration", "at-rest", 0): {
         "encryption": {"sseAlgorithm": "AES256"}
     },
     ("aws:devopsguru/serviceIntegration:ServiceIntegration", "at-rest", 0): {
         "kmsServerSideEncryption": {"optInStatus": "ENABLED"}
     },
-    ("aws:verifiedpermissions/policyStore:PolicyStore", "deletion", 0): {"deletionProtection": DELETE},
-    ("aws:secretsmanager/secretPolicy:SecretPolicy", "network", 0): {"blockPublicPolicy": DELETE},
-    ("aws:workspacesweb/sessionLogger:SessionLogger", "logging", 0): {"logConfiguration": DELETE},
-    ("aws:amp/scraperLoggingConfiguration:ScraperLoggingConfiguration", "logging", 0): {
-        "loggingDestination.cloudwatchLogs.logGroupArn": ""
-    },
-    ("aws:amp/queryLoggingConfiguration:QueryLoggingConfiguration", "logging", 0): {
-        "destinations.[].cloudwatchLogs.logGroupArn": ""
-    },
 }
 for _block in DATA_PROVIDER_SETTINGS:
     _index = sorted(DATA_PROVIDER_SETTINGS).index(_block)
     HAND[("aws:dms/dataProvider:DataProvider", "in-transit", _index)] = {f"settings.{_block}.sslMode": "none"}
 
-RULE_IDS = [
-    (t, f, i) for t, families in RULES.items() for f, rules in families.items() for i in range(len(rules))
-]
-
-
-def _set(props: dict, dotted: str, value: Any) -> dict:
-    """A copy of props with `dotted` set ("[]" = the first element; missing parents are created)."""
-    result = copy.deepcopy(props)
-    parts = dotted.split(".")
-    target: Any = result
-    for part, following in zip(parts[:-1], parts[1:], strict=True):
-        if part == "[]":
-            if not target:
-                target.append([] if following == "[]" else {})
-            target = target[0]
-        else:
-            if target.get(part) is None:
-                target[part] = [] if following == "[]" else {}
-            target = target[part]
-    last = parts[-1]
-    if last == "[]":
-        target[0] = value
-    elif value == DELETE:
-        target.pop(last, None)
-    else:
-        target[last] = value
-    return result
-
-
-def _patched(props: dict, patch: dict[str, Any]) -> dict:
-    for dotted, value in patch.items():
-        props = _set(props, dotted, value)
-    return props
-
-
-def _key_rule(rule: dict) -> list | None:
-    """The key path of a customer-key rule (plain, or the key option of an anyOf)."""
-    if rule.get("customerKey"):
-        return list(rule["path"])
-    for option in rule.get("anyOf", []):
-        if option.get("customerKey"):
-            return list(option["path"])
-    return None
-
-
-def _violation(type_: str, family: str, index: int) -> dict[str, Any]:
-    """The defect for a rule: a hand-written one, else an AWS managed key for a customer-key rule or a
-    public document for a resource-policy rule (both derived from the JSON so new rules are tested)."""
-    if (type_, family, index) in HAND:
-        return HAND[(type_, family, index)]
-    rule = RULES[type_][family][index]
-    key = _key_rule(rule)
-    if key is not None:
-        return {".".join(key): AWS_MANAGED}
-    if rule.get("notPublicDocument"):
-        return {".".join(rule["path"]): PUBLIC_POLICY}
-    raise AssertionError(f"no defect written for {type_} {family}[{index}]")
-
-
-def _first_path(rule: dict) -> list:
-    return list((rule["anyOf"][0] if "anyOf" in rule else rule)["path"])
-
-
-def _lookup(props: Any, path: list) -> Any:
-    for part in path:
-        if part == "[]":
-            props = props[0] if isinstance(props, list) and props else None
-        else:
-            props = props.get(part) if isinstance(props, dict) else None
-    return props
-
-
-def _subject(type_: str, family: str, index: int) -> dict:
-    """The first compliant variant the rule judges: its `when` holds and its blocks are present."""
-    rule = RULES[type_][family][index]
-    when = rule.get("when")
-    for _, props in COMPLIANT[type_]:
-        if (
-            when is not None
-            and (
-                when.get("default") if _lookup(props, when["path"]) is None else _lookup(props, when["path"])
-            )
-            not in when["oneOf"]
-        ):
-            continue
-        key = _key_rule(rule)
-        if "anyOf" in rule and key is not None and _lookup(props, key) is None:
-            continue  # the variant without the optional block: nothing for the rule to judge
-        return props
-    raise AssertionError(f"no compliant variant of {type_} to which {family}[{index}] applies")
-
-
-GENERIC = sorted(set(POLICY.values()))
-VARIANTS = [(t, name, props) for t in sorted(COMPLIANT) for name, props in COMPLIANT[t]]
-
-
-def test_every_type_with_rules_has_compliant_forms_and_every_rule_a_defect():
-    assert set(COMPLIANT) == set(RULES)
-    for rule_id in RULE_IDS:
-        _violation(*rule_id)
-    assert set(HAND) <= set(RULE_IDS)
-
-
-@pytest.mark.parametrize(
-    "type_,variant,props", VARIANTS, ids=[f"{t.split(':')[1]}-{n}" for t, n, _ in VARIANTS]
-)
-def test_compliant_form_of_each_variant_passes(pack, type_, variant, props):
-    verdict = pack.analyze(type_, props)
-    assert {p: verdict.messages(p) for p in GENERIC if verdict.messages(p)} == {}
-    assert not [d for d in verdict.not_judged if d.policy in GENERIC]
-    for family in RULES[type_]:
-        assert POLICY[family] not in verdict.not_applicable
-
-
-@pytest.mark.parametrize(
-    "type_,family,index", RULE_IDS, ids=[f"{t.split(':')[1]}-{f}-{i}" for t, f, i in RULE_IDS]
-)
-def test_each_rule_reports_its_fix_on_a_defect(pack, type_, family, index):
-    rule = RULES[type_][family][index]
-    verdict = pack.analyze(type_, _patched(_subject(type_, family, index), _violation(type_, family, index)))
-    assert rule["fix"] in verdict.messages(POLICY[family])
-    (diagnostic,) = [
-        d for d in verdict.violations if d.policy == POLICY[family] and d.violation == rule["fix"]
-    ]
-    assert diagnostic.enforcement in ("mandatory", "advisory")
-
-
-def _unknown_is_a_stack_output(rule: dict) -> bool:
-    """A key or destination whose value is unknown at preview is another resource's output (a key or
-    log group the stack creates; framework.Props.customer_key), never an AWS managed alias, which is
-    always a literal: the rule passes rather than waiting."""
-    first = rule["anyOf"][0] if "anyOf" in rule else rule
-    return bool(first.get("customerKey") or first.get("isSet"))
-
-
-UNKNOWN_IDS = [r for r in RULE_IDS if not _unknown_is_a_stack_output(RULES[r[0]][r[1]][r[2]])]
-OUTPUT_IDS = [r for r in RULE_IDS if _unknown_is_a_stack_output(RULES[r[0]][r[1]][r[2]])]
-
-
-@pytest.mark.parametrize(
-    "type_,family,index", UNKNOWN_IDS, ids=[f"{t.split(':')[1]}-{f}-{i}" for t, f, i in UNKNOWN_IDS]
-)
-def test_an_unknown_value_at_the_rule_path_is_not_judged(pack, type_, family, index):
-    dotted = ".".join(_first_path(RULES[type_][family][index]))
-    verdict = pack.analyze(type_, _set(_subject(type_, family, index), dotted, UNKNOWN))
-    assert verdict.messages(POLICY[family]) == []
-    assert [d.policy for d in verdict.not_judged if d.policy == POLICY[family]] == [POLICY[family]]
-
-
-@pytest.mark.parametrize(
-    "type_,family,index", OUTPUT_IDS, ids=[f"{t.split(':')[1]}-{f}-{i}" for t, f, i in OUTPUT_IDS]
-)
-def test_a_key_or_destination_from_another_resource_passes(pack, type_, family, index):
-    rule = RULES[type_][family][index]
-    dotted = ".".join(_key_rule(rule) or _first_path(rule))
-    verdict = pack.analyze(type_, _set(_subject(type_, family, index), dotted, UNKNOWN))
-    assert rule["fix"] not in verdict.messages(POLICY[family])
+globals().update(rule_tests("analytics", COMPLIANT, hand_defects=HAND))
 
 
 # ---------------------------------------------------------------- AWS defaults, pinned one by one
@@ -1315,7 +1077,7 @@ def test_a_volume_key_left_unset_passes_for_nvme_instances_but_an_aws_managed_al
     cannot take a volume key, so its absence is not judged; an AWS managed alias is refused."""
     job = dict(COMPLIANT["aws:sagemaker/trainingJob:TrainingJob"])["nvme-instance"]
     assert pack.analyze("aws:sagemaker/trainingJob:TrainingJob", job).messages(POLICY["at-rest"]) == []
-    aliased = _set(job, "resourceConfig.volumeKmsKeyId", "alias/aws/sagemaker")
+    aliased = set_path(job, "resourceConfig.volumeKmsKeyId", "alias/aws/sagemaker")
     assert pack.analyze("aws:sagemaker/trainingJob:TrainingJob", aliased).messages(POLICY["at-rest"]) == [
         RULES["aws:sagemaker/trainingJob:TrainingJob"]["at-rest"][1]["fix"]
     ]
@@ -1324,7 +1086,7 @@ def test_a_volume_key_left_unset_passes_for_nvme_instances_but_an_aws_managed_al
 def test_a_later_tuning_definition_with_an_aws_managed_output_key_is_reported(pack):
     definitions = [
         TRAINING_DEFINITION,
-        _set(TRAINING_DEFINITION, "outputDataConfig.kmsKeyId", "alias/aws/s3"),
+        set_path(TRAINING_DEFINITION, "outputDataConfig.kmsKeyId", "alias/aws/s3"),
     ]
     verdict = pack.analyze(
         "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob",
@@ -1373,7 +1135,7 @@ def test_endpoint_configuration_outputs_written_to_s3_need_a_customer_key(pack, 
         == []
     )
     verdict = pack.analyze(
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration", _patched(ENDPOINT_CONFIG, patch)
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration", patched(ENDPOINT_CONFIG, patch)
     )
     assert verdict.messages(policy) == [message]
 

@@ -30,47 +30,14 @@ AWS facts the compliant forms and the default cases rely on (source beside each)
 from __future__ import annotations
 
 import copy
-import json
-import re
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as UNKNOWN
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "policy"))
+from tests.data_controls_harness import POLICY, policy_document, rule_tests, set_path
+from tests.policy_cases import KEY_ARN as KEY
 
-from hipaa_policies.data_controls import FAMILIES, RULES_DIR, rule_passes  # noqa: E402
-
-RULE_FILE = RULES_DIR / "databases.json"
-TYPES: dict[str, dict[str, list[dict]]] = json.loads(RULE_FILE.read_text(encoding="utf-8"))["types"]
-POLICY = {f.key: f.policy for f in FAMILIES}
-DATA_POLICIES = set(POLICY.values())
-
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 REPLICA_KEY = "arn:aws:kms:us-west-2:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab"
-AWS_MANAGED_KEY = "arn:aws:kms:us-east-1:123456789012:alias/aws/rds"
-SCOPED_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
-                "Action": "dynamodb:GetItem",
-                "Resource": "*",
-            }
-        ],
-    }
-)
-PUBLIC_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
-    }
-)
+SCOPED_POLICY = policy_document({"AWS": "arn:aws:iam::123456789012:role/app"}, "dynamodb:GetItem")
 REDIS_LOGS = [
     {
         "destination": "/aws/elasticache/slow",
@@ -86,7 +53,7 @@ INFLUX = {
     "logDeliveryConfiguration": {"s3Configuration": {"bucketName": "logs", "enabled": True}},
 }
 
-COMPLIANT: dict[str, list[tuple[str, dict[str, Any]]]] = {
+COMPLIANT: dict[str, list[tuple[str, dict]]] = {
     "aws:dax/cluster:Cluster": [
         ("encrypted-tls", {"serverSideEncryption": {"enabled": True}, "clusterEndpointEncryptionType": "TLS"})
     ],
@@ -268,14 +235,17 @@ COMPLIANT: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("no-managed-password", {"kmsKeyId": KEY, "logExports": REDSHIFT_LOGS}),
     ],
     "aws:redshiftserverless/workgroup:Workgroup": [
-        ("private-default", {"configParameters": [{"parameterKey": "require_ssl", "parameterValue": "true"}]}),
+        ("private-default",
+         {"configParameters": [{"parameterKey": "require_ssl", "parameterValue": "true"}]}),
         ("private", {"publiclyAccessible": False, "configParameters": [
             {"parameterKey": "max_query_execution_time", "parameterValue": "14400"},
             {"parameterKey": "require_ssl", "parameterValue": "true"}]}),
     ],
     # A copy without kmsKeyId keeps the source snapshot's key (RDS CopyDBSnapshot, KmsKeyId).
     "aws:rds/snapshotCopy:SnapshotCopy": [("source-key", {}), ("customer-key", {"kmsKeyId": KEY})],
-    "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy": [("source-key", {}), ("customer-key", {"kmsKeyId": KEY})],
+    "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy": [
+        ("source-key", {}), ("customer-key", {"kmsKeyId": KEY})
+    ],
     "aws:timestreaminfluxdb/dbInstance:DbInstance": [("private-logged", INFLUX)],
     "aws:timestreaminfluxdb/dbCluster:DbCluster": [("private-logged", INFLUX)],
     "aws:timestreamwrite/table:Table": [
@@ -299,113 +269,7 @@ COMPLIANT: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
-def _set(props: dict, path: list, value: Any) -> dict:
-    """A copy of `props` with `path` set ("[]" = the first element; missing objects are created)."""
-    result = copy.deepcopy(props)
-    target: Any = result
-    for part, following in zip(path, path[1:], strict=False):
-        if part == "[]":
-            target = target[0]
-            continue
-        selector = re.fullmatch(r"\[(\w+)=(.+)\]", part)
-        if selector:  # the list element whose key has that value, added when absent
-            matches = [e for e in target if e.get(selector[1]) == selector[2]]
-            if not matches:
-                target.append({selector[1]: selector[2]})
-                matches = target[-1:]
-            target = matches[0]
-            continue
-        if part not in target or target[part] is None:
-            target[part] = [{}] if following == "[]" else {}
-        target = target[part]
-    if path[-1] == "[]":
-        raise AssertionError("a rule path ends in a list element")
-    target[path[-1]] = value
-    return result
-
-
-def _bad_value(rule: dict, current: Any) -> Any:
-    if "customerKey" in rule:
-        return AWS_MANAGED_KEY
-    if "equals" in rule:
-        expected = rule["equals"]
-        return (
-            (not expected)
-            if isinstance(expected, bool)
-            else (expected - 100 if isinstance(expected, int) else f"NOT-{expected}")
-        )
-    if "oneOf" in rule:
-        return "NOT-AN-ALLOWED-VALUE"
-    if "noneOf" in rule:
-        return rule["noneOf"][0]
-    if "atLeast" in rule:
-        return rule["atLeast"] - 1
-    if "notPublicDocument" in rule:
-        return PUBLIC_POLICY
-    raise AssertionError(f"no violating value for {rule}")
-
-
-def _violate(rule: dict, props: dict) -> dict:
-    options = rule.get("anyOf", [rule])
-    for option in options:
-        if "isSet" in option:
-            props = _set(props, option["path"], None)
-        else:
-            props = _set(props, option["path"], _bad_value(option, None))
-    return props
-
-
-RULE_CASES = [
-    (type_, family, index, rule)
-    for type_, families in TYPES.items()
-    for family, rules in families.items()
-    for index, rule in enumerate(rules)
-]
-RULE_IDS = [f"{t.split(':')[1]}-{f}-{i}" for t, f, i, _ in RULE_CASES]
-VARIANTS = [(type_, name, props) for type_, variants in COMPLIANT.items() for name, props in variants]
-
-
-def _violating_variant(type_: str, rule: dict) -> dict:
-    """The first compliant variant the rule applies to, with the rule's input made non-compliant."""
-    for _, props in COMPLIANT[type_]:
-        mutated = _violate(rule, props)
-        if not rule_passes(rule, mutated):
-            return mutated
-    raise AssertionError(f"no compliant variant of {type_} lets {rule['fix']!r} fail: add the variant")
-
-
-def test_every_type_with_rules_has_hand_written_compliant_forms():
-    assert sorted(TYPES) == sorted(COMPLIANT)
-
-
-@pytest.mark.parametrize("type_,name,props", VARIANTS, ids=[f"{t.split(':')[1]}-{n}" for t, n, _ in VARIANTS])
-def test_compliant_form_of_every_variant_passes(pack, type_, name, props):
-    verdict = pack.analyze(type_, props)
-    assert [(d.policy, d.violation) for d in verdict.violations if d.policy in DATA_POLICIES] == []
-    assert [d.policy for d in verdict.not_judged if d.policy in DATA_POLICIES] == []
-
-
-@pytest.mark.parametrize("type_,family,index,rule", RULE_CASES, ids=RULE_IDS)
-def test_each_rule_reports_its_violation_with_its_fix(pack, type_, family, index, rule):
-    verdict = pack.analyze(type_, _violating_variant(type_, rule))
-    assert rule["fix"] in verdict.messages(POLICY[family])
-    (diagnostic,) = [
-        d for d in verdict.violations if d.policy == POLICY[family] and d.violation == rule["fix"]
-    ]
-    assert diagnostic.enforcement in ("mandatory", "advisory")
-
-
-@pytest.mark.parametrize("type_,family,index,rule", RULE_CASES, ids=RULE_IDS)
-def test_an_unknown_value_is_not_judged(pack, type_, family, index, rule):
-    option = rule.get("anyOf", [rule])[0]
-    applicable = [props for _, props in COMPLIANT[type_] if not rule_passes(rule, _violate(rule, props))]
-    verdict = pack.analyze(type_, _set(applicable[0], option["path"], UNKNOWN))
-    assert verdict.messages(POLICY[family]) == []
-    judged = POLICY[family] not in [d.policy for d in verdict.not_judged]
-    # A key or a destination unknown at preview is another resource's output (data_controls docstring):
-    # it passes; any other test of that input (here or in another rule of the family) cannot be judged.
-    readers = [o for r in TYPES[type_][family] for o in r.get("anyOf", [r]) if o["path"] == option["path"]]
-    assert judged == all("customerKey" in o or "isSet" in o for o in readers)
+globals().update(rule_tests("databases", COMPLIANT))
 
 
 # What AWS or the provider does when the input is absent: (type, compliant variant, path removed, the
@@ -491,8 +355,8 @@ def test_hand_written_policies_judge_replicas_and_transit_mode(
     pack, policy, type_, props, path, bad, message
 ):
     assert pack.analyze(type_, props).messages(policy) == []
-    assert message in pack.analyze(type_, _set(props, path, bad)).messages(policy)
+    assert message in pack.analyze(type_, set_path(props, path, bad)).messages(policy)
     # A replica without its own key uses alias/aws/dynamodb (SDK docstring of TableReplicaArgs.kms_key_arn);
     # a group without transitEncryptionMode uses required (only "preferred" accepts plain clients).
     default_fails = policy != "aws-elasticache-encrypted"
-    assert (message in pack.analyze(type_, _set(props, path, None)).messages(policy)) == default_fails
+    assert (message in pack.analyze(type_, set_path(props, path, None)).messages(policy)) == default_fails

@@ -31,73 +31,20 @@ the claim of what a correct resource looks like. Sources of the AWS facts they p
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-import sys
-from pathlib import Path
-from typing import Any
-
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as UNKNOWN
 
+from tests.data_controls_harness import ACCOUNT_POLICY as SCOPED_POLICY
+from tests.data_controls_harness import POLICY, policy_document, rule_tests, rules_of
 from tests.policy_cases import KEY_ARN
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "policy"))
-from hipaa_policies.data_controls import rule_passes  # noqa: E402
-
-RULE_FILE = ROOT / "policy" / "hipaa_policies" / "data" / "controls" / "messaging.json"
-RULES: dict[str, dict[str, list[dict]]] = json.loads(RULE_FILE.read_text(encoding="utf-8"))["types"]
-POLICY = {
-    "at-rest": "aws-data-at-rest-customer-key",
-    "in-transit": "aws-data-in-transit-tls",
-    "network": "aws-data-not-network-public",
-    "resource-policy": "aws-resource-policy-not-public",
-    "logging": "aws-data-access-logged",
-    "backup": "aws-data-backup-enabled",
-    "deletion": "aws-data-deletion-protected",
-}
-GENERIC = sorted(set(POLICY.values()))
-AWS_MANAGED = "alias/aws/kms"
-ABSENT = "absent"  # the rule files' sentinel for "this optional block is not used"
+RULES = rules_of("messaging")
 ROLE = "arn:aws:iam::123456789012:role/app"
 SC_LOGS = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/service-connect"}}
 S3_SINK = {"type": "S3RecordingSink", "s3RecordingSinkConfiguration": {"destination": "arn:aws:s3:::calls"}}
 PCA = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/x"
 LOG_GROUP_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:/app:*"
-SCOPED_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "*",
-                "Resource": "*",
-            }
-        ],
-    }
-)
-SERVICE_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "sqs:SendMessage",
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:alerts"}},
-            }
-        ],
-    }
-)
-PUBLIC_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
-    }
+SERVICE_POLICY = policy_document(
+    "*", "sqs:SendMessage", {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:alerts"}}
 )
 MSK_LOGS = {"brokerLogs": {"cloudwatchLogs": {"enabled": True, "logGroup": "/msk/brokers"}}}
 DELIVERY_LOGS = {"cloudwatchLogs": {"enabled": True, "logGroup": "/msk/workers"}}
@@ -711,101 +658,7 @@ COMPLIANT: dict[str, list[tuple[str, dict]]] = {
     ],
 }
 
-# Defects a rule's own values cannot express (the values every other rule gets are derived below).
-HAND: dict[tuple[str, str, int], dict[str, Any]] = {
-    # an ECR repository without encryptionConfigurations is AES256 (ECR default)
-    ("aws:ecr/repository:Repository", "at-rest", 0): {"encryptionConfigurations": "__delete__"},
-    ("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate", "at-rest", 0): {
-        "encryptionConfigurations": "__delete__"
-    },
-}
-
-
-# ---------------------------------------------------------------- deriving defects from the rules
-
-
-def _set(props: Any, path: list, value: Any) -> Any:
-    """A copy of props with `path` set in every element a "[]" fans out to (missing parents created)."""
-    result = copy.deepcopy(props)
-    _assign(result, path, value)
-    return result
-
-
-def _assign(target: Any, path: list, value: Any) -> None:
-    head, rest = path[0], path[1:]
-    selector = re.fullmatch(r"\[(\w+)=([^\]]+)\]", head)
-    if selector:  # "[key=value]": the list elements whose `key` is `value`
-        for item in target:
-            if item.get(selector[1]) == selector[2]:
-                _assign(item, rest, value)
-        return
-    if head == "[]":
-        for index in range(len(target)):
-            if rest:
-                _assign(target[index], rest, value)
-            else:
-                target[index] = value
-        return
-    if not rest:
-        if value == "__delete__":
-            target.pop(head, None)
-        else:
-            target[head] = value
-        return
-    if not isinstance(target.get(head), (dict, list)):
-        target[head] = [{}] if rest[0] == "[]" else {}
-    _assign(target[head], rest, value)
-
-
-def _bad_value(rule: dict) -> Any:
-    """A value the rule refuses: an AWS managed key, a public document, the forbidden value."""
-    if rule.get("customerKey"):
-        return AWS_MANAGED
-    if rule.get("notPublicDocument"):
-        return PUBLIC_POLICY
-    if rule.get("isSet"):
-        return ""
-    if "noneOf" in rule:
-        return rule["noneOf"][0]
-    if "equals" in rule:
-        return (not rule["equals"]) if isinstance(rule["equals"], bool) else "NOT-" + str(rule["equals"])
-    if "oneOf" in rule:
-        return "NOT-ALLOWED"
-    raise AssertionError(f"no defect for {rule}")
-
-
-def _options(rule: dict) -> list[dict]:
-    """The rule's tests a defect must break (not an absent-block sentinel: the subject keeps the block)."""
-    options = rule["anyOf"] if "anyOf" in rule else [rule]
-    return [o for o in options if o.get("equals") != ABSENT]
-
-
-def _defect(props: dict, type_: str, family: str, index: int) -> dict:
-    rule = RULES[type_][family][index]
-    if (type_, family, index) in HAND:
-        for dotted, value in HAND[(type_, family, index)].items():
-            props = _set(props, dotted.split("."), value)
-        return props
-    for option in _options(rule):
-        props = _set(props, list(option["path"]), _bad_value(option))
-    return props
-
-
-def _subject(type_: str, family: str, index: int) -> dict:
-    """The first compliant variant on which the derived defect breaks the rule (its `when` holds, its
-    optional blocks are present)."""
-    rule = RULES[type_][family][index]
-    for _, props in COMPLIANT[type_]:
-        if not rule_passes(rule, _defect(props, type_, family, index)):
-            return props
-    raise AssertionError(f"no compliant variant of {type_} on which {family}[{index}] can fail")
-
-
-RULE_IDS = [
-    (t, f, i) for t, families in RULES.items() for f, rules in families.items() for i in range(len(rules))
-]
-IDS = [f"{t.split(':')[1]}-{f}-{i}" for t, f, i in RULE_IDS]
-VARIANTS = [(t, name, props) for t in sorted(COMPLIANT) for name, props in COMPLIANT[t]]
+globals().update(rule_tests("messaging", COMPLIANT))
 
 
 @pytest.fixture(autouse=True)
@@ -820,48 +673,6 @@ def test_phi_only_rules_do_not_apply_to_a_synthetic_stack(pack):
     pack.configure({})
     verdict = pack.analyze("aws:cloudwatch/logGroup:LogGroup", {"deletionProtectionEnabled": False})
     assert verdict.messages(POLICY["deletion"]) == []
-
-
-def test_every_type_with_rules_has_compliant_forms():
-    assert set(COMPLIANT) == set(RULES)
-    for rule_id in RULE_IDS:
-        _subject(*rule_id)
-
-
-@pytest.mark.parametrize(
-    "type_,variant,props", VARIANTS, ids=[f"{t.split(':')[1]}-{n}" for t, n, _ in VARIANTS]
-)
-def test_compliant_form_of_each_variant_passes(pack, type_, variant, props):
-    verdict = pack.analyze(type_, props)
-    assert {p: verdict.messages(p) for p in GENERIC if verdict.messages(p)} == {}
-    assert not [d for d in verdict.not_judged if d.policy in GENERIC]
-    for family in RULES[type_]:
-        assert POLICY[family] not in verdict.not_applicable
-
-
-@pytest.mark.parametrize("type_,family,index", RULE_IDS, ids=IDS)
-def test_each_rule_reports_its_fix_on_a_defect(pack, type_, family, index):
-    rule = RULES[type_][family][index]
-    verdict = pack.analyze(type_, _defect(_subject(type_, family, index), type_, family, index))
-    assert rule["fix"] in verdict.messages(POLICY[family])
-    (diagnostic,) = [
-        d for d in verdict.violations if d.policy == POLICY[family] and d.violation == rule["fix"]
-    ]
-    assert diagnostic.enforcement in ("mandatory", "advisory")
-
-
-@pytest.mark.parametrize("type_,family,index", RULE_IDS, ids=IDS)
-def test_an_unknown_value_at_the_rule_path_is_not_judged(pack, type_, family, index):
-    """A key or a destination unknown at preview is another resource's output (a key the stack
-    creates, a log group it creates): it passes (an unknown list still leaves the rules that read its
-    elements unjudged). Any other unknown value cannot be judged yet."""
-    rule = RULES[type_][family][index]
-    option = _options(rule)[0]
-    verdict = pack.analyze(type_, _set(_subject(type_, family, index), list(option["path"]), UNKNOWN))
-    assert rule["fix"] not in verdict.messages(POLICY[family])
-    judged_later = [d.policy for d in verdict.not_judged if d.policy == POLICY[family]]
-    if not (option.get("customerKey") or option.get("isSet")):
-        assert judged_later == [POLICY[family]]
 
 
 # ---------------------------------------------------------------- AWS defaults, pinned one by one

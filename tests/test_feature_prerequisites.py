@@ -162,6 +162,8 @@ def _without_mount(path: str):
      _without_mount("/managed-agents"), "no writable volume at /managed-agents"),
     ("staging", table.check_ecs_exec, "hipaa-operator-task", table.POLICY, _policy_without("ExecSessionKey"),
      "may not kms:Decrypt with the session key"),
+    ("prod-owned", table.check_opsitem_targets, "hipaa-alarms-opsitems", table.POLICY,
+     _policy_without("CreateOpsItems"), "may not ssm:CreateOpsItem"),
 ])
 def test_each_check_finds_its_prerequisite_missing(stacks, stack, check, name, type_token, change, expected):
     assert not check(stacks[stack])

@@ -197,7 +197,8 @@ def test_backup_vault_is_encrypted_locked_and_the_phi_stores_are_selected(any_st
     assert lock.inputs["minRetentionDays"] >= 7
     assert ("changeableForDays" in lock.inputs) is (any_stack.stack == "prod")  # COMPLIANCE mode
     assert bool(vault.inputs.get("forceDestroy")) is (any_stack.stack != "prod")
-    (selection,) = any_stack.of_type("aws:backup/selection:Selection")
+    # The application audit archive has its own selection in this plan (tests/test_app_audit_trail.py).
+    selection = any_stack.named("hipaa-backup", "aws:backup/selection:Selection")
     assert set(selection.inputs["resources"]) == {
         any_stack.named("hipaa-db", "aws:rds/instance:Instance").outputs["arn"],
         any_stack.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["arn"]}

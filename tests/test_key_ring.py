@@ -55,8 +55,9 @@ def expected_statements(name: str, stack: str, region: str) -> list[tuple[str, d
             ("CloudWatch Logs guide, Encrypt log data using AWS KMS",
              _log_groups(f"/aws/rds/instance/hipaa-aws-{stack}/*", region)),
         ],
-        "storage": [("S3 guide, SSE-KMS; ECR guide, Encryption at rest (kms:ViaService)",
-                     _via("s3", "ecr", region=region))],
+        "storage": [("S3 guide, SSE-KMS; ECR guide, Encryption at rest (kms:ViaService); botocore firehose "
+                     "StartDeliveryStreamEncryption (Firehose creates a grant on a CUSTOMER_MANAGED_CMK)",
+                     _via("s3", "ecr", "firehose", region=region))],
         "secrets": [("Secrets Manager guide, Secret encryption (kms:ViaService)",
                      _via("secretsmanager", region=region))],
         "backup": [("AWS Backup guide, Encryption for backups; RDS re-encrypts snapshot copies",
@@ -67,6 +68,11 @@ def expected_statements(name: str, stack: str, region: str) -> list[tuple[str, d
              {**_log_groups("", region), "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
                  f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/hipaa-aws/{stack}/*",
                  f"arn:aws:logs:{region}:{ACCOUNT}:log-group:aws-waf-logs-hipaa-aws-{stack}"]}}}),
+            *[("CloudWatch Logs guide, Encrypt an anomaly detector and its results with AWS KMS",
+               {**_log_groups("", region), "Condition": {"ArnLike": {
+                   context: f"arn:aws:logs:{region}:{ACCOUNT}:anomaly-detector:*"}}})
+              for context in ("kms:EncryptionContext:aws:logs:arn",
+                              "kms:EncryptionContext:aws-crypto-ec:aws:logs:arn")],
             ("CloudTrail guide, Configure AWS KMS key policies for CloudTrail: encrypt",
              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
               "Action": "kms:GenerateDataKey*", "Resource": "*",

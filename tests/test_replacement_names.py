@@ -79,6 +79,18 @@ PHYSICAL_NAMES: dict[str, NameRule] = {
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": NameRule(
         "name", "per log group (PutMetricFilter)", scope=("logGroupName",)),
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameRule("name", "per account and region (PutMetricAlarm)"),
+    # botocore logs CreateLogStream: "Log stream names must be unique within the log group"
+    # (ResourceAlreadyExistsException).
+    "aws:cloudwatch/logStream:LogStream": NameRule(
+        "name", "per log group (CreateLogStream: ResourceAlreadyExistsException)", scope=("logGroupName",)),
+    # botocore logs PutSubscriptionFilter: "Creates or updates a subscription filter"; the name
+    # identifies the filter within its log group.
+    "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": NameRule(
+        "name", "per log group (PutSubscriptionFilter)", scope=("logGroup",)),
+    # botocore firehose CreateDeliveryStream DeliveryStreamName: "must be unique per Amazon Web
+    # Services account in the same Amazon Web Services Region" (ResourceInUseException).
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": NameRule(
+        "name", "per account and region (CreateDeliveryStream: ResourceInUseException)"),
     "aws:ecr/repository:Repository": NameRule(
         "name", "per registry (CreateRepository: RepositoryAlreadyExistsException)"),
     "aws:ecs/cluster:Cluster": NameRule(
@@ -263,10 +275,15 @@ def test_restoring_the_phi_database_from_a_snapshot_cannot_replace_it_unplanned(
 def test_adding_a_phi_store_to_backups_can_replace_the_selection(stack):
     """AWS Backup has no UpdateBackupSelection (botocore `backup`): a new store in `resources`
     replaces the selection. It holds no data: deleted first, and never protected, or a PHI stack
-    could not add a store to its backups (the engine refuses to replace a protected resource)."""
-    (selection,) = cached_run(stack).of_type("aws:backup/selection:Selection")
+    could not add a store to its backups (the engine refuses to replace a protected resource).
+    The PHI stores' selection is found by name: the app audit archive has a selection of its own,
+    which holds the same."""
+    run = cached_run(stack)
+    selection = run.named("hipaa-backup", "aws:backup/selection:Selection")
     assert "BackupSelection" in ref.create_only_members(selection.type)
     assert selection.delete_before_replace is True and selection.protect is not True
+    for other in run.of_type("aws:backup/selection:Selection"):
+        assert other.delete_before_replace is True and other.protect is not True, other.name
 
 
 @pytest.mark.parametrize("stack", STACKS)

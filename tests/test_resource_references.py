@@ -224,6 +224,12 @@ def exclusion(referrer: RecordedResource, path: str) -> str:
         # unique id: IAM User Guide, "AWS JSON policy elements: Principal"), so a policy may name a
         # resource that does not exist yet (the stack's own roles are scoped this way).
         return "policy Resource/Condition: not resolved when the policy is saved"
+    if referrer.type == "aws:cloudtrail/trail:Trail" and path.startswith("advancedEventSelectors"):
+        # Advanced event selectors are string operators (Equals, StartsWith...) that CloudTrail
+        # matches against each event's fields (CloudTrail guide, "Filtering data events by using
+        # advanced event selectors"); PutEventSelectors stores them and does not resolve the ARN.
+        # The environment's trail names the application tier's archive before it exists (a later layer).
+        return "trail selector: a string pattern matched against events"
     if referrer.type == "aws:ecs/taskDefinition:TaskDefinition" and path.startswith("containerDefinitions"):
         # RegisterTaskDefinition stores the image, log group and secret references; ECS resolves
         # them when a task starts. The services that start tasks are checked for them instead

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -123,22 +124,39 @@ def test_high_severity_findings_reach_the_topic(owner, staging):
     hub = rules["hipaa-alarms-securityhub-critical-high"]
     assert hub["detail"]["findings"]["Severity"]["Label"] == ["CRITICAL", "HIGH"]
     targets = any_stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert len(targets) == 2 and all(t.inputs["arn"] == topic_arn(any_stack) for t in targets)
+    # Each rule notifies the topic and opens an OpsItem (tests/test_incident_response.py).
+    to_topic = [t for t in targets if t.inputs["arn"] == topic_arn(any_stack)]
+    assert len(to_topic) == 2
+    assert all(t.inputs["arn"].endswith(":opsitem") for t in targets if t not in to_topic)
 
 
-def test_phi_reads_by_one_principal_above_the_threshold_raise_an_alarm():
+# botocore `cloudwatch` PutMetricAlarm AlarmActions, "SSM integration actions":
+# arn:aws:ssm:region:account-id:opsitem:severity#CATEGORY=category-name
+OPSITEM_ACTION = re.compile(r"arn:aws:ssm:[a-z0-9-]+:\d{12}:opsitem:[1-4]#CATEGORY=Security")
+
+
+@pytest.mark.parametrize("rule_name, bucket, alarm_name", [
+    ("hipaa-alarms-phi-reads", "hipaa-phi-documents", "hipaa-alarms-phi-reads-per-principal"),
+    ("hipaa-app-audit-reads", "hipaa-app-audit-archive", "hipaa-app-audit-reads"),
+])
+def test_phi_reads_by_one_principal_above_the_threshold_raise_an_alarm(rule_name, bucket, alarm_name):
+    """Object reads of each PHI bucket (the documents, the app audit archive) are counted per
+    principal from the trail's data events; more than the threshold in five minutes raises the
+    alarm, which mails the security topic and opens an OpsItem."""
     run = run_stack("staging", overrides={"phiReadAlarmThreshold": 42})
-    rule = run.of_type("aws:cloudwatch/contributorInsightRule:ContributorInsightRule")[0].inputs
+    rule = run.named(rule_name, "aws:cloudwatch/contributorInsightRule:ContributorInsightRule").inputs
     definition = json.loads(rule["ruleDefinition"])
     assert definition["Contribution"]["Keys"] == ["$.userIdentity.arn"]
     filters = {f["Match"]: f["In"] for f in definition["Contribution"]["Filters"]}
     assert filters["$.eventName"] == ["GetObject"]
     assert filters["$.requestParameters.bucketName"] == [
-        run.named("hipaa-phi-documents", "aws:s3/bucket:Bucket").outputs["bucket"]]
+        run.named(bucket, "aws:s3/bucket:Bucket").outputs["bucket"]]
     assert definition["LogGroupNames"] == [run.named(
         "hipaa-audit-trail", "aws:cloudwatch/logGroup:LogGroup").outputs["name"]]
-    alarm = run.named("hipaa-alarms-phi-reads-per-principal", ALARM).inputs
+    alarm = run.named(alarm_name, ALARM).inputs
     assert alarm["threshold"] == 42 and alarm["comparisonOperator"] == "GreaterThanThreshold"
     (query,) = alarm["metricQueries"]
     assert query["expression"] == f"INSIGHT_RULE_METRIC('{rule['ruleName']}', 'MaxContributorValue')"
-    assert alarm["alarmActions"] == [topic_arn(run)]
+    topic, *others = alarm["alarmActions"]
+    assert topic == topic_arn(run)
+    assert len(others) == 1 and OPSITEM_ACTION.fullmatch(others[0]), others

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from components.tagging import takes_tag_map
-from tests.conftest import cached_run
+from stacks import catalog
+from tests.conftest import STACKS, cached_run
 
 REQUIRED_TAGS = {"Environment", "DataClassification", "Owner", "CostCenter", "ManagedBy"}
 # Resources that store PHI (or its direct derivatives) in a PHI stack.
 PHI_STORES = {"aws:rds/instance:Instance", "aws:s3/bucket:Bucket"}
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.parametrize("preview", [False, True])
 def test_the_whole_program_runs(stack, preview):
     run = cached_run(stack, preview)
@@ -24,7 +25,7 @@ def test_the_whole_program_runs(stack, preview):
 
 def test_every_taggable_resource_carries_the_required_tags(any_stack):
     settings_tags = {"Environment": any_stack.stack,
-                     "DataClassification": "phi" if any_stack.stack == "prod" else "synthetic",
+                     "DataClassification": catalog.stacks()[any_stack.stack].classification,
                      "Owner": "platform-team@example-health.com", "ManagedBy": "pulumi"}
     taggable = [r for r in any_stack.resources if r.custom and takes_tag_map(r.type)]
     assert len(taggable) > 30

@@ -15,6 +15,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.runbooks import with_runbook
+
 METRIC_NAMESPACE = "HipaaAws/Application"
 # Standard deviations above the learned band before an anomaly alarm fires.
 ANOMALY_BAND_WIDTH = 3
@@ -75,7 +77,8 @@ class AppAlarms(pulumi.ComponentResource):
 
     def _alarm(self, key: str, description: str, opts: pulumi.ResourceOptions, **settings) -> None:
         aws.cloudwatch.MetricAlarm(
-            f"{self._name}-{key}", name=f"hipaa-aws-{self._args.stack}-{key}", alarm_description=description,
+            f"{self._name}-{key}", name=f"hipaa-aws-{self._args.stack}-{key}",
+            alarm_description=with_runbook(description, key),
             treat_missing_data="notBreaching", alarm_actions=[self._args.topic_arn],
             ok_actions=[self._args.topic_arn], insufficient_data_actions=[self._args.topic_arn],
             opts=opts, **settings)

@@ -212,6 +212,8 @@ class AppService(pulumi.ComponentResource):
             f"{name}-{kind}", name=group, retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn, opts=evidence)
             for kind, group in (("logs", app_group_name), ("exec", self.exec_log_group_name)))
+        # Operational groups that get a masking policy (components/log_data_protection.py), as outputs.
+        self.log_group_names = {"app": app_logs.name, "ecs-exec": exec_logs.name}
 
         self.cluster = aws.ecs.Cluster(
             name, name=self.cluster_name,

@@ -225,6 +225,8 @@ class Ingress(pulumi.ComponentResource):
         group = aws.cloudwatch.LogGroup(
             f"{name}-waf", name=f"aws-waf-logs-{prefix}", retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn, opts=pulumi.ResourceOptions(parent=self, protect=args.holds_phi))
+        # URIs and query strings can carry PHI: the group gets a masking policy (log_data_protection.py).
+        self.waf_log_group_name = group.name
         aws.wafv2.WebAclLoggingConfiguration(
             name, resource_arn=web_acl.arn, log_destination_configs=[group.arn],
             # Credentials and session cookies never reach the log.

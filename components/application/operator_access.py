@@ -83,9 +83,11 @@ class OperatorAccess(pulumi.ComponentResource):
 
         self.task_family = task_family(args.stack)
         log_group = f"/hipaa-aws/{args.stack}/db-access"
-        aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group, retention_in_days=args.log_retention_days,
-                                kms_key_id=args.logs_key_arn,
-                                opts=pulumi.ResourceOptions(parent=self, protect=args.holds_phi))
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=log_group, retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn, opts=pulumi.ResourceOptions(parent=self, protect=args.holds_phi))
+        self.log_group_name = logs.name
+        """The database-access sessions' log group, as an output (it gets a masking policy)."""
         role = aws.iam.Role(
             f"{name}-task", name=task_role_name(args.stack), path=iam_path(args.stack),
             description="Database access task: ECS Exec sessions only, no AWS data",

@@ -14,6 +14,8 @@ import pulumi
 
 from components.application.app_alarms import AppAlarms, AppAlarmsArgs
 from components.application.app_service import AppService, AppServiceArgs
+from components.application.audit_alarms import AuditAlarms, AuditAlarmsArgs
+from components.application.audit_log import AppAuditTrail, AppAuditTrailArgs, audit_log_group_name
 from components.application.ingress import Ingress, IngressArgs
 from components.application.operator_access import OperatorAccess, OperatorAccessArgs
 from components.application.session_cache import SessionCache, SessionCacheArgs
@@ -21,6 +23,7 @@ from components.application.workforce_access import WorkforceAccess, WorkforceAc
 from components.aws_context import AwsContext
 from components.environment.environment import HipaaEnvironment
 from components.environment.phi_database import PhiDatabase
+from components.log_data_protection import LogDataProtection, LogDataProtectionArgs
 from components.settings import Settings
 
 
@@ -31,6 +34,8 @@ class ApplicationTier:
     """The application, when `app` is set."""
     app_service: Optional[AppService]
     operator_access: Optional[OperatorAccess]
+    audit: Optional[AppAuditTrail]
+    """The application's audit log and its write-once archive, when `app` is set."""
     cache: Optional[SessionCache]
     """The session cache, when `cache` is set."""
     workforce: Optional[WorkforceAccess]
@@ -40,6 +45,7 @@ class ApplicationTier:
         env, stack, log_retention = environment, settings.stack, settings.audit_log_retention_days
         child = pulumi.ResourceOptions(parent=env)
         self.ingress, self.app_service, self.operator_access = None, None, None
+        self.audit = None
         self.cache = SessionCache(f"{name}-cache", SessionCacheArgs(
             stack=stack, aws=ctx, settings=settings.cache, holds_phi=settings.holds_phi,
             vpc_id=env.network.vpc_id, data_subnet_ids=env.network.subnet_ids["data"],
@@ -49,6 +55,16 @@ class ApplicationTier:
         ), opts=child) if settings.cache else None
         if settings.app:
             self._service(name, env, settings, ctx)
+        # PHI that slips into operational logs is masked there (never in the audit log group itself).
+        operational = {"postgresql": env.database.postgresql_log_group_name}
+        if self.ingress and self.app_service and self.operator_access:
+            operational.update(self.app_service.log_group_names)
+            operational["waf"] = self.ingress.waf_log_group_name
+            operational["db-access"] = self.operator_access.log_group_name
+        LogDataProtection(f"{name}-log-masking", LogDataProtectionArgs(
+            stack=stack, log_group_names=operational, logs_key_arn=env.keys.arn("logs"),
+            log_retention_days=log_retention, holds_phi=settings.holds_phi,
+        ), opts=child)
         owned = settings.account_baseline == "owned"
         self.workforce = WorkforceAccess(f"{name}-workforce", WorkforceAccessArgs(
             stack=stack, aws=ctx, settings=settings.identity_center,
@@ -69,6 +85,15 @@ class ApplicationTier:
             security_group_id=env.network.security_group_ids["lb"], app_port=settings.app_port,
             logs_key_arn=env.keys.arn("logs"), log_retention_days=log_retention,
         ), opts=child)
+        # The application's own audit events (who read which patient's record), write-once.
+        self.audit = AppAuditTrail(f"{name}-app-audit", AppAuditTrailArgs(
+            stack=stack, aws=ctx, holds_phi=settings.holds_phi, logs_key_arn=env.keys.arn("logs"),
+            storage_key_arn=env.keys.arn("storage"), access_log_bucket=env.phi_bucket.access_logs.bucket_name,
+            retention_days=log_retention, workload_role=env.workload_role.role,
+            trail_log_group_name=env.audit_trail.log_group_name, alert_topic_arn=env.alarms.topic_arn,
+            read_alarm_threshold=settings.phi_read_alarm_threshold,
+            backup_plan_id=env.backup.plan_id, backup_role_arn=env.backup.role_arn, backup=env.backup,
+        ), opts=child)
         self.app_service = AppService(f"{name}-app", AppServiceArgs(
             stack=stack, aws=ctx, settings=settings.app, holds_phi=settings.holds_phi,
             app_port=settings.app_port, app_subnet_ids=env.network.subnet_ids["app"],
@@ -80,6 +105,7 @@ class ApplicationTier:
             environment={"DATABASE_NAME": PhiDatabase.DATABASE_NAME, "DATABASE_USER": env.database.app_user,
                          "DATABASE_PORT": "5432", "DATABASE_SSLMODE": "verify-full",
                          "PHI_BUCKET": ctx.bucket_name(stack, "phi-documents"), "AWS_REGION": ctx.region,
+                         "AUDIT_LOG_GROUP": audit_log_group_name(stack),
                          **({"CACHE_PORT": str(self.cache.port), "CACHE_USER": self.cache.user_id,
                              "CACHE_TLS": "true"} if self.cache else {})},
             parameters={"DATABASE_HOST": env.database.instance.address,
@@ -98,6 +124,14 @@ class ApplicationTier:
             target_group_arn_suffix=self.ingress.target_group.arn_suffix,
             web_acl_name=self.ingress.web_acl.name,
             database_log_group_name=env.database.postgresql_log_group_name,
+        ), opts=child)
+        assert self.audit is not None
+        audit_group = self.audit.log_group_name
+        AuditAlarms(f"{name}-audit-alarms", AuditAlarmsArgs(
+            stack=stack, aws=ctx, settings=settings.audit, topic_arn=env.alarms.topic_arn,
+            log_group_name=audit_group,
+            log_group_arn=audit_group.apply(lambda group: ctx.arn("logs", f"log-group:{group}")),
+            logs_key_arn=env.keys.arn("logs"),
         ), opts=child)
 
     def operator_outputs(self) -> dict[str, pulumi.Input]:

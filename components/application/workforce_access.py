@@ -55,6 +55,7 @@ from components.environment.break_glass import assume_statements
 from components.application.operator_access import execution_role_name, task_family, task_role_name
 from components.policy_documents import database_user, database_user_arn, key_by_alias, policy_json
 from components.role_policy import iam_path
+from components.runbooks import with_runbook
 from components.environment.security_alarms import trail_event_alarm
 
 READ_ONLY, PHI_OPERATOR, BREAK_GLASS = "read-only", "phi-operator", "break-glass"
@@ -290,8 +291,9 @@ def break_glass_alarm(resource: str, ctx: AwsContext, stack: str, log_group_name
     set_name = permission_set_name(stack, BREAK_GLASS)
     trail_event_alarm(
         resource, f"hipaa-aws-{stack}-{ALARM_KEY}",
-        f"Someone signed in with the Identity Center break-glass permission set {set_name} "
-        f"(they may now assume the database break-glass role, which reads the master secret)",
+        with_runbook(f"Someone signed in with the Identity Center break-glass permission set {set_name} "
+                     f"(they may now assume the database break-glass role, which reads the master secret)",
+                     ALARM_KEY),
         log_group_name, break_glass_sign_in_pattern(ctx, set_name), metric, topic_arn, parent)
 
 

@@ -34,6 +34,9 @@ class AuditTrailArgs:
     management events; one with `organization` too, since the organization trail records every member
     account's management events (CloudTrail User Guide, "Creating a trail for an organization"). A
     second copy of management events is billed."""
+    known_phi_bucket_arns: tuple[str, ...] = ()
+    """PHI buckets another layer creates later (the application's audit archive), named by their known
+    ARN in a selector of their own, so the policy pack can judge the selector at preview."""
 
 
 # CloudTrail guide, "Sending events to CloudWatch Logs": the trust policy of the delivery role
@@ -146,6 +149,11 @@ class AuditTrail(pulumi.ComponentResource):
             field(field="resources.type", equals=["AWS::S3::Object"]),
             field(field="resources.ARN", starts_withs=phi_objects),
         ])
+        later_buckets = [selector(name="Application audit archive reads and writes", field_selectors=[
+            field(field="eventCategory", equals=["Data"]),
+            field(field="resources.type", equals=["AWS::S3::Object"]),
+            field(field="resources.ARN", starts_withs=[f"{arn}/" for arn in args.known_phi_bucket_arns]),
+        ])] if args.known_phi_bucket_arns else []
         management = selector(name="All management events",
                               field_selectors=[field(field="eventCategory", equals=["Management"])])
         aws.cloudtrail.Trail(
@@ -159,8 +167,8 @@ class AuditTrail(pulumi.ComponentResource):
             s3_bucket_name=self.bucket.bucket_name,
             cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=role.arn,
-            advanced_event_selectors=[management, phi_data_events] if args.management_events
-            else [phi_data_events],
+            advanced_event_selectors=[management, phi_data_events, *later_buckets] if args.management_events
+            else [phi_data_events, *later_buckets],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket.policy, role_policy]),
         )
         self.register_outputs({"trail_arn": self.trail_arn, "log_group_name": self.log_group_name})

@@ -49,6 +49,10 @@ class BackupArgs:
 class Backup(pulumi.ComponentResource):
     vault_name: pulumi.Output[str]
     """The locked primary vault."""
+    plan_id: pulumi.Output[str]
+    """The daily and monthly plan (a later layer's PHI store adds its own selection to it)."""
+    role_arn: pulumi.Output[str]
+    """The AWS Backup service role the plan's selections use."""
 
     def __init__(self, name: str, args: BackupArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("hipaa:components:Backup", name, None, opts)
@@ -99,6 +103,7 @@ class Backup(pulumi.ComponentResource):
         # data, only the assignment, so the old one goes first (the gap is seconds between two
         # daily or monthly jobs), and it is not protected with the rest of a PHI stack's backup:
         # Pulumi refuses to replace a protected resource, and adding a PHI store must not fail.
+        self.plan_id, self.role_arn = plan.id, role.arn
         aws.backup.Selection(
             name, name=f"hipaa-aws-{args.stack}-phi-stores", plan_id=plan.id,
             iam_role_arn=role.arn, resources=args.resource_arns,

@@ -15,10 +15,12 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.app_audit_archive import archive_bucket_arn
 from components.aws_context import AwsContext
 from components.environment.audit_trail import AuditTrail, AuditTrailArgs
 from components.environment.backup import Backup, BackupArgs
 from components.environment.break_glass import BreakGlassAccess, BreakGlassAccessArgs
+from components.environment.containment.containment import Containment, ContainmentArgs
 from components.environment.network import Network, NetworkArgs
 from components.environment.phi_bucket import PhiBucket, PhiBucketArgs
 from components.environment.phi_database import PhiDatabase, PhiDatabaseArgs
@@ -59,6 +61,8 @@ class HipaaEnvironment(pulumi.ComponentResource):
     workload_role: WorkloadRole
     break_glass: BreakGlassAccess
     backup: Backup
+    containment: Optional[Containment]
+    """Containment runbooks and their roles (with an application: the Fargate service's runbook)."""
     key_administrators: tuple[str, ...]
     """Who administers the stack's keys (and the account layer's, when this stack owns it)."""
 
@@ -104,10 +108,14 @@ class HipaaEnvironment(pulumi.ComponentResource):
             log_retention_days=log_retention,
         ), opts=evidence)
 
+        # The application's audit archive (AppAuditTrail) holds patient ids: the trail records its object
+        # reads and writes. Its name is known before the application tier creates it.
+        audit_archive = (archive_bucket_arn(ctx, stack),) if app else ()
         self.audit_trail = AuditTrail(f"{name}-audit", AuditTrailArgs(
             stack=stack, aws=ctx, logs_key_arn=self.keys.arn("logs"),
             access_log_bucket=self.phi_bucket.access_logs.bucket_name, retention_days=log_retention,
-            phi_bucket_arns=[self.phi_bucket.arn], holds_phi=phi, management_events=owned,
+            phi_bucket_arns=[self.phi_bucket.arn], known_phi_bucket_arns=audit_archive, holds_phi=phi,
+            management_events=owned,
         ), opts=evidence)
         self.break_glass = BreakGlassAccess(f"{name}-break-glass", BreakGlassAccessArgs(
             stack=stack, aws=ctx), opts=child)
@@ -129,6 +137,14 @@ class HipaaEnvironment(pulumi.ComponentResource):
             key_administrators=administrators,
             key_deletion_window_days=DELETION_WINDOW_DAYS if phi else NON_PHI_DELETION_WINDOW_DAYS,
         ), opts=evidence)
+        self.containment = Containment(f"{name}-containment", ContainmentArgs(
+            stack=stack, aws=ctx, vpc_id=self.network.vpc_id,
+            service_security_group_id=self.network.security_group_ids["app"],
+            task_role_name=f"hipaa-aws-{stack}-workload", restore_desired_count=app.desired_count,
+            storage_key_arn=self.keys.arn("storage"),
+            access_log_bucket=self.phi_bucket.access_logs.bucket_name,
+            phi_bucket_arns=[ctx.bucket_arn(ctx.bucket_name(stack, "phi-documents"))], holds_phi=phi,
+        ), opts=child) if app else None
         self.register_outputs({})
 
     def operator_outputs(self) -> dict[str, pulumi.Input]:
@@ -149,4 +165,10 @@ class HipaaEnvironment(pulumi.ComponentResource):
             "workloadRoleArn": self.workload_role.role_arn,
             "backupVaultName": self.backup.vault_name,
             "keyArns": {purpose: key.arn for purpose, key in self.keys.keys.items()},
+            **({"containment": {
+                "fargateRunbook": self.containment.fargate_document_name,
+                "automationRoleArns": self.containment.role_arns,
+                "backupBucketName": self.containment.backup_bucket_name,
+                "isolationSecurityGroupId": self.containment.isolation_security_group_id,
+            }} if self.containment else {}),
         }

@@ -13,8 +13,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext
+from components.environment.incident_response import finding_opsitem_targets, opsitem_action
 from components.policy_documents import policy_json
-from components.trail_patterns import break_glass_pattern, key_administration_pattern, port_forwarding_pattern
+from components.runbooks import with_runbook
+from components.trail_patterns import (
+    break_glass_pattern, key_administration_pattern, object_reads_per_principal_rule, port_forwarding_pattern,
+)
 
 METRIC_NAMESPACE = "HipaaAws/Security"
 PHI_READ_WINDOW_SECONDS = 300
@@ -82,6 +86,10 @@ CIS_ALARMS: dict[str, tuple[str, str]] = {
         "DisableVpcClassicLink", "EnableVpcClassicLink")),
 }
 
+PHI_ACCESS_ALARMS = ("database-break-glass-used", "phi-reads-per-principal")
+"""Alarms of the PHI-access kind: besides the alert topic, each opens a severity-1 Security OpsItem in
+OpsCenter (incident_response.py), which records when it was opened: the breach clock's discovery time."""
+
 FINDING_RULES = {
     "guardduty-high-severity": ("GuardDuty findings of severity 7 or more", {
         "source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"],
@@ -94,9 +102,11 @@ FINDING_RULES = {
 
 def trail_event_alarm(resource: str, name: str, description: str, log_group_name: pulumi.Input[str],
                       pattern: str, metric: str, topic_arn: pulumi.Input[str],
-                      parent: pulumi.Resource) -> aws.cloudwatch.MetricAlarm:
+                      parent: pulumi.Resource,
+                      incident_actions: Sequence[str] = ()) -> aws.cloudwatch.MetricAlarm:
     """A metric filter counting the trail events that match `pattern`, and an alarm notifying the
-    alert topic on the first one in five minutes (also when data is missing)."""
+    alert topic on the first one in five minutes (also when data is missing). `incident_actions`
+    (incident_response.opsitem_action) open an OpsItem when it goes into ALARM, not on missing data."""
     metric_filter = aws.cloudwatch.LogMetricFilter(
         resource, name=name, log_group_name=log_group_name, pattern=pattern,
         metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
@@ -106,7 +116,7 @@ def trail_event_alarm(resource: str, name: str, description: str, log_group_name
         resource, name=name, alarm_description=description, metric_name=metric,
         namespace=METRIC_NAMESPACE, statistic="Sum", period=300, evaluation_periods=1, threshold=1,
         comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn], insufficient_data_actions=[topic_arn],
+        alarm_actions=[topic_arn, *incident_actions], insufficient_data_actions=[topic_arn],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[metric_filter]))
 
 
@@ -157,6 +167,7 @@ class SecurityAlarms(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ctx = args.aws
         self._stack = args.stack
+        self._ctx = ctx
 
         topic_name = f"hipaa-aws-{args.stack}-security-alerts"
         arn = ctx.arn("sns", topic_name)  # known at preview, so the topic policy can be judged
@@ -183,44 +194,39 @@ class SecurityAlarms(pulumi.ComponentResource):
                 "A database break-glass role was assumed (the master secret may be read)",
                 break_glass_pattern(ctx.arn("iam", "role/hipaa-aws/*", region=False)))
         for key, (description, pattern) in trail_alarms.items():
-            trail_event_alarm(f"{name}-{key}", f"hipaa-aws-{args.stack}-{key}", description,
-                              args.trail_log_group_name, pattern,
-                              "".join(part.capitalize() for part in key.split("-")), topic.arn, self)
+            trail_event_alarm(f"{name}-{key}", f"hipaa-aws-{args.stack}-{key}",
+                              with_runbook(description, key), args.trail_log_group_name, pattern,
+                              "".join(part.capitalize() for part in key.split("-")), topic.arn, self,
+                              incident_actions=[opsitem_action(ctx, "1")] if key in PHI_ACCESS_ALARMS else ())
 
+        rules = {}
         for key, (description, pattern) in finding_rules.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{key}", name=f"hipaa-aws-{args.stack}-{key}", description=description,
                 event_pattern=json.dumps(pattern), opts=child)
             aws.cloudwatch.EventTarget(f"{name}-{key}", rule=rule.name, arn=topic.arn, opts=child)
+            rules[key] = rule
+        if rules:
+            # The breach clock: each finding also opens an OpsItem stamped with its discovery time.
+            finding_opsitem_targets(name, ctx, args.stack, rules, self)
 
         self._phi_read_alarm(name, args, topic.arn, child)
         self.register_outputs({"topic_arn": self.topic_arn})
 
     def _alarm(self, name, key, description, topic_arn, child, **metric) -> aws.cloudwatch.MetricAlarm:
         return aws.cloudwatch.MetricAlarm(
-            f"{name}-{key}", name=f"hipaa-aws-{self._stack}-{key}", alarm_description=description,
+            f"{name}-{key}", name=f"hipaa-aws-{self._stack}-{key}",
+            alarm_description=with_runbook(description, key),
             evaluation_periods=1, treat_missing_data="notBreaching",
-            alarm_actions=[topic_arn], insufficient_data_actions=[topic_arn],
-            opts=child, **metric)
+            alarm_actions=[topic_arn, *([opsitem_action(self._ctx, "1")] if key in PHI_ACCESS_ALARMS
+                                        else [])],
+            insufficient_data_actions=[topic_arn], opts=child, **metric)
 
     def _phi_read_alarm(self, name, args: SecurityAlarmsArgs, topic_arn, child) -> None:
         """More PHI object reads by a single principal in five minutes than the threshold."""
         rule_name = f"hipaa-aws-{args.stack}-phi-reads-per-principal"
         definition = pulumi.Output.all(args.trail_log_group_name, args.phi_bucket_name).apply(
-            lambda v: json.dumps({
-                "Schema": {"Name": "CloudWatchLogRule", "Version": 1},
-                "LogGroupNames": [v[0]],
-                "LogFormat": "JSON",
-                "Contribution": {
-                    "Keys": ["$.userIdentity.arn"],
-                    "Filters": [
-                        {"Match": "$.eventSource", "In": ["s3.amazonaws.com"]},
-                        {"Match": "$.eventName", "In": ["GetObject"]},
-                        {"Match": "$.requestParameters.bucketName", "In": [v[1]]},
-                    ],
-                },
-                "AggregateOn": "Count",
-            }))
+            lambda v: object_reads_per_principal_rule(v[0], v[1]))
         rule = aws.cloudwatch.ContributorInsightRule(
             f"{name}-phi-reads", rule_name=rule_name, rule_state="ENABLED",
             rule_definition=definition, opts=child)

@@ -32,8 +32,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext
+from components.environment.incident_response import opsitem_action
 from components.environment.security_alarms import CIS_ALARMS, alert_topic_policy, trail_event_alarm
 from components.key_ring import KeyRing, KeyRingArgs, purpose
+from components.runbooks import with_runbook
 from components.organization.identity_center import OrganizationTrailAlarms
 from components.trail_patterns import (
     METRIC_FILTER_PATTERN_LIMIT, break_glass_pattern, in_account, key_administration_pattern,
@@ -191,6 +193,12 @@ def validate(name: str, args: OrganizationAlarmsArgs) -> None:
         raise pulumi.RunError(f"organization alarms {name}: " + "; ".join(problems))
 
 
+def incident_actions(ctx: AwsContext, key: str) -> list[str]:
+    """A break-glass assumption is PHI access: its alarm also opens an OpsItem, in the management
+    account, the only one this alarm's action can open it in (incident_response.py)."""
+    return [opsitem_action(ctx, "1")] if key == BREAK_GLASS[0] else []
+
+
 class OrganizationAlarms(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
     """The encrypted SNS topic every alarm here notifies (management account, home region)."""
@@ -225,8 +233,10 @@ class OrganizationAlarms(pulumi.ComponentResource):
             # account's namespace.
             scoped = key if label == SCOPE else f"{label}-{key}"
             metric = metric_name(key) if label == SCOPE else f"{metric_name(key)}-{label}"
-            trail_event_alarm(f"{name}-{scoped}", f"hipaa-aws-{SCOPE}-{scoped}", description,
-                              args.log_group_name, pattern, metric, topic.arn, self)
+            # Per-account copies share the runbook of their kind (`key`).
+            trail_event_alarm(f"{name}-{scoped}", f"hipaa-aws-{SCOPE}-{scoped}",
+                              with_runbook(description, key), args.log_group_name, pattern, metric,
+                              topic.arn, self, incident_actions=incident_actions(ctx, key))
 
         self.trail_alarms = OrganizationTrailAlarms(
             provider=args.management_provider, management=ctx, log_group_name=args.log_group_name,

@@ -47,6 +47,7 @@ from components.key_ring import KeyRing, KeyRingArgs, purpose
 from components.policy_documents import service_trust_policy
 from components.role_policy import iam_path
 from components.environment.security_alarms import FINDING_RULES, alert_topic_policy
+from components.environment.incident_response import finding_opsitem_targets
 from components.account.threat_detection import GUARDDUTY_FEATURES, RUNTIME_AGENTS, security_hub_standard_arns
 
 STACK = "organization"
@@ -329,9 +330,16 @@ class CentralSecurity(pulumi.ComponentResource):
             opts=self._audit())
         aws.sns.TopicSubscription(f"{name}-findings", topic=topic.arn, protocol="email",
                                   endpoint=self._args.alert_email, opts=self._audit())
+        rules = {}
         for key, (description, pattern) in FINDING_RULES.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{key}", name=rule_names[key], description=f"{description} (whole organization)",
                 event_pattern=json.dumps(pattern), opts=self._audit())
             aws.cloudwatch.EventTarget(f"{name}-{key}", rule=rule.name, arn=topic.arn, opts=self._audit())
+            rules[key] = rule
+        # The breach clock for the whole organization: the delegated administrator sees every member's
+        # findings, so each opens an OpsItem here, in the security team's account, stamped with the
+        # time EventBridge received it (incident_response.py).
+        finding_opsitem_targets(name, audit, STACK, rules, self,
+                                opts=pulumi.ResourceOptions(provider=self._args.audit_provider))
         self.topic_arn = topic.arn
