@@ -139,4 +139,7 @@ def describe(deviation: Mapping[str, Any]) -> str:
     exception = deviation["exception"]
     granted = (f"exception approved by {exception['approver']} until {exception['expires']}: "
                f"{exception['reason']}" if exception else "no exception")
-    return f"{deviation['policy']}: {change} - {deviation['status']}; {granted}"
+    status = deviation["status"]
+    # A status that already says "no exception" is not repeated.
+    outcome = status if status.endswith(granted) else f"{status}; {granted}"
+    return f"{deviation['policy']}: {change} - {outcome}"

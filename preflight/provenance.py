@@ -6,7 +6,7 @@ A digest over a set of files is the SHA-256 of its manifest: one line `<file sha
 file, paths relative to the project directory, sorted bytewise (as `LC_ALL=C sort` does). That is
 `sha256sum`'s output format, so anyone can recompute it without this code:
 
-    find components __main__.py Pulumi.yaml requirements.txt -type f ! -name '*.pyc' \\
+    find components __main__.py Pulumi.yaml requirements.txt requirements.lock -type f ! -name '*.pyc' \\
         ! -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum | sha256sum
 
 Outside a git checkout (a release tarball, a copied tree) the report says so and the run goes on:

@@ -719,8 +719,10 @@ def check_firehose_to_s3(stack: Stack) -> list[str]:
         bucket_key = stack.ref(stream, "extendedS3Configuration", KEY)
         if bucket_key is not None:
             key_arn, context = stack.key_arn_context(bucket_key)
+            # The archive has an S3 Bucket Key: S3 asks KMS with the bucket's ARN as the context (S3
+            # guide, "Configuring your bucket to use an S3 Bucket Key with SSE-KMS for new objects").
             context = {**context, "kms:ViaService": f"s3.{stack.key_region(bucket_key)}.amazonaws.com",
-                       "kms:EncryptionContext:aws:s3:arn": f"{bucket_arn}/events/x"}
+                       "kms:EncryptionContext:aws:s3:arn": bucket_arn}
             for action in ("kms:GenerateDataKey", "kms:Decrypt"):
                 if not stack.role_allows(role, action, key_arn, context):
                     problems.append(f"{stream.name}: {role.name} may not {action} for the bucket's objects")

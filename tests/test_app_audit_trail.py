@@ -10,7 +10,7 @@ Sources for the AWS facts pinned here (read 2026-12-06 with the search tool):
   events arrive gzip-compressed.
 - Firehose developer guide, "Grant Firehose access to an Amazon S3 destination": the role trusts
   `firehose.amazonaws.com` with `sts:ExternalId` = the account; S3 and KMS (kms:ViaService s3,
-  kms:EncryptionContext:aws:s3:arn) actions on the bucket.
+  kms:EncryptionContext:aws:s3:arn = the bucket: it has an S3 Bucket Key) actions on the bucket.
 - AWS notice "Enhanced security controls for Amazon Data Firehose" (2026-04-20): PutRecord callers of a
   stream with SSE-CMK need kms:GenerateDataKey and kms:Decrypt.
 - S3 user guide, "Object Lock": COMPLIANCE retention cannot be shortened or removed by anyone, root included.
@@ -208,7 +208,10 @@ def test_only_the_services_of_this_account_can_assume_the_delivery_roles(stack):
     assert not _allows([document], "s3:PutObject", "arn:aws:s3:::another-bucket/x")
     assert not _allows([document], "s3:DeleteObject", f"{bucket}/events/x")
     kms = next(s for s in document["Statement"] if "kms:GenerateDataKey" in _as_list(s["Action"]))
-    assert kms["Condition"]["StringLike"] == {"kms:EncryptionContext:aws:s3:arn": f"{bucket}/*"}
+    # With the archive's S3 Bucket Key the encryption context is the bucket's ARN, not an object's (S3
+    # guide, "Configuring your bucket to use an S3 Bucket Key with SSE-KMS for new objects").
+    assert kms["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == bucket
+    assert "StringLike" not in kms["Condition"]
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])

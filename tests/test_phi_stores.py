@@ -120,7 +120,7 @@ def _audit(pack, resources):
     None,  # every bucket's objects
     _field("resources.ARN", startsWiths=[UNKNOWN]),  # the bucket's ARN output, at first preview
     _field("resources.ARN", startsWiths=[f"arn:aws:s3:::{BUCKET_NAME}/"]),
-    _field("resources.ARN", equals=[f"arn:aws:s3:::{BUCKET_NAME}/"]),
+    _field("resources.ARN", startsWiths=["arn:aws:s3:::"]),  # every bucket's objects
 ])
 def test_a_trail_recording_the_bucket_objects_reads_and_writes_passes(pack, arn_field):
     bucket = _bucket()
@@ -132,6 +132,9 @@ def test_a_trail_recording_the_bucket_objects_reads_and_writes_passes(pack, arn_
     (None, [_field("readOnly", equals=["true"])], True),  # reads only
     (None, [_field("eventName", equals=["PutObject"])], True),  # some calls only
     (_field("resources.ARN", notStartsWiths=[f"arn:aws:s3:::{BUCKET_NAME}/"]), (), True),
+    # Equals names one object; "*" is a literal character in selectors (no wildcards).
+    (_field("resources.ARN", equals=[f"arn:aws:s3:::{BUCKET_NAME}/"]), (), False),
+    (_field("resources.ARN", startsWiths=[f"arn:aws:s3:::{BUCKET_NAME}/*"]), (), False),
 ])
 def test_a_trail_that_misses_the_bucket_or_narrows_its_events_fails(pack, arn_field, extra, linked):
     bucket = _bucket()

@@ -58,6 +58,10 @@ PUBLIC = [
     ("deny of another bucket", _with_deny({"StringNotEquals": {"aws:SourceVpce": "vpce-0abc"}},
                                           deny_resources="arn:aws:s3:::other/*")),
     ("deny with a positive condition", _with_deny({"StringEquals": {"aws:SourceVpce": "vpce-0abc"}})),
+    # Keys inside one operator are ANDed: a caller with the tag escapes the Deny.
+    ("deny with a caller-chosen key", _with_deny({"StringNotEquals": {"aws:SourceVpce": "vpce-0abc",
+                                                                      "aws:PrincipalTag/team": "records"}})),
+    ("any bucket of any account", _statement({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}})),
 ]
 NARROWED = [
     ("org id", _statement({"StringEquals": {"aws:PrincipalOrgID": ORG}})),

@@ -121,6 +121,21 @@ def test_a_new_phi_stack_is_fenced_off_from_every_synthetic_stack(tmp_path):
     assert catalog.problems(root) == []
 
 
+def test_a_new_stack_inherits_no_approval(tmp_path):
+    """prod's exceptions were approved for prod: the new stack's copies carry the approver
+    placeholder again, so the placeholder check refuses its `up` until each is reviewed for it."""
+    root = project_copy(tmp_path)
+    prod = root / "policy/config/prod.json"
+    signed = json.loads(prod.read_text())
+    for exception in signed["hipaa-policy-exceptions-approved"]["exceptions"]:
+        exception["approver"] = "Jane Doe, HIPAA security officer"
+    prod.write_text(json.dumps(signed, indent=2))
+    assert add(root, NEW_PHI, "--from", "prod", "--account", NEW_ACCOUNT, "--region", "us-west-2") == 0
+    copied = json.loads((root / f"policy/config/{NEW_PHI}.json").read_text())
+    approvers = {e["approver"] for e in copied["hipaa-policy-exceptions-approved"]["exceptions"]}
+    assert approvers == {"hipaa-security-officer"}
+
+
 @pytest.mark.parametrize("args,refusal", [
     (["qa-1", "--from", "staging"], "stack name 'qa-1'"),                       # hyphen
     (["abcdefghijklm", "--from", "staging"], "stack name 'abcdefghijklm'"),     # 13 characters

@@ -48,7 +48,9 @@ BUFFER_SECONDS = 300
 # Read by investigations only: archived like the PHI documents (instant retrieval, and covered by
 # AWS Backup, which skips Glacier Flexible Retrieval and Deep Archive objects).
 ARCHIVE_AFTER_DAYS = 90
-# Where Firehose writes the events, and where records it could not deliver go.
+# Where Firehose writes the events; its error prefix takes only records it could not process (a
+# transformation or format conversion, none here). S3 delivery failures are retried for 24 hours and
+# then lost (Firehose guide, "Handling data delivery failure"): the DataFreshness alarm below.
 EVENTS_PREFIX = "events/"
 ERRORS_PREFIX = "errors/!{firehose:error-output-type}/"
 DELIVERY_ERROR_STREAM = "S3Delivery"
@@ -107,9 +109,10 @@ def storage_key(ctx: AwsContext, stack: str) -> tuple[str, dict]:
 
 def subscription_statements(ctx: AwsContext, stack: str) -> list[dict]:
     """Put records into the one delivery stream (CloudWatch Logs guide, "Subscription filters with
-    Amazon Data Firehose"). Since 2026-04-20 a new stream encrypted with a customer key also needs
-    its callers to hold kms:GenerateDataKey and kms:Decrypt on that key (AWS's notice "Enhanced
-    security controls for Amazon Data Firehose"), here through Firehose only."""
+    Amazon Data Firehose"). The key grant is defensive: Firehose creates its own grant on a customer
+    key (DeliveryStreamEncryptionConfigurationInput), and a notice quoted by third parties says
+    callers of a stream encrypted with one need kms:GenerateDataKey and kms:Decrypt since 2026-04-20,
+    which no AWS page read here states; harmless if not required, through Firehose only."""
     key, by_alias = storage_key(ctx, stack)
     return [
         {"Sid": "PutAuditRecords", "Effect": "Allow",
@@ -133,7 +136,7 @@ def firehose_trust(ctx: AwsContext) -> str:
 
 def delivery_statements(ctx: AwsContext, stack: str) -> list[dict]:
     """Firehose guide, "Grant Firehose access to an Amazon S3 destination": the bucket's S3 actions,
-    the bucket key through S3 only for this bucket's objects, and its error log stream."""
+    the key through S3 only for this bucket (its Bucket Key's context), and its error log stream."""
     bucket_arn = archive_bucket_arn(ctx, stack)
     key, by_alias = storage_key(ctx, stack)
     error_log_group_arn = ctx.arn("logs", f"log-group:{delivery_log_group_name(stack)}")
@@ -144,8 +147,11 @@ def delivery_statements(ctx: AwsContext, stack: str) -> list[dict]:
          "Resource": [bucket_arn, f"{bucket_arn}/*"]},
         {"Sid": "EncryptArchiveObjects", "Effect": "Allow",
          "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key,
-         "Condition": {**by_alias, "StringEquals": {"kms:ViaService": ctx.service_host("s3")},
-                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{bucket_arn}/*"}}},
+         # The archive has an S3 Bucket Key (SecureBucket), so S3 asks KMS with the bucket's ARN as the
+         # encryption context, not the object's (S3 guide, "Configuring your bucket to use an S3
+         # Bucket Key with SSE-KMS for new objects": update IAM policies to the bucket ARN).
+         "Condition": {**by_alias, "StringEquals": {"kms:ViaService": ctx.service_host("s3"),
+                                                    "kms:EncryptionContext:aws:s3:arn": bucket_arn}}},
         {"Sid": "LogDeliveryErrors", "Effect": "Allow", "Action": "logs:PutLogEvents",
          "Resource": f"{error_log_group_arn}:log-stream:*"},
     ]

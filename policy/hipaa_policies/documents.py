@@ -37,6 +37,9 @@ NARROWING_KEYS = frozenset(k.lower() for k in (
 # A value that matches any account narrows nothing: "*", "?*", or an ARN whose account is a wildcard
 # (arn:aws:iam::*:root, arn:aws:*:*:*:*).
 _ANY_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[*?]+(:|$)")
+# ... and so does an ARN whose resource is only a wildcard, in a service whose ARNs carry no account
+# (arn:aws:s3:::* is every bucket of every account).
+_ANY_RESOURCE = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:[*?]+$")
 # An address range that is the whole internet narrows nothing either.
 _ANY_ADDRESS = frozenset({"0.0.0.0/0", "::/0", "0.0.0.0", "::"})
 
@@ -46,6 +49,7 @@ def narrows(value: Any) -> bool:
     values = as_list(value)
     return bool(values) and all(
         isinstance(v, str) and v.strip() and v.strip("*?") and not _ANY_ACCOUNT.match(v)
+        and not _ANY_RESOURCE.match(v.strip())
         and v.strip() not in _ANY_ADDRESS for v in values)
 
 
@@ -94,11 +98,15 @@ def _denied_outside(statement: Mapping, document: Mapping | None) -> bool:
         if "NotAction" in deny or "NotResource" in deny:
             continue
         condition = deny.get("Condition")
-        if not isinstance(condition, Mapping) or not (
-                _narrowing_keys(condition, DENY_NARROWING_OPERATORS) & NARROWING_KEYS):
-            continue
-        if len(condition) != 1:
+        if not isinstance(condition, Mapping) or len(condition) != 1:
             continue  # other conditions would let some requests past the Deny
+        (operator, block), = condition.items()
+        # Keys inside one operator are ANDed (IAM, "Creating a condition with multiple keys or
+        # values"): the Deny applies only when every key differs, so every key must be one the caller
+        # cannot choose, with a specific value.
+        if str(operator).lower() not in DENY_NARROWING_OPERATORS or not isinstance(block, Mapping) or not block \
+                or not all(str(k).lower() in NARROWING_KEYS and narrows(v) for k, v in block.items()):
+            continue
         if _covers(actions(deny), actions(statement)) and _covers(resources(deny) or ["*"], resources(statement) or ["*"]):
             return True
     return False

@@ -50,7 +50,9 @@ def _key_inputs(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[
     if isinstance(value, Mapping):
         for name, inner in value.items():
             here = path + (str(name),)
-            if KEY_INPUT.search(str(name)) and (isinstance(inner, str)):
+            # An encryption block's own key input (a Firehose stream's serverSideEncryption.keyArn).
+            in_encryption_block = bool(path) and "encryption" in path[-1].lower() and str(name) in ("keyArn", "keyId")
+            if (KEY_INPUT.search(str(name)) or in_encryption_block) and isinstance(inner, str):
                 yield here, inner
             else:
                 yield from _key_inputs(inner, here)

@@ -7,8 +7,9 @@ project's components is otherwise a PHI store nobody audits.
 
 How a trail covers a bucket (CloudTrail's advanced event selectors, AWS's "Logging data events"):
 a selector with eventCategory = Data and resources.type = AWS::S3::Object, whose resources.ARN
-field is absent (every bucket) or includes the bucket (StartsWith/Equals its ARN, known or as the
-bucket's output), and which does not narrow readOnly or eventName (that would drop reads or
+field is absent (every bucket) or starts every object of the bucket (a StartsWith value that is a
+prefix of `arn:<partition>:s3:::<bucket>/`, known or built from the bucket's output; Equals names
+single objects and selectors have no wildcards), and which does not narrow readOnly or eventName (that would drop reads or
 writes). Basic event selectors: a dataResources entry of type AWS::S3::Object whose values name all
 buckets (`arn:aws:s3`) or this one, with readWriteType All (the default).
 
@@ -31,22 +32,33 @@ TRAIL = ("aws:cloudtrail/trail:Trail",)
 INSIGHT_RULE = ("aws:cloudwatch/contributorInsightRule:ContributorInsightRule",)
 METRIC_FILTER = ("aws:cloudwatch/logMetricFilter:LogMetricFilter",)
 ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
-ALL_BUCKETS = ("arn:aws:s3", "arn:aws:s3:::", "arn:aws-us-gov:s3", "arn:aws-us-gov:s3:::")
+PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
+# Basic event selectors' values for "every bucket" (CloudTrail DataResource.Values).
+ALL_BUCKETS = tuple(v for p in PARTITIONS for v in (f"arn:{p}:s3", f"arn:{p}:s3:::"))
 
 
 def _bucket_name(bucket: Resource) -> Optional[str]:
     return None if bucket.props.is_unknown("bucket") else bucket.props.str("bucket")
 
 
+def _object_prefixes(name: Optional[str]) -> tuple[str, ...]:
+    """The prefix every object ARN of bucket `name` starts with, in each partition."""
+    return tuple(f"arn:{p}:s3:::{name}/" for p in PARTITIONS) if name else ()
+
+
 def _names_bucket(values: list, name: Optional[str]) -> bool:
-    """A list of ARNs or prefixes includes the objects of bucket `name` (a known value)."""
-    if not name:
-        return False
-    for value in values:
-        if isinstance(value, str) and not is_unknown(value):
-            if value in ALL_BUCKETS or value.rstrip("*") in (f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/"):
-                return True
-    return False
+    """Basic selector values that include every object of bucket `name` (a known value): all
+    buckets, or exactly the bucket's object prefix (CloudTrail DataResource.Values)."""
+    return any(isinstance(v, str) and not is_unknown(v) and (v in ALL_BUCKETS or v in _object_prefixes(name))
+               for v in values)
+
+
+def _starts_every_object(values: list, name: Optional[str]) -> bool:
+    """Advanced selector StartsWith values one of which every object ARN of bucket `name` starts with.
+    Selectors match strings and have no wildcards ("*" is a literal character), and Equals names
+    single objects, so only StartsWith can cover a whole bucket (CloudTrail AdvancedFieldSelector)."""
+    return any(isinstance(v, str) and not is_unknown(v) and v.startswith("arn:")
+               and any(prefix.startswith(v) for prefix in _object_prefixes(name)) for v in values)
 
 
 def _advanced_covers(trail: Resource, bucket: Resource) -> bool:
@@ -65,13 +77,12 @@ def _advanced_covers(trail: Resource, bucket: Resource) -> bool:
             return True  # every bucket's objects
         if any(arn.size(op) for op in ("notStartsWiths", "notEquals", "notEndsWiths")):
             continue
-        for op in ("startsWiths", "equals"):
-            if arn.is_unknown(op) or any(is_unknown(v) for v in arn.get(op) or []):
-                if linked:
-                    return True  # built from the bucket's own ARN output, unknown until it exists
-                continue
-            if _names_bucket(arn.get(op) or [], name):
-                return True
+        if arn.is_unknown("startsWiths") or any(is_unknown(v) for v in arn.get("startsWiths") or []):
+            if linked:
+                return True  # built from the bucket's own ARN output, unknown until it exists
+            continue
+        if _starts_every_object(arn.get("startsWiths") or [], name):
+            return True
     return False
 
 

@@ -143,6 +143,9 @@ def iam_principal_statements(ctx: AwsContext, stack: str) -> list[dict]:
 # AWSSupport-ContainS3Resource, "Required IAM permissions", general purpose buckets (the s3express
 # actions are for directory buckets, s3:CreateBucket for a backup bucket the stack already provides).
 S3_RESOURCE_BUCKET_ACTIONS = (
+    # The runbook backs up the bucket's public access block before it changes it
+    # (Contain), to put it back on Restore (the runbook's documented permissions).
+    "s3:GetBucketPublicAccessBlock",
     "s3:DeleteBucketPolicy", "s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketTagging", "s3:GetEncryptionConfiguration",
     "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:PutBucketAcl", "s3:PutBucketOwnershipControls",
