@@ -43,6 +43,18 @@ def cached_run(stack: str, preview: bool = False) -> ProgramRun:
     return run_stack(stack, preview)
 
 
+def region_of(stack: str) -> str:
+    """The region the stack file pins (aws:region): tests build ARNs with it, never a literal."""
+    return str(load_stack_config(stack).values["aws:region"])
+
+
+def client_cidrs_of(stack: str) -> list[str]:
+    """The stack's app.allowedClientCidrs (the internet when unset, as the settings default)."""
+    app = load_stack_config(stack).values.get("hipaa-aws:app")
+    app = json.loads(app) if isinstance(app, str) else (app or {})
+    return list(app.get("allowedClientCidrs") or ["0.0.0.0/0"])
+
+
 def account_of(stack: str) -> str:
     """The one account the stack file pins (the mocks answer it as the caller's account)."""
     (account,) = load_stack_config(stack).allowed_account_ids

@@ -9,10 +9,13 @@ import json
 import pulumi
 import pytest
 
-from components.aws_context import AwsContext
+from components.account.threat_detection import (
+    GUARDDUTY_FARGATE_AGENT_ACCOUNTS,
+    guardduty_agent_repository_arn,
+)
 from components.application.ingress import MANAGED_RULE_GROUPS, TLS_POLICY
-from components.account.threat_detection import GUARDDUTY_FARGATE_AGENT_ACCOUNTS, guardduty_agent_repository_arn
-from tests.conftest import account_of, arn_of, owned_run, run_stack
+from components.aws_context import AwsContext
+from tests.conftest import account_of, arn_of, owned_run, region_of, run_stack
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
@@ -59,8 +62,11 @@ def test_the_load_balancer_drops_invalid_headers_logs_and_resists_deletion_with_
     policy = json.loads(any_stack.named("hipaa-ingress-logs", "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     (delivery,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     # ELB guide: the log delivery service principal, which AWS now recommends in every region.
+    # Regions older than August 2022 also name their ELB account (ELB guide, "Enable access logs":
+    # us-east-1 127311923021, us-west-2 797873946194); newer regions only the service principal.
+    elb_account = {"us-east-1": "127311923021", "us-west-2": "797873946194"}.get(region_of(any_stack.stack))
     assert delivery["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com",
-                                     "AWS": "arn:aws:iam::127311923021:root"}  # us-east-1 predates 2022
+                                     **({"AWS": f"arn:aws:iam::{elb_account}:root"} if elb_account else {})}
     assert delivery["Resource"].endswith(f"/alb/AWSLogs/{account_of(any_stack.stack)}/*")
 
 
@@ -267,7 +273,8 @@ def test_the_image_repository_is_encrypted_immutable_and_scanned(any_stack):
     (lifecycle,) = any_stack.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     assert json.loads(lifecycle.inputs["policy"])["rules"]
     image = _containers(any_stack.named("hipaa-app", TASK_DEFINITION))[0]["image"]
-    assert image == f"{account_of(any_stack.stack)}.dkr.ecr.us-east-1.amazonaws.com/{inputs['name']}:1.0.0"
+    region = region_of(any_stack.stack)
+    assert image == f"{account_of(any_stack.stack)}.dkr.ecr.{region}.amazonaws.com/{inputs['name']}:1.0.0"
 
 
 def test_no_security_group_opens_ssh_or_rdp_and_only_the_load_balancer_faces_clients(any_stack):
@@ -353,7 +360,8 @@ def test_the_failed_login_filter_waits_for_the_database_log_group(any_stack):
 def test_the_database_endpoint_reaches_the_task_through_parameter_store_not_its_definition(any_stack):
     container = _containers(any_stack.named("hipaa-app", TASK_DEFINITION))[0]
     from_parameters = {s["name"]: s["valueFrom"] for s in container["secrets"]}
-    prefix = f"arn:aws:ssm:us-east-1:{account_of(any_stack.stack)}:parameter/hipaa-aws/{any_stack.stack}/app"
+    prefix = (f"arn:aws:ssm:{region_of(any_stack.stack)}:{account_of(any_stack.stack)}:parameter/hipaa-aws/"
+              f"{any_stack.stack}/app")
     assert from_parameters == {"DATABASE_HOST": f"{prefix}/database-host", "CACHE_HOST": f"{prefix}/cache-host"}
 
 

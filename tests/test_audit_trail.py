@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import account_of, arn_of, owned_run, run_stack
+from tests.conftest import account_of, arn_of, owned_run, region_of, run_stack
 from tests.test_phi_bucket import side
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -84,7 +84,7 @@ def test_the_delivery_role_follows_the_cloudtrail_guide(any_stack):
                      "Action": "sts:AssumeRole"}
     policy = json.loads(any_stack.named("hipaa-audit-trail-to-logs", "aws:iam/policy:Policy").inputs["policy"])
     account = account_of(any_stack.stack)
-    group = f"arn:aws:logs:us-east-1:{account}:log-group:/hipaa-aws/{any_stack.stack}/cloudtrail"
+    group = f"arn:aws:logs:{region_of(any_stack.stack)}:{account}:log-group:/hipaa-aws/{any_stack.stack}/cloudtrail"
     assert {(s["Action"], s["Resource"]) for s in policy["Statement"]} == {
         ("logs:CreateLogStream", f"{group}:log-stream:{account}_CloudTrail_*"),
         ("logs:PutLogEvents", f"{group}:log-stream:{account}_CloudTrail_*")}
@@ -111,7 +111,7 @@ def test_trail_bucket_is_private_versioned_kms_encrypted_and_archived(any_stack)
 def test_only_this_trail_may_write_and_only_over_tls(any_stack):
     policy = json.loads(side(any_stack, "hipaa-audit-logs", "BucketPolicy")["policy"])
     stack = any_stack.stack
-    trail_arn = f"arn:aws:cloudtrail:us-east-1:{account_of(stack)}:trail/hipaa-aws-{stack}"
+    trail_arn = f"arn:aws:cloudtrail:{region_of(stack)}:{account_of(stack)}:trail/hipaa-aws-{stack}"
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert {s["Principal"]["Service"] for s in allows} == {"cloudtrail.amazonaws.com"}
     for statement in allows:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
-from components.environment.backup import MANAGED_POLICIES
 from components.application.workforce_access import BREAK_GLASS
+from components.environment.backup import MANAGED_POLICIES
 from tests.aws_reference import moto_data_module
-from tests.conftest import account_of, arn_of, owned_run
+from tests.conftest import account_of, arn_of, owned_run, region_of
 from tests.test_workforce_access import (
-    ACCOUNT, _action_matches, _listed, allowed, grants, master_secret_of, matches, role_arn,
+    ACCOUNT,
+    _action_matches,
+    _listed,
+    allowed,
+    grants,
+    master_secret_of,
+    matches,
+    role_arn,
 )
 
 IAM_POLICY, ROLE = "aws:iam/policy:Policy", "aws:iam/role:Role"
@@ -79,7 +86,7 @@ def test_workload_role_has_no_wildcard_action_and_names_only_this_stacks_resourc
     assert by_sid["PhiKeys"]["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [
         f"alias/hipaa-aws-{stack}-storage", f"alias/hipaa-aws-{stack}-database"]}}
     assert by_sid["DatabaseIamAuth"]["Resource"] == (
-        f"arn:aws:rds-db:us-east-1:{account_of(stack)}:dbuser:*/app_{stack}")
+        f"arn:aws:rds-db:{region_of(stack)}:{account_of(stack)}:dbuser:*/app_{stack}")
     # The application connects as its own database role; it never reads the master secret.
     assert set(by_sid) == {"PhiObjects", "PhiKeys", "DatabaseIamAuth"}
     assert "secretsmanager" not in json.dumps(statements)
@@ -102,9 +109,9 @@ def test_only_the_break_glass_role_may_read_the_master_secret(any_stack):
     database = any_stack.named("hipaa-db", "aws:rds/instance:Instance")
     secret = database.outputs["masterUserSecrets"][0]["secretArn"]
     account = account_of(stack)
-    assert secret.startswith(f"arn:aws:secretsmanager:us-east-1:{account}:secret:rds!db-")
+    assert secret.startswith(f"arn:aws:secretsmanager:{region_of(stack)}:{account}:secret:rds!db-")
     # RDS tags the secret it manages with its instance's ARN.
-    this = master_secret_of(f"arn:aws:rds:us-east-1:{account}:db:{database.inputs['identifier']}")
+    this = master_secret_of(f"arn:aws:rds:{region_of(stack)}:{account}:db:{database.inputs['identifier']}")
     documents = {p.name: json.loads(p.inputs["policy"]) for p in any_stack.of_type(IAM_POLICY)}
     managed = json.loads(moto_data_module("iam/aws_managed_policies.py").aws_managed_policies_data)
     arns = {a.inputs["policyArn"] for a in any_stack.of_type(ATTACHMENT)} | {

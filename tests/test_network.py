@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from tests.conftest import arn_of, id_of
+from tests.conftest import arn_of, client_cidrs_of, id_of, region_of
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -92,7 +92,7 @@ def test_aws_api_calls_stay_on_private_endpoints(any_stack):
         assert endpoint.inputs["vpcEndpointType"] == "Interface"
         assert endpoint.inputs["privateDnsEnabled"] is True
         assert set(endpoint.inputs["subnetIds"]) == subnet_ids(any_stack, "app")
-        assert endpoint.inputs["serviceName"].startswith("com.amazonaws.us-east-1.")
+        assert endpoint.inputs["serviceName"].startswith(f"com.amazonaws.{region_of(any_stack.stack)}.")
 
 
 def _rules(run, type_token, group_name):
@@ -101,7 +101,7 @@ def _rules(run, type_token, group_name):
 
 
 def test_only_the_load_balancer_accepts_internet_traffic_and_only_https(any_stack):
-    clients = {"prod": ["0.0.0.0/0"], "staging": ["203.0.113.0/24", "198.51.100.0/24"]}[any_stack.stack]
+    clients = client_cidrs_of(any_stack.stack)
     outside = [r.inputs for r in any_stack.of_type(SG_IN) if "cidrIpv4" in r.inputs]
     lb_id = id_of(any_stack, "hipaa-network-lb", "aws:ec2/securityGroup:SecurityGroup")
     # HTTPS, and port 80 whose listener only redirects to HTTPS (test_application_tier.py).
