@@ -12,10 +12,10 @@ from components.environment.network import Network, NetworkArgs
 from components.environment.phi_bucket import PhiBucket, PhiBucketArgs
 from components.environment.phi_database import PhiDatabase, PhiDatabaseArgs
 from components.settings import load_settings
-from components.tagging import register_tagging
+from components.stack_transforms import register_stack_transforms
 
 settings = load_settings()
-register_tagging(settings.tags())
+register_stack_transforms(settings)  # as __main__.py: tags, and PHI log groups' protection
 ctx = lookup_aws_context()
 for tenant in range(int(os.environ["BENCH_TENANTS"])):
     name = f"t{tenant}"

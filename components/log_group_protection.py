@@ -4,7 +4,8 @@ A log group of a PHI stack keeps audit evidence (the trail's events, database, f
 session logs) that HIPAA asks to keep six years (164.316(b)(2)); CloudWatch Logs' deletion
 protection refuses DeleteLogGroup until it is turned off (`deletionProtectionEnabled`, pulumi-aws:
 "Once set, switching to false requires explicitly specifying false"). A stack transform sets it on
-every log group, so a log group added to the program later is protected too; the pack's rule
+every log group (components/stack_transforms.py registers it), so a log group added to the
+program later is protected too; the pack's rule
 (aws-data-deletion-protected, PHI stacks) refuses one that turns it off.
 
 Destroying a PHI stack's log groups is then a deliberate two-step change: set the input to false
@@ -27,8 +28,3 @@ def protect_log_group(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.Res
         return None  # an explicit false is a reviewed decision the pack judges
     return pulumi.ResourceTransformResult(
         props={**args.props, "deletionProtectionEnabled": True}, opts=args.opts)
-
-
-def register_log_group_protection() -> None:
-    """Register the stack transform; call it only in a stack that holds PHI."""
-    pulumi.runtime.register_resource_transform(protect_log_group)
